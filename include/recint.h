@@ -1,0 +1,351 @@
+/*
+ * librecint — an embeddable C library for recommender systems that model and
+ * explore user interests.
+ *
+ * Conventions (docs/api-guide.md has the long form):
+ *   - Objects are opaque handles created by recint_<handle>_new*(&out, ...) and
+ *     released by recint_<handle>_free() (NULL is accepted).
+ *   - Fallible calls return RECINT_OK (0) or a negative RECINT_E* code; on failure
+ *     outputs are untouched, nothing leaks, and recint_last_error() returns a
+ *     message with context for the calling thread.
+ *   - Users and items are dense uint32_t indices inside; external ids (int64 or
+ *     strings) are mapped at the edge by a recint_idmap.
+ *   - Caller owns output buffers. Views returned as const pointers stay valid until
+ *     the handle they came from is modified or freed.
+ *   - Thread-safety: calls taking a const handle may run concurrently on the same
+ *     handle; calls taking a non-const handle need exclusive access to it.
+ *     docs/threading.md lists the exceptions.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef RECINT_H
+#define RECINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RECINT_BUILDING) && defined(__GNUC__)
+#define RECINT_API __attribute__((visibility("default")))
+#else
+#define RECINT_API
+#endif
+
+/* The handles (opaque). */
+typedef struct recint_config recint_config;
+typedef struct recint_idmap recint_idmap;
+typedef struct recint_dataset recint_dataset;
+typedef struct recint_features recint_features;
+typedef struct recint_model recint_model;
+typedef struct recint_trainer recint_trainer;
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define RECINT_VERSION_MAJOR 0
+#define RECINT_VERSION_MINOR 1
+#define RECINT_VERSION_PATCH 0
+#define RECINT_VERSION_NUMBER \
+    (RECINT_VERSION_MAJOR * 10000 + RECINT_VERSION_MINOR * 100 + RECINT_VERSION_PATCH)
+
+/* Version of the library actually loaded, "MAJOR.MINOR.PATCH". Static string. */
+RECINT_API const char *recint_version(void);
+/* Same as RECINT_VERSION_NUMBER of the loaded library (compare with the header's). */
+RECINT_API int recint_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and errors                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define RECINT_OK            0
+#define RECINT_EINVAL       (-1)  /* bad argument: NULL, out of range, NaN, unknown key */
+#define RECINT_ENOMEM       (-2)  /* allocation failed or size overflowed */
+#define RECINT_EIO          (-3)  /* file could not be opened, read or written */
+#define RECINT_EFORMAT      (-4)  /* malformed text line or damaged model file */
+#define RECINT_ERANGE       (-5)  /* index or id outside the catalogue */
+#define RECINT_ESTATE       (-6)  /* call not valid in the handle's current state */
+#define RECINT_ECANCELED    (-7)  /* a progress callback asked to stop */
+#define RECINT_EUNSUPPORTED (-8)  /* valid request this build or model kind cannot do */
+#define RECINT_ENOTFOUND    (-9)  /* an id or key that does not exist */
+
+/* Static name of a status code ("RECINT_EINVAL: invalid argument"); never NULL. */
+RECINT_API const char *recint_strerror(int code);
+/* Message of the last failed call on this thread ("" if none). Valid until the
+ * next librecint call on this thread. Thread-safe (thread-local storage). */
+RECINT_API const char *recint_last_error(void);
+
+/* Progress callback of long calls: step of steps done, loss (NaN if none).
+ * Return non-zero to cancel; the call then returns RECINT_ECANCELED. */
+typedef int (*recint_progress_fn)(void *ctx, uint32_t step, uint32_t steps, double loss);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration: every named parameter, described by one table             */
+/* ------------------------------------------------------------------------ */
+
+
+/* New config holding every key at its default. Free with recint_config_free.
+ * Errors: EINVAL (out NULL), ENOMEM. */
+RECINT_API int recint_config_new(recint_config **out);
+/* Deep copy of src (NULL src gives defaults). Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_config_copy(recint_config **out, const recint_config *src);
+RECINT_API void recint_config_free(recint_config *cfg);
+
+/* Set key to value parsed from text ("64", "0.05", "warp", "true").
+ * Errors: ENOTFOUND unknown key (message lists close keys), EINVAL value of the
+ * wrong type, outside bounds or not among the choices (message names them). */
+RECINT_API int recint_config_set(recint_config *cfg, const char *key, const char *value);
+/* Parse "key=value" (as the CLI's --set does). Errors as recint_config_set. */
+RECINT_API int recint_config_set_pair(recint_config *cfg, const char *key_eq_value);
+/* Write the value of key as text into buf (capacity cap, always terminated).
+ * cfg NULL reads the default. Errors: ENOTFOUND, ERANGE (buf too small). */
+RECINT_API int recint_config_get(const recint_config *cfg, const char *key, char *buf, size_t cap);
+/* Non-zero when key was set explicitly (not left at its default). */
+RECINT_API int recint_config_is_set(const recint_config *cfg, const char *key);
+
+/* Fields of one entry of the parameter table. */
+#define RECINT_PARAM_KEY     0  /* "dim" */
+#define RECINT_PARAM_TYPE    1  /* "int", "float", "bool", "choice", "string" */
+#define RECINT_PARAM_DEFAULT 2  /* default value as text */
+#define RECINT_PARAM_RANGE   3  /* "[1, 4096]" or "sum|last|max" or "" */
+#define RECINT_PARAM_HELP    4  /* one line of help */
+#define RECINT_PARAM_GROUP   5  /* "data", "split", "model", "train", "eval", "synthetic", "run" */
+
+/* Number of entries of the parameter table. */
+RECINT_API size_t recint_config_count(void);
+/* Field of entry index as a static string, or NULL when index or field is out of
+ * range. The CLI help, the Python binding and the docs read this table. */
+RECINT_API const char *recint_config_describe(size_t index, int field);
+
+/* ------------------------------------------------------------------------ */
+/* Id maps: external ids (int64 or strings) <-> dense indices               */
+/* ------------------------------------------------------------------------ */
+
+
+#define RECINT_IDS_NONE   0   /* empty map, kind not fixed yet */
+#define RECINT_IDS_INT    1
+#define RECINT_IDS_STRING 2
+
+/* Number of ids in the map (0 for NULL). */
+RECINT_API uint32_t recint_idmap_size(const recint_idmap *map);
+/* RECINT_IDS_INT, RECINT_IDS_STRING or RECINT_IDS_NONE. */
+RECINT_API int recint_idmap_kind(const recint_idmap *map);
+/* Index of an external id. Errors: ENOTFOUND, EINVAL (wrong id kind, NULL). */
+RECINT_API int recint_idmap_index(const recint_idmap *map, int64_t id, uint32_t *out);
+RECINT_API int recint_idmap_index_str(const recint_idmap *map, const char *id, uint32_t *out);
+/* External id of index. The string stays owned by the map.
+ * Errors: ERANGE (index >= size), EINVAL (wrong id kind, NULL). */
+RECINT_API int recint_idmap_id(const recint_idmap *map, uint32_t index, int64_t *out);
+RECINT_API int recint_idmap_id_str(const recint_idmap *map, uint32_t index, const char **out);
+
+/* ------------------------------------------------------------------------ */
+/* Dataset: interactions (user, item, weight, timestamp)                    */
+/* ------------------------------------------------------------------------ */
+
+
+/* Empty dataset. cfg (NULL = defaults) supplies "duplicates" (sum|last|max): how
+ * repeated (user, item) pairs merge. Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_dataset_new(recint_dataset **out, const recint_config *cfg);
+RECINT_API void recint_dataset_free(recint_dataset *ds);
+
+/* Append n interactions with int64 external ids. weights NULL means 1,
+ * timestamps NULL means 0. Ids new to the dataset get the next indices in
+ * ascending id order within this call. Duplicates merge by the policy.
+ * Errors: EINVAL (NaN/Inf weight, NULL arrays), ESTATE (dataset uses string ids),
+ * ENOMEM, ERANGE (more than 2^32-1 users or items). Nothing changes on error. */
+RECINT_API int recint_dataset_add(recint_dataset *ds, size_t n, const int64_t *users,
+                                  const int64_t *items, const float *weights,
+                                  const int64_t *timestamps);
+/* Same with NUL-terminated string ids (new ids ordered by strcmp within the call). */
+RECINT_API int recint_dataset_add_str(recint_dataset *ds, size_t n, const char *const *users,
+                                      const char *const *items, const float *weights,
+                                      const int64_t *timestamps);
+/* Make sure the catalogue holds the given ids even without interactions.
+ * Errors as recint_dataset_add. */
+RECINT_API int recint_dataset_reserve_ids(recint_dataset *ds, size_t n_users, const int64_t *users,
+                                          size_t n_items, const int64_t *items);
+
+/* Load delimited text and append it (as recint_dataset_add). cfg keys: delimiter
+ * (auto|tab|comma|ml|space), columns ("user,item,weight,timestamp", "skip" ignores
+ * a column), header (auto|yes|no), ids (auto|int|string).
+ * Errors: EIO, EFORMAT with "path:line: reason", plus those of recint_dataset_add. */
+RECINT_API int recint_dataset_load(recint_dataset *ds, const char *path, const recint_config *cfg);
+/* Same from a memory buffer; name is used in messages. */
+RECINT_API int recint_dataset_load_buffer(recint_dataset *ds, const char *text, size_t len,
+                                          const char *name, const recint_config *cfg);
+
+/* Counts (0 for NULL). Users and items count the whole catalogue, including ids
+ * whose interactions were all filtered or split away. */
+RECINT_API uint32_t recint_dataset_n_users(const recint_dataset *ds);
+RECINT_API uint32_t recint_dataset_n_items(const recint_dataset *ds);
+RECINT_API uint64_t recint_dataset_n_interactions(const recint_dataset *ds);
+
+/* Id maps of the dataset (views owned by ds; NULL for NULL ds). */
+RECINT_API const recint_idmap *recint_dataset_users(const recint_dataset *ds);
+RECINT_API const recint_idmap *recint_dataset_items(const recint_dataset *ds);
+
+/* CSR by user: row u holds indptr[u]..indptr[u+1]-1, items ascending, no
+ * repeats. Any output pointer may be NULL. Views owned by ds. Errors: EINVAL. */
+RECINT_API int recint_dataset_csr(const recint_dataset *ds, const uint64_t **indptr,
+                                  const uint32_t **items, const float **weights,
+                                  const int64_t **timestamps);
+/* CSC by item: column i holds the users of item i, ascending. Built on first use
+ * (thread-safe). Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_dataset_csc(const recint_dataset *ds, const uint64_t **indptr,
+                                  const uint32_t **users, const float **weights);
+
+/* New dataset with the same catalogue keeping the interactions that pass: cfg keys
+ * min_weight (kept rows become weight 1 when implicit=true), min_user_interactions
+ * and min_item_interactions (k-core, iterated to a fixed point).
+ * Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_dataset_filter(recint_dataset **out, const recint_dataset *ds,
+                                     const recint_config *cfg);
+
+/* Split into train / test (and optionally validation) datasets that share ds's
+ * catalogue. spec: "random:F" (seeded fraction F to test), "temporal:F" (per user,
+ * by (timestamp, item), the last (n*F) rounded up in integers; F=0.2 gives
+ * (n+4)/5), "loo" (per user last -> test, second last -> validation, users with
+ * fewer than 4 interactions keep all in train). valid may be NULL: then "loo" keeps
+ * the validation row in train, and the fraction splits return no validation part;
+ * with valid non-NULL the fraction splits carve valid from train by the same rule.
+ * Errors: EINVAL (bad spec), ENOMEM. */
+RECINT_API int recint_dataset_split(const recint_dataset *ds, const char *spec, uint64_t seed,
+                                    recint_dataset **train, recint_dataset **valid,
+                                    recint_dataset **test);
+
+/* Planted-interest synthetic data (see docs/synthetic.md). cfg keys syn_users,
+ * syn_items, syn_interactions, syn_clusters, syn_zipf, syn_noise, syn_drift,
+ * syn_feature_dim, seed, threads. item_features may be NULL; else receives the
+ * items' feature matrix (cluster one-hot + noise dense block).
+ * Deterministic for a seed whatever the thread count. Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_dataset_synthetic(recint_dataset **out, const recint_config *cfg,
+                                        recint_features **item_features);
+
+/* ------------------------------------------------------------------------ */
+/* Feature matrices                                                         */
+/* ------------------------------------------------------------------------ */
+
+
+/* Sparse rows x cols matrix from CSR arrays (copied). weights NULL means 1.
+ * Errors: EINVAL (indptr not monotone, index >= cols, NaN/Inf), ENOMEM. */
+RECINT_API int recint_features_new_sparse(recint_features **out, uint32_t rows, uint32_t cols,
+                                          const uint64_t *indptr, const uint32_t *indices,
+                                          const float *weights);
+/* Dense row-major rows x cols block (copied) whose rows are row_stride floats
+ * apart (row_stride >= cols). Errors: EINVAL (NaN/Inf, stride), ENOMEM. */
+RECINT_API int recint_features_new_dense(recint_features **out, uint32_t rows, uint32_t cols,
+                                         const float *data, size_t row_stride);
+/* n x n identity (stored implicitly). Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_features_identity(recint_features **out, uint32_t n);
+/* [parts[0] | parts[1] | ...] side by side; all parts need the same row count.
+ * Parts are copied; the caller keeps ownership of them. Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_features_hstack(recint_features **out, const recint_features *const *parts,
+                                      size_t n_parts);
+RECINT_API void recint_features_free(recint_features *f);
+RECINT_API uint32_t recint_features_rows(const recint_features *f);
+RECINT_API uint32_t recint_features_cols(const recint_features *f);
+/* Copy row r as a dense vector of cols floats into out. Errors: EINVAL, ERANGE. */
+RECINT_API int recint_features_row_dense(const recint_features *f, uint32_t r, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+/* ------------------------------------------------------------------------ */
+
+
+/* New untrained model of a kind ("pop"; recint_model_kinds lists the others).
+ * cfg (NULL = defaults) is copied. Errors: EINVAL, EUNSUPPORTED (unknown kind),
+ * ENOMEM. */
+RECINT_API int recint_model_new(recint_model **out, const char *kind, const recint_config *cfg);
+RECINT_API void recint_model_free(recint_model *m);
+/* "pop|..." — the kinds this build knows. Static string. */
+RECINT_API const char *recint_model_kinds(void);
+/* Kind of m ("pop"). Static string; NULL for NULL. */
+RECINT_API const char *recint_model_kind(const recint_model *m);
+/* Catalogue sizes of a fitted model (0 before fit). */
+RECINT_API uint32_t recint_model_n_users(const recint_model *m);
+RECINT_API uint32_t recint_model_n_items(const recint_model *m);
+/* Id maps copied from the training data (views owned by m). */
+RECINT_API const recint_idmap *recint_model_users(const recint_model *m);
+RECINT_API const recint_idmap *recint_model_items(const recint_model *m);
+
+/* Scores of users x items into out (row-major, n_users * n_items floats; items
+ * NULL means all items, out then holds n_users * recint_model_n_items(m)).
+ * Thread-safe on a const model. Errors: ESTATE (not fitted), ERANGE, EINVAL. */
+RECINT_API int recint_model_score(const recint_model *m, const uint32_t *users, size_t n_users,
+                                  const uint32_t *items, size_t n_items, float *out);
+/* Top-k items for user, excluding the items the user had in the training data,
+ * best first, ties by smaller item index. Writes *n_out <= k entries into items
+ * and scores (scores may be NULL). Thread-safe on a const model.
+ * Errors: ESTATE, ERANGE (user), EINVAL. */
+RECINT_API int recint_model_recommend(const recint_model *m, uint32_t user, uint32_t k,
+                                      uint32_t *items, float *scores, uint32_t *n_out);
+
+/* Save to one binary file (docs/file-format.md). Errors: EIO, ESTATE, ENOMEM. */
+RECINT_API int recint_model_save(const recint_model *m, const char *path);
+/* Load a file written by recint_model_save. Errors: EIO, EFORMAT (truncated,
+ * damaged or forged file: the message names the section and the check), ENOMEM. */
+RECINT_API int recint_model_load(recint_model **out, const char *path);
+/* Same from memory (copied). */
+RECINT_API int recint_model_load_buffer(recint_model **out, const void *data, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Trainer                                                                  */
+/* ------------------------------------------------------------------------ */
+
+
+/* Trainer for m (m must outlive it); cfg (NULL = defaults) is copied.
+ * Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_trainer_new(recint_trainer **out, recint_model *m, const recint_config *cfg);
+RECINT_API void recint_trainer_free(recint_trainer *t);
+/* Fit the model on train from scratch (valid may be NULL). progress may be NULL.
+ * Errors: EINVAL, ENOMEM, ECANCELED (model keeps its last complete state). */
+RECINT_API int recint_trainer_fit(recint_trainer *t, const recint_dataset *train,
+                                  const recint_dataset *valid, recint_progress_fn progress,
+                                  void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Evaluation (exact definitions: docs/metrics.md)                          */
+/* ------------------------------------------------------------------------ */
+
+#define RECINT_METRIC_PRECISION    0
+#define RECINT_METRIC_RECALL       1
+#define RECINT_METRIC_NDCG         2
+#define RECINT_METRIC_MAP          3
+#define RECINT_METRIC_HIT_RATE     4
+#define RECINT_METRIC_AUC          5
+#define RECINT_METRIC_COVERAGE     6
+#define RECINT_METRIC_USERS        7   /* users evaluated */
+#define RECINT_METRIC_FULL_HR      8
+#define RECINT_METRIC_FULL_NDCG    9
+#define RECINT_METRIC_SAMPLED_HR   10
+#define RECINT_METRIC_SAMPLED_NDCG 11
+#define RECINT_METRIC_COUNT        12
+
+/* Static short name of a metric ("precision"), NULL out of range. */
+RECINT_API const char *recint_metric_name(int metric);
+
+/* Top-k ranking metrics: for every user with a test item, rank all items not in
+ * the user's train rows. Writes out[0..out_len-1] (indices RECINT_METRIC_*;
+ * metrics not computed here are NaN). cfg keys: threads. train and test must
+ * share the model's catalogue. Thread-safe on const arguments.
+ * Errors: EINVAL, ESTATE, ENOMEM. */
+RECINT_API int recint_evaluate(const recint_model *m, const recint_dataset *train,
+                               const recint_dataset *test, uint32_t k, const recint_config *cfg,
+                               double *out, size_t out_len);
+/* Next-item metrics (leave-one-out): each test row is a target; the history is the
+ * user's rows in history. Full: rank against every item not in the history;
+ * sampled: against eval_samples items (cfg) drawn uniformly, seeded, from items
+ * not in the user's history. Fills FULL_HR, FULL_NDCG, SAMPLED_HR, SAMPLED_NDCG,
+ * USERS. Errors as recint_evaluate. */
+RECINT_API int recint_evaluate_next(const recint_model *m, const recint_dataset *history,
+                                    const recint_dataset *test, uint32_t k,
+                                    const recint_config *cfg, double *out, size_t out_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RECINT_H */

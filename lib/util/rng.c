@@ -1,0 +1,64 @@
+#include "rng.h"
+
+#include <math.h>
+
+__extension__ typedef unsigned __int128 ri_u128;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void ri_rng_seed(ri_rng *r, uint64_t seed, uint64_t stream)
+{
+    uint64_t x = seed ^ (stream * 0xD1B54A32D192ED03ull + 0x8CB92BA72F3D8DD7ull);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t ri_rng_u64(ri_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint64_t ri_rng_below(ri_rng *r, uint64_t n)
+{
+    /* Lemire's multiply-shift with rejection. */
+    uint64_t x = ri_rng_u64(r);
+    ri_u128 m = (ri_u128)x * n;
+    uint64_t lo = (uint64_t)m;
+    if (lo < n) {
+        uint64_t t = (0 - n) % n;
+        while (lo < t) {
+            x = ri_rng_u64(r);
+            m = (ri_u128)x * n;
+            lo = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}
+
+double ri_rng_uniform(ri_rng *r) { return (double)(ri_rng_u64(r) >> 11) * 0x1.0p-53; }
+
+double ri_rng_normal(ri_rng *r)
+{
+    /* Box-Muller; the second value is dropped to keep the state a plain struct. */
+    double u1 = ri_rng_uniform(r), u2 = ri_rng_uniform(r);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}

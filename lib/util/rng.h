@@ -1,0 +1,22 @@
+/* Seeded pseudo-random numbers (xoshiro256**), one state per stream: no globals. */
+#ifndef RI_RNG_H
+#define RI_RNG_H
+
+#include <stdint.h>
+
+typedef struct ri_rng {
+    uint64_t s[4];
+} ri_rng;
+
+/* Seed a stream; (seed, stream) pairs give independent sequences, so work split
+ * into chunks can seed chunk c with stream c and stay deterministic. */
+void ri_rng_seed(ri_rng *r, uint64_t seed, uint64_t stream);
+uint64_t ri_rng_u64(ri_rng *r);
+/* Uniform in [0, n) without modulo bias; n > 0. */
+uint64_t ri_rng_below(ri_rng *r, uint64_t n);
+/* Uniform double in [0, 1). */
+double ri_rng_uniform(ri_rng *r);
+/* Standard normal. */
+double ri_rng_normal(ri_rng *r);
+
+#endif
