@@ -177,6 +177,11 @@ RECINT_API int recint_dataset_load(recint_dataset *ds, const char *path, const r
 RECINT_API int recint_dataset_load_buffer(recint_dataset *ds, const char *text, size_t len,
                                           const char *name, const recint_config *cfg);
 
+/* Write the interactions as tab-separated text "user<TAB>item<TAB>weight<TAB>timestamp"
+ * with external ids, rows by user index then item index; recint_dataset_load reads it
+ * back to an equal dataset. Errors: EIO, EINVAL (string id holding a tab or newline). */
+RECINT_API int recint_dataset_save(const recint_dataset *ds, const char *path);
+
 /* Counts (0 for NULL). Users and items count the whole catalogue, including ids
  * whose interactions were all filtered or split away. */
 RECINT_API uint32_t recint_dataset_n_users(const recint_dataset *ds);
