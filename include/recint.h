@@ -234,7 +234,8 @@ RECINT_API int recint_dataset_synthetic(recint_dataset **out, const recint_confi
 /* ------------------------------------------------------------------------ */
 
 
-/* Sparse rows x cols matrix from CSR arrays (copied). weights NULL means 1.
+/* Sparse rows x cols matrix from CSR arrays (copied). weights NULL means 1. Rows
+ * may be unsorted: they are sorted and repeated columns summed. rows, cols >= 1.
  * Errors: EINVAL (indptr not monotone, index >= cols, NaN/Inf), ENOMEM. */
 RECINT_API int recint_features_new_sparse(recint_features **out, uint32_t rows, uint32_t cols,
                                           const uint64_t *indptr, const uint32_t *indices,
