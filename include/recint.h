@@ -285,14 +285,15 @@ RECINT_API int recint_model_score(const recint_model *m, const uint32_t *users, 
 /* Top-k items for user, excluding the items the user had in the training data,
  * best first, ties by smaller item index. Writes *n_out <= k entries into items
  * and scores (scores may be NULL). Thread-safe on a const model.
- * Errors: ESTATE, ERANGE (user), EINVAL. */
+ * Errors: ESTATE, ERANGE (user), EINVAL (NULL, k == 0). */
 RECINT_API int recint_model_recommend(const recint_model *m, uint32_t user, uint32_t k,
                                       uint32_t *items, float *scores, uint32_t *n_out);
 
 /* Save to one binary file (docs/file-format.md). Errors: EIO, ESTATE, ENOMEM. */
 RECINT_API int recint_model_save(const recint_model *m, const char *path);
-/* Load a file written by recint_model_save. Errors: EIO, EFORMAT (truncated,
- * damaged or forged file: the message names the section and the check), ENOMEM. */
+/* Load a file written by recint_model_save. Errors: EIO (also: path is not a
+ * regular file), EFORMAT (truncated, damaged or forged file: the message names the
+ * section and the check), EINVAL (NULL), ENOMEM. */
 RECINT_API int recint_model_load(recint_model **out, const char *path);
 /* Same from memory (copied). */
 RECINT_API int recint_model_load_buffer(recint_model **out, const void *data, size_t size);

@@ -1,2 +1,735 @@
-/* placeholder until implemented */
-typedef int ri_placeholder_model;
+/* The model handle: what every kind shares (catalogue, id maps, the training
+ * rows to exclude, validation, top-k, the file container). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "error.h"
+#include "format.h"
+#include "idmap.h"
+#include "model_internal.h"
+#include "numparse.h"
+#include "topk.h"
+
+static const ri_model_ops *const kinds[] = {&ri_pop_ops};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+static const ri_model_ops *find_kind(const char *name)
+{
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (strcmp(kinds[i]->name, name) == 0)
+            return kinds[i];
+    return NULL;
+}
+
+RECINT_API const char *recint_model_kinds(void) { return "pop"; }
+
+/* The fitted part of a model, built aside and swapped in whole, so a failed fit
+ * or load never leaves a half-updated model. */
+typedef struct {
+    uint32_t n_users, n_items;
+    recint_idmap *users, *items;
+    uint64_t *seen_indptr;
+    uint32_t *seen_items;
+    void *state;
+} fitted_part;
+
+static void part_free(const ri_model_ops *ops, fitted_part *p)
+{
+    if (p->state)
+        ops->destroy(p->state);
+    ri_idmap_free(p->users);
+    ri_idmap_free(p->items);
+    free(p->seen_indptr);
+    free(p->seen_items);
+    memset(p, 0, sizeof *p);
+}
+
+static void part_take(recint_model *m, const fitted_part *p)
+{
+    fitted_part old = {m->n_users, m->n_items, m->users, m->items,
+                       m->seen_indptr, m->seen_items, m->state};
+    part_free(m->ops, &old);
+    m->n_users = p->n_users;
+    m->n_items = p->n_items;
+    m->users = p->users;
+    m->items = p->items;
+    m->seen_indptr = p->seen_indptr;
+    m->seen_items = p->seen_items;
+    m->state = p->state;
+    m->fitted = 1;
+}
+
+static int model_alloc(recint_model **out, const ri_model_ops *ops, const recint_config *cfg)
+{
+    recint_model *m = RI_NEW_ZEROED(recint_model, 1);
+    if (!m)
+        return ri_error(RECINT_ENOMEM, "model: out of memory");
+    int rc = recint_config_copy(&m->cfg, cfg);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    m->ops = ops;
+    *out = m;
+    return RECINT_OK;
+}
+
+RECINT_API int recint_model_new(recint_model **out, const char *kind, const recint_config *cfg)
+{
+    if (!out || !kind)
+        return ri_error(RECINT_EINVAL, "recint_model_new: %s is NULL", !out ? "out" : "kind");
+    const ri_model_ops *ops = find_kind(kind);
+    if (!ops)
+        return ri_error(RECINT_EUNSUPPORTED, "recint_model_new: unknown model kind '%s' (known: %s)",
+                        kind, recint_model_kinds());
+    if (ops->check_config) {
+        int rc = ops->check_config(cfg);
+        if (rc)
+            return rc;
+    }
+    return model_alloc(out, ops, cfg);
+}
+
+RECINT_API void recint_model_free(recint_model *m)
+{
+    if (!m)
+        return;
+    fitted_part p = {m->n_users, m->n_items, m->users, m->items,
+                     m->seen_indptr, m->seen_items, m->state};
+    part_free(m->ops, &p);
+    recint_config_free(m->cfg);
+    free(m);
+}
+
+RECINT_API const char *recint_model_kind(const recint_model *m) { return m ? m->ops->name : NULL; }
+RECINT_API uint32_t recint_model_n_users(const recint_model *m) { return m && m->fitted ? m->n_users : 0; }
+RECINT_API uint32_t recint_model_n_items(const recint_model *m) { return m && m->fitted ? m->n_items : 0; }
+RECINT_API const recint_idmap *recint_model_users(const recint_model *m) { return m ? m->users : NULL; }
+RECINT_API const recint_idmap *recint_model_items(const recint_model *m) { return m ? m->items : NULL; }
+
+int ri_model_linear(const recint_model *m, ri_linear_view *out)
+{
+    if (!m || !out)
+        return ri_error(RECINT_EINVAL, "model linear view: NULL argument");
+    if (!m->fitted)
+        return ri_error(RECINT_ESTATE, "model '%s' is not fitted", m->ops->name);
+    if (!m->ops->linear)
+        return ri_error(RECINT_EUNSUPPORTED, "model kind '%s' has no linear form", m->ops->name);
+    return m->ops->linear(m, m->state, out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fit                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static int copy_seen(const recint_dataset *train, fitted_part *p)
+{
+    const uint64_t *indptr;
+    const uint32_t *items;
+    int rc = recint_dataset_csr(train, &indptr, &items, NULL, NULL);
+    if (rc)
+        return rc;
+    uint64_t nnz = indptr[p->n_users];
+    if (nnz > SIZE_MAX / sizeof(uint32_t))
+        return ri_error(RECINT_ENOMEM, "model fit: %llu interactions do not fit in memory",
+                        (unsigned long long)nnz);
+    p->seen_indptr = RI_NEW_ARRAY(uint64_t, (size_t)p->n_users + 1);
+    p->seen_items = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
+    if (!p->seen_indptr || !p->seen_items)
+        return ri_error(RECINT_ENOMEM, "model fit: out of memory copying %llu training rows",
+                        (unsigned long long)nnz);
+    memcpy(p->seen_indptr, indptr, ((size_t)p->n_users + 1) * sizeof(uint64_t));
+    if (nnz)
+        memcpy(p->seen_items, items, (size_t)nnz * sizeof(uint32_t));
+    return RECINT_OK;
+}
+
+int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_dataset *valid,
+                 const recint_config *train_cfg, recint_progress_fn progress, void *ctx)
+{
+    if (!m || !train)
+        return ri_error(RECINT_EINVAL, "fit: %s is NULL", !m ? "model" : "train");
+    fitted_part p = {0};
+    p.n_users = recint_dataset_n_users(train);
+    p.n_items = recint_dataset_n_items(train);
+    if (p.n_users == 0 || p.n_items == 0)
+        return ri_error(RECINT_EINVAL, "fit: training data has %u users and %u items (need >= 1 each)",
+                        p.n_users, p.n_items);
+    if (valid && (recint_dataset_n_users(valid) != p.n_users ||
+                  recint_dataset_n_items(valid) != p.n_items))
+        return ri_error(RECINT_EINVAL,
+                        "fit: validation catalogue %u x %u differs from training %u x %u",
+                        recint_dataset_n_users(valid), recint_dataset_n_items(valid), p.n_users,
+                        p.n_items);
+    int rc = ri_idmap_copy(&p.users, recint_dataset_users(train));
+    if (rc == RECINT_OK)
+        rc = ri_idmap_copy(&p.items, recint_dataset_items(train));
+    if (rc == RECINT_OK)
+        rc = copy_seen(train, &p);
+    if (rc) {
+        part_free(m->ops, &p);
+        return rc;
+    }
+    ri_fit_args a = {m, train, valid, train_cfg, progress, ctx};
+    rc = m->ops->fit(&a, &p.state);
+    if (p.state)
+        part_take(m, &p);
+    else
+        part_free(m->ops, &p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scoring                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int check_indices(const uint32_t *idx, size_t n, uint32_t bound, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (idx[i] >= bound)
+            return ri_error(RECINT_ERANGE, "%s[%zu] = %u is out of range (n_%s = %u)", what, i,
+                            idx[i], what, bound);
+    return RECINT_OK;
+}
+
+RECINT_API int recint_model_score(const recint_model *m, const uint32_t *users, size_t n_users,
+                                  const uint32_t *items, size_t n_items, float *out)
+{
+    if (!m || (!users && n_users) || (!out && n_users))
+        return ri_error(RECINT_EINVAL, "recint_model_score: %s is NULL",
+                        !m ? "model" : !users ? "users" : "out");
+    if (!m->fitted)
+        return ri_error(RECINT_ESTATE, "recint_model_score: model '%s' is not fitted", m->ops->name);
+    int rc = check_indices(users, n_users, m->n_users, "users");
+    if (rc == RECINT_OK && items)
+        rc = check_indices(items, n_items, m->n_items, "items");
+    if (rc)
+        return rc;
+    size_t cols = items ? n_items : m->n_items, total;
+    if (ri_mul_overflow(n_users, cols, &total) || total > SIZE_MAX / sizeof(float))
+        return ri_error(RECINT_EINVAL, "recint_model_score: %zu users x %zu items overflows",
+                        n_users, cols);
+    if (n_users == 0 || cols == 0)
+        return RECINT_OK;
+    float *row = RI_NEW_ARRAY(float, m->n_items);
+    if (!row)
+        return ri_error(RECINT_ENOMEM, "recint_model_score: out of memory for %u scores", m->n_items);
+    for (size_t u = 0; u < n_users && rc == RECINT_OK; u++) {
+        rc = m->ops->score_user(m, m->state, users[u], row);
+        float *dst = out + u * cols;
+        if (rc == RECINT_OK && items)
+            for (size_t j = 0; j < n_items; j++)
+                dst[j] = row[items[j]];
+        else if (rc == RECINT_OK)
+            memcpy(dst, row, cols * sizeof(float));
+    }
+    free(row);
+    return rc;
+}
+
+RECINT_API int recint_model_recommend(const recint_model *m, uint32_t user, uint32_t k,
+                                      uint32_t *items, float *scores, uint32_t *n_out)
+{
+    if (!m || !items || !n_out)
+        return ri_error(RECINT_EINVAL, "recint_model_recommend: %s is NULL",
+                        !m ? "model" : !items ? "items" : "n_out");
+    if (k == 0)
+        return ri_error(RECINT_EINVAL, "recint_model_recommend: k must be >= 1");
+    if (!m->fitted)
+        return ri_error(RECINT_ESTATE, "recint_model_recommend: model '%s' is not fitted",
+                        m->ops->name);
+    if (user >= m->n_users)
+        return ri_error(RECINT_ERANGE, "recint_model_recommend: user %u is out of range (n_users = %u)",
+                        user, m->n_users);
+    /* More than n_items can never be returned, so k beyond that needs no room. */
+    uint32_t kk = k < m->n_items ? k : m->n_items;
+    float *row = RI_NEW_ARRAY(float, m->n_items);
+    float *top = scores ? NULL : RI_NEW_ARRAY(float, kk);
+    if (!row || (!scores && !top)) {
+        free(row);
+        free(top);
+        return ri_error(RECINT_ENOMEM, "recint_model_recommend: out of memory for %u scores",
+                        m->n_items);
+    }
+    int rc = m->ops->score_user(m, m->state, user, row);
+    if (rc == RECINT_OK) {
+        uint64_t b = m->seen_indptr[user], e = m->seen_indptr[user + 1];
+        *n_out = ri_topk(row, m->n_items, m->seen_items + b, (size_t)(e - b), kk, items,
+                         scores ? scores : top);
+    }
+    free(row);
+    free(top);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Save                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Growable text buffer for the META section. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} text_buf;
+
+static int text_add(text_buf *t, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), need = t->len + la + lb + 2;
+    if (need > t->cap) {
+        size_t cap = t->cap ? t->cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        char *s = realloc(t->s, cap);
+        if (!s)
+            return ri_error(RECINT_ENOMEM, "model save: out of memory");
+        t->s = s;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, a, la);
+    t->s[t->len + la] = '=';
+    memcpy(t->s + t->len + la + 1, b, lb);
+    t->s[t->len + la + 1 + lb] = '\n';
+    t->len += la + lb + 2;
+    return RECINT_OK;
+}
+
+static int build_meta(const recint_model *m, text_buf *t)
+{
+    char num[32], key[128], val[4096];
+    int rc = text_add(t, "kind", m->ops->name);
+    snprintf(num, sizeof num, "%u", RI_FMT_VERSION);
+    if (rc == RECINT_OK)
+        rc = text_add(t, "format_version", num);
+    if (rc == RECINT_OK)
+        rc = text_add(t, "library_version", recint_version());
+    snprintf(num, sizeof num, "%u", m->n_users);
+    if (rc == RECINT_OK)
+        rc = text_add(t, "n_users", num);
+    snprintf(num, sizeof num, "%u", m->n_items);
+    if (rc == RECINT_OK)
+        rc = text_add(t, "n_items", num);
+    for (size_t i = 0; rc == RECINT_OK && i < recint_config_count(); i++) {
+        const char *k = recint_config_describe(i, RECINT_PARAM_KEY);
+        rc = recint_config_get(m->cfg, k, val, sizeof val);
+        if (rc == RECINT_OK && strpbrk(val, "\n"))
+            rc = ri_error(RECINT_EINVAL, "model save: config %s holds a newline", k);
+        snprintf(key, sizeof key, "config.%s", k);
+        if (rc == RECINT_OK)
+            rc = text_add(t, key, val);
+    }
+    return rc;
+}
+
+/* Arrays built only for saving (string id maps), freed after the write. */
+typedef struct {
+    uint64_t *off[2];
+    char *blob[2];
+} save_scratch;
+
+static int add_idmap(ri_fmt_writer *w, const recint_idmap *map, uint32_t n, int which,
+                     save_scratch *sc)
+{
+    static const char *const tags[2][3] = {{"USERIDS", "USEROFF", "USERSTR"},
+                                           {"ITEMIDS", "ITEMOFF", "ITEMSTR"}};
+    if (recint_idmap_kind(map) == RECINT_IDS_INT)
+        return ri_fmt_add(w, tags[which][0], RI_FMT_I64, ri_idmap_ints(map), (uint64_t)n * 8);
+    uint64_t *off = RI_NEW_ARRAY(uint64_t, (size_t)n + 1);
+    sc->off[which] = off;
+    if (!off)
+        return ri_error(RECINT_ENOMEM, "model save: out of memory");
+    off[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *s;
+        int rc = recint_idmap_id_str(map, i, &s);
+        if (rc)
+            return rc;
+        off[i + 1] = off[i] + strlen(s);
+    }
+    char *blob = RI_NEW_ARRAY(char, off[n] ? (size_t)off[n] : 1);
+    sc->blob[which] = blob;
+    if (!blob)
+        return ri_error(RECINT_ENOMEM, "model save: out of memory for %llu id bytes",
+                        (unsigned long long)off[n]);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *s;
+        recint_idmap_id_str(map, i, &s);
+        memcpy(blob + off[i], s, (size_t)(off[i + 1] - off[i]));
+    }
+    int rc = ri_fmt_add(w, tags[which][1], RI_FMT_U64, off, ((uint64_t)n + 1) * 8);
+    return rc ? rc : ri_fmt_add(w, tags[which][2], RI_FMT_TEXT, blob, off[n]);
+}
+
+RECINT_API int recint_model_save(const recint_model *m, const char *path)
+{
+    if (!m || !path)
+        return ri_error(RECINT_EINVAL, "recint_model_save: %s is NULL", !m ? "model" : "path");
+    if (!m->fitted)
+        return ri_error(RECINT_ESTATE, "recint_model_save: model '%s' is not fitted", m->ops->name);
+    ri_fmt_writer w;
+    ri_fmt_writer_init(&w);
+    text_buf meta = {0};
+    save_scratch sc = {{NULL, NULL}, {NULL, NULL}};
+    uint64_t nnz = m->seen_indptr[m->n_users];
+    int rc = build_meta(m, &meta);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(&w, "META", RI_FMT_TEXT, meta.s, meta.len);
+    if (rc == RECINT_OK)
+        rc = add_idmap(&w, m->users, m->n_users, 0, &sc);
+    if (rc == RECINT_OK)
+        rc = add_idmap(&w, m->items, m->n_items, 1, &sc);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(&w, "SEENPTR", RI_FMT_U64, m->seen_indptr, ((uint64_t)m->n_users + 1) * 8);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(&w, "SEENIDX", RI_FMT_U32, m->seen_items, nnz * 4);
+    if (rc == RECINT_OK)
+        rc = m->ops->save_sections(m, m->state, &w);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_write_file(&w, path);
+    ri_fmt_writer_free(&w);
+    free(meta.s);
+    for (int i = 0; i < 2; i++) {
+        free(sc.off[i]);
+        free(sc.blob[i]);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Load                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const ri_model_ops *ops;
+    int64_t n_users, n_items;
+} meta_info;
+
+static int meta_count(const ri_fmt_reader *r, unsigned line, const char *key, const char *v,
+                      size_t len, int64_t *out)
+{
+    int64_t x;
+    if (*out >= 0)
+        return ri_error(RECINT_EFORMAT, "%s: META line %u: %s given twice", r->name, line, key);
+    if (ri_parse_i64(v, len, &x) != 0 || x < 1 || x > UINT32_MAX)
+        return ri_error(RECINT_EFORMAT, "%s: META line %u: %s = '%.*s' is not in [1, %u]", r->name,
+                        line, key, (int)(len > 40 ? 40 : len), v, UINT32_MAX);
+    *out = x;
+    return RECINT_OK;
+}
+
+static int meta_config(const ri_fmt_reader *r, unsigned line, recint_config *cfg, const char *k,
+                       size_t klen, const char *v, size_t vlen)
+{
+    char key[128], val[4096];
+    if (klen >= sizeof key || vlen >= sizeof val)
+        return ri_error(RECINT_EFORMAT, "%s: META line %u: config entry too long", r->name, line);
+    memcpy(key, k, klen);
+    key[klen] = '\0';
+    memcpy(val, v, vlen);
+    val[vlen] = '\0';
+    int rc = recint_config_set(cfg, key, val);
+    /* A key this build lacks comes from a newer library: its kinds are not ours. */
+    if (rc == RECINT_ENOTFOUND)
+        return RECINT_OK;
+    if (rc)
+        return ri_error_prefix(RECINT_EFORMAT, "%s: META line %u: config %s: ", r->name, line, key);
+    return RECINT_OK;
+}
+
+static int meta_line(const ri_fmt_reader *r, unsigned line, const char *s, size_t len,
+                     meta_info *mi, recint_config *cfg)
+{
+    const char *eq = memchr(s, '=', len);
+    if (!eq)
+        return ri_error(RECINT_EFORMAT, "%s: META line %u: no '=' in key=value", r->name, line);
+    size_t klen = (size_t)(eq - s), vlen = len - klen - 1;
+    const char *v = eq + 1;
+#define KEY_IS(lit) (klen == sizeof(lit) - 1 && memcmp(s, lit, klen) == 0)
+    if (KEY_IS("kind")) {
+        if (mi->ops)
+            return ri_error(RECINT_EFORMAT, "%s: META line %u: kind given twice", r->name, line);
+        for (size_t i = 0; i < N_KINDS; i++)
+            if (strlen(kinds[i]->name) == vlen && memcmp(kinds[i]->name, v, vlen) == 0)
+                mi->ops = kinds[i];
+        if (!mi->ops)
+            return ri_error(RECINT_EFORMAT, "%s: META line %u: unknown model kind '%.*s' (known: %s)",
+                            r->name, line, (int)(vlen > 40 ? 40 : vlen), v, recint_model_kinds());
+        return RECINT_OK;
+    }
+    if (KEY_IS("n_users"))
+        return meta_count(r, line, "n_users", v, vlen, &mi->n_users);
+    if (KEY_IS("n_items"))
+        return meta_count(r, line, "n_items", v, vlen, &mi->n_items);
+#undef KEY_IS
+    if (klen > 7 && memcmp(s, "config.", 7) == 0)
+        return meta_config(r, line, cfg, s + 7, klen - 7, v, vlen);
+    return RECINT_OK; /* informational keys (versions) and keys of newer writers */
+}
+
+static int parse_meta(const ri_fmt_reader *r, meta_info *mi, recint_config *cfg)
+{
+    const void *data;
+    uint64_t len;
+    int rc = ri_fmt_array(r, "META", RI_FMT_TEXT, RI_FMT_ANY, &data, &len);
+    if (rc)
+        return rc;
+    const char *s = data;
+    if (len == 0 || s[len - 1] != '\n' || memchr(s, '\0', (size_t)len))
+        return ri_error(RECINT_EFORMAT, "%s: META: text must be non-empty, end in a newline, hold no NUL",
+                        r->name);
+    mi->ops = NULL;
+    mi->n_users = mi->n_items = -1;
+    unsigned line = 1;
+    for (size_t pos = 0; pos < len; line++) {
+        const char *nl = memchr(s + pos, '\n', (size_t)len - pos);
+        rc = meta_line(r, line, s + pos, (size_t)(nl - (s + pos)), mi, cfg);
+        if (rc)
+            return rc;
+        pos = (size_t)(nl - s) + 1;
+    }
+    if (!mi->ops || mi->n_users < 0 || mi->n_items < 0)
+        return ri_error(RECINT_EFORMAT, "%s: META: missing %s", r->name,
+                        !mi->ops ? "kind" : mi->n_users < 0 ? "n_users" : "n_items");
+    return RECINT_OK;
+}
+
+static int load_string_map(const ri_fmt_reader *r, const char *const tags[3], uint32_t n,
+                           recint_idmap **out)
+{
+    const void *od, *bd;
+    uint64_t blen;
+    int rc = ri_fmt_array(r, tags[1], RI_FMT_U64, (uint64_t)n + 1, &od, NULL);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_array(r, tags[2], RI_FMT_TEXT, RI_FMT_ANY, &bd, &blen);
+    if (rc)
+        return rc;
+    const uint64_t *off = od;
+    const char *blob = bd;
+    if (off[0] != 0 || off[n] != blen)
+        return ri_error(RECINT_EFORMAT, "%s: section %s: offsets run %llu..%llu, expected 0..%llu",
+                        r->name, tags[1], (unsigned long long)off[0], (unsigned long long)off[n],
+                        (unsigned long long)blen);
+    for (uint32_t i = 0; i < n; i++)
+        if (off[i + 1] < off[i])
+            return ri_error(RECINT_EFORMAT, "%s: section %s: offset %u (%llu) < offset %u (%llu)",
+                            r->name, tags[1], i + 1, (unsigned long long)off[i + 1], i,
+                            (unsigned long long)off[i]);
+    if (memchr(blob, '\0', (size_t)blen))
+        return ri_error(RECINT_EFORMAT, "%s: section %s: NUL byte inside the ids", r->name, tags[2]);
+    /* Sizes are bounded by the validated file: blen + n <= 2 * file size. */
+    char *copy = RI_NEW_ARRAY(char, (size_t)blen + n + 1);
+    const char **ids = RI_NEW_ARRAY(const char *, (size_t)n + 1);
+    if (!copy || !ids) {
+        free(copy);
+        free(ids);
+        return ri_error(RECINT_ENOMEM, "%s: out of memory for %u ids", r->name, n);
+    }
+    char *p = copy;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t l = (size_t)(off[i + 1] - off[i]);
+        memcpy(p, blob + off[i], l);
+        p[l] = '\0';
+        ids[i] = p;
+        p += l + 1;
+    }
+    rc = ri_idmap_new_strings(out, ids, n);
+    free(copy);
+    free(ids);
+    if (rc)
+        return ri_error_prefix(rc == RECINT_ENOMEM ? rc : RECINT_EFORMAT, "%s: section %s: ",
+                               r->name, tags[2]);
+    return RECINT_OK;
+}
+
+static int load_idmap(const ri_fmt_reader *r, int which, uint32_t n, recint_idmap **out)
+{
+    static const char *const tags[2][3] = {{"USERIDS", "USEROFF", "USERSTR"},
+                                           {"ITEMIDS", "ITEMOFF", "ITEMSTR"}};
+    ri_fmt_section s;
+    int has_int = ri_fmt_find(r, tags[which][0], &s) == RECINT_OK;
+    int has_str = ri_fmt_find(r, tags[which][1], &s) == RECINT_OK ||
+                  ri_fmt_find(r, tags[which][2], &s) == RECINT_OK;
+    if (has_int == has_str)
+        return ri_error(RECINT_EFORMAT, "%s: %s: need exactly one of section %s or %s+%s", r->name,
+                        which ? "item ids" : "user ids", tags[which][0], tags[which][1],
+                        tags[which][2]);
+    if (has_str)
+        return load_string_map(r, tags[which], n, out);
+    const void *d;
+    int rc = ri_fmt_array(r, tags[which][0], RI_FMT_I64, n, &d, NULL);
+    if (rc)
+        return rc;
+    rc = ri_idmap_new_ints(out, d, n);
+    if (rc)
+        return ri_error_prefix(rc == RECINT_ENOMEM ? rc : RECINT_EFORMAT, "%s: section %s: ",
+                               r->name, tags[which][0]);
+    return RECINT_OK;
+}
+
+static int load_seen(const ri_fmt_reader *r, fitted_part *p)
+{
+    const void *pd, *id;
+    uint64_t nnz;
+    int rc = ri_fmt_array(r, "SEENPTR", RI_FMT_U64, (uint64_t)p->n_users + 1, &pd, NULL);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_array(r, "SEENIDX", RI_FMT_U32, RI_FMT_ANY, &id, &nnz);
+    if (rc)
+        return rc;
+    const uint64_t *indptr = pd;
+    const uint32_t *idx = id;
+    if (indptr[0] != 0 || indptr[p->n_users] != nnz)
+        return ri_error(RECINT_EFORMAT, "%s: section SEENPTR: runs %llu..%llu, expected 0..%llu",
+                        r->name, (unsigned long long)indptr[0],
+                        (unsigned long long)indptr[p->n_users], (unsigned long long)nnz);
+    /* Monotone with the last entry equal to nnz bounds every row inside SEENIDX,
+     * so the row scan below cannot read past it. */
+    for (uint32_t u = 0; u < p->n_users; u++)
+        if (indptr[u + 1] < indptr[u])
+            return ri_error(RECINT_EFORMAT, "%s: section SEENPTR: entry %u decreases (%llu < %llu)",
+                            r->name, u + 1, (unsigned long long)indptr[u + 1],
+                            (unsigned long long)indptr[u]);
+    for (uint32_t u = 0; u < p->n_users; u++) {
+        for (uint64_t j = indptr[u]; j < indptr[u + 1]; j++) {
+            if (idx[j] >= p->n_items)
+                return ri_error(RECINT_EFORMAT,
+                                "%s: section SEENIDX: entry %llu = %u is out of range (n_items = %u)",
+                                r->name, (unsigned long long)j, idx[j], p->n_items);
+            if (j > indptr[u] && idx[j] <= idx[j - 1])
+                return ri_error(RECINT_EFORMAT,
+                                "%s: section SEENIDX: row %u is not strictly ascending at entry %llu",
+                                r->name, u, (unsigned long long)j);
+        }
+    }
+    p->seen_indptr = RI_NEW_ARRAY(uint64_t, (size_t)p->n_users + 1);
+    p->seen_items = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
+    if (!p->seen_indptr || !p->seen_items)
+        return ri_error(RECINT_ENOMEM, "%s: out of memory for the seen items", r->name);
+    memcpy(p->seen_indptr, indptr, ((size_t)p->n_users + 1) * sizeof(uint64_t));
+    if (nnz)
+        memcpy(p->seen_items, idx, (size_t)nnz * sizeof(uint32_t));
+    return RECINT_OK;
+}
+
+static int load_from(recint_model **out, const void *data, size_t size, const char *name)
+{
+    ri_fmt_reader r;
+    int rc = ri_fmt_open(&r, data, size, name);
+    if (rc)
+        return rc;
+    recint_config *cfg;
+    rc = recint_config_new(&cfg);
+    if (rc)
+        return rc;
+    meta_info mi = {NULL, -1, -1};
+    rc = parse_meta(&r, &mi, cfg);
+    recint_model *m = NULL;
+    if (rc == RECINT_OK)
+        rc = model_alloc(&m, mi.ops, cfg);
+    recint_config_free(cfg);
+    if (rc)
+        return rc;
+    fitted_part p = {0};
+    p.n_users = (uint32_t)mi.n_users;
+    p.n_items = (uint32_t)mi.n_items;
+    rc = load_idmap(&r, 0, p.n_users, &p.users);
+    if (rc == RECINT_OK)
+        rc = load_idmap(&r, 1, p.n_items, &p.items);
+    if (rc == RECINT_OK)
+        rc = load_seen(&r, &p);
+    if (rc == RECINT_OK) {
+        /* The kind's loader sees the catalogue sizes through the model. */
+        m->n_users = p.n_users;
+        m->n_items = p.n_items;
+        rc = m->ops->load_sections(m, &r, &p.state);
+    }
+    if (rc) {
+        part_free(m->ops, &p);
+        recint_model_free(m);
+        return rc;
+    }
+    part_take(m, &p);
+    *out = m;
+    return RECINT_OK;
+}
+
+RECINT_API int recint_model_load_buffer(recint_model **out, const void *data, size_t size)
+{
+    if (!out || (!data && size))
+        return ri_error(RECINT_EINVAL, "recint_model_load_buffer: %s is NULL", !out ? "out" : "data");
+    if (size < RI_FMT_HEADER_SIZE)
+        return ri_error(RECINT_EFORMAT, "model buffer: truncated: %zu bytes, the header needs %u",
+                        size, RI_FMT_HEADER_SIZE);
+    /* The copy gives the sections the alignment the typed views rely on. */
+    void *copy = ri_aligned_alloc(size, 1);
+    if (!copy)
+        return ri_error(RECINT_ENOMEM, "model buffer: cannot copy %zu bytes", size);
+    memcpy(copy, data, size);
+    int rc = load_from(out, copy, size, "model buffer");
+    ri_aligned_free(copy);
+    return rc;
+}
+
+static int io_error(const char *path, const char *what)
+{
+    char msg[128];
+    const char *s = strerror_r(errno, msg, sizeof msg);
+    return ri_error(RECINT_EIO, "%s: %s: %s", path, what, s);
+}
+
+RECINT_API int recint_model_load(recint_model **out, const char *path)
+{
+    if (!out || !path)
+        return ri_error(RECINT_EINVAL, "recint_model_load: %s is NULL", !out ? "out" : "path");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return io_error(path, "cannot open");
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int rc = io_error(path, "cannot stat");
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return ri_error(RECINT_EIO, "%s: not a regular file", path);
+    }
+    if (st.st_size < (off_t)RI_FMT_HEADER_SIZE) {
+        close(fd);
+        return ri_error(RECINT_EFORMAT, "%s: truncated: %lld bytes, the header needs %u", path,
+                        (long long)st.st_size, RI_FMT_HEADER_SIZE);
+    }
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+        close(fd);
+        return ri_error(RECINT_ENOMEM, "%s: %lld bytes do not fit in memory", path,
+                        (long long)st.st_size);
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    uint8_t *buf = ri_aligned_alloc(size, 1);
+    if (!buf) {
+        close(fd);
+        return ri_error(RECINT_ENOMEM, "%s: cannot allocate %zu bytes", path, size);
+    }
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int rc = n < 0 ? io_error(path, "read failed")
+                           : ri_error(RECINT_EIO, "%s: file shrank while reading", path);
+            close(fd);
+            ri_aligned_free(buf);
+            return rc;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    int rc = load_from(out, buf, size, path);
+    ri_aligned_free(buf);
+    return rc;
+}

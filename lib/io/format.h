@@ -1,0 +1,92 @@
+/* The one binary container of model files (docs/file-format.md): a fixed header,
+ * a section table, and 64-byte aligned sections each with its own CRC-32.
+ * The writer collects (tag, type, pointer, size) sections and writes them in one
+ * canonical layout; the reader validates every byte of a buffer before handing
+ * out typed views into it. */
+#ifndef RI_FORMAT_H
+#define RI_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "\x89RCI\r\n\x1a\n": the high byte catches 7-bit transfers, \r\n and \n catch
+ * newline translation in either direction, \x1a stops DOS-style text reads. */
+#define RI_FMT_MAGIC "\x89RCI\r\n\x1a\n"
+#define RI_FMT_VERSION 1u
+#define RI_FMT_HEADER_SIZE 64u
+#define RI_FMT_ENTRY_SIZE 48u
+#define RI_FMT_ALIGN 64u
+#define RI_FMT_TAG_MAX 8u
+/* More sections than any model kind will need; bounds the table a reader accepts. */
+#define RI_FMT_MAX_SECTIONS 4096u
+
+/* Element types of a section (stored as u32 with the element size beside it). */
+typedef enum {
+    RI_FMT_BYTES = 1, /* opaque bytes, element size 1 */
+    RI_FMT_TEXT = 2,  /* UTF-8 text without NUL, element size 1 */
+    RI_FMT_U32 = 3,
+    RI_FMT_U64 = 4,
+    RI_FMT_I64 = 5,
+    RI_FMT_F32 = 6,
+} ri_fmt_type;
+
+/* Size in bytes of one element of type, 0 for an unknown type. */
+size_t ri_fmt_type_size(uint32_t type);
+/* Static name of a type ("u32"), "?" when unknown. */
+const char *ri_fmt_type_name(uint32_t type);
+
+typedef struct {
+    char tag[RI_FMT_TAG_MAX + 1];
+    uint32_t type;
+    const void *data; /* borrowed until the writer is written */
+    uint64_t size;    /* bytes */
+} ri_fmt_wsection;
+
+typedef struct {
+    ri_fmt_wsection *sec;
+    uint32_t n, cap;
+} ri_fmt_writer;
+
+void ri_fmt_writer_init(ri_fmt_writer *w);
+void ri_fmt_writer_free(ri_fmt_writer *w);
+/* Add a section; data is borrowed (must stay valid until written). tag is 1-8
+ * characters of [A-Z0-9_], unique in the file; size a multiple of the element size.
+ * Errors: EINVAL (bad tag, repeated tag, type, size), ENOMEM. */
+int ri_fmt_add(ri_fmt_writer *w, const char *tag, ri_fmt_type type, const void *data, uint64_t size);
+/* Write the file to "path.tmp", then rename it onto path, so a reader never sees a
+ * half-written file. Errors: EIO (with the system's reason), ENOMEM. */
+int ri_fmt_write_file(const ri_fmt_writer *w, const char *path);
+/* Same into a new 64-byte aligned buffer (free with ri_aligned_free). */
+int ri_fmt_write_buffer(const ri_fmt_writer *w, void **out, size_t *size);
+
+typedef struct {
+    char tag[RI_FMT_TAG_MAX + 1];
+    uint32_t type, elem_size;
+    uint64_t offset, size;
+    const void *data; /* inside the reader's buffer */
+} ri_fmt_section;
+
+typedef struct {
+    const uint8_t *base;
+    size_t size;
+    uint32_t version;
+    uint32_t n_sections;
+    const char *name; /* for messages, borrowed */
+} ri_fmt_reader;
+
+/* Validate data[0..size) completely: magic, version, header CRC, table CRC and
+ * entries, canonical layout (every offset and size checked against size without
+ * overflow, 64-byte aligned, no overlap, zero padding), and every section's CRC.
+ * data must be 64-byte aligned (the caller's buffer, borrowed by r).
+ * name prefixes messages ("model.bin"). Errors: EFORMAT, EINVAL (NULL, alignment). */
+int ri_fmt_open(ri_fmt_reader *r, const void *data, size_t size, const char *name);
+/* Section by tag: RECINT_OK, or ENOTFOUND (no message set; callers decide). */
+int ri_fmt_find(const ri_fmt_reader *r, const char *tag, ri_fmt_section *out);
+/* Required section of a type holding count elements (count RI_FMT_ANY: any number).
+ * Writes the element count to *n (may be NULL). Errors: EFORMAT naming the
+ * section and what was expected versus found. */
+#define RI_FMT_ANY UINT64_MAX
+int ri_fmt_array(const ri_fmt_reader *r, const char *tag, ri_fmt_type type, uint64_t count,
+                 const void **data, uint64_t *n);
+
+#endif
