@@ -1,2 +1,136 @@
-/* placeholder until implemented */
-typedef int ri_placeholder_filter;
+#include <math.h>
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "data_private.h"
+#include "dataset_internal.h"
+#include "error.h"
+
+/* State of the k-core peeling: a vertex is removed once, and at that moment its
+ * still-alive neighbours lose one degree each, so every edge is counted off once. */
+typedef struct {
+    const recint_dataset *ds;
+    const uint64_t *cptr;
+    const uint32_t *cusers;
+    const float *cw;
+    double min_w;
+    uint64_t min_u, min_i;
+    uint64_t *deg_u, *deg_i;
+    uint8_t *alive_u, *alive_i;
+    uint32_t *queue_u, *queue_i;
+    size_t head_u, tail_u, head_i, tail_i;
+} kcore;
+
+static void kill_user(kcore *k, uint32_t u)
+{
+    k->alive_u[u] = 0;
+    k->queue_u[k->tail_u++] = u;
+}
+
+static void kill_item(kcore *k, uint32_t i)
+{
+    k->alive_i[i] = 0;
+    k->queue_i[k->tail_i++] = i;
+}
+
+static void drop_user(kcore *k, uint32_t u, const uint8_t *keep)
+{
+    const recint_dataset *ds = k->ds;
+    for (uint64_t e = ds->indptr[u]; e < ds->indptr[u + 1]; e++) {
+        uint32_t i = ds->indices[e];
+        if (keep[e] && k->alive_i[i] && --k->deg_i[i] < k->min_i)
+            kill_item(k, i);
+    }
+}
+
+static void drop_item(kcore *k, uint32_t i)
+{
+    for (uint64_t p = k->cptr[i]; p < k->cptr[i + 1]; p++) {
+        uint32_t u = k->cusers[p];
+        if (k->cw[p] >= k->min_w && k->alive_u[u] && --k->deg_u[u] < k->min_u)
+            kill_user(k, u);
+    }
+}
+
+static int run_kcore(const recint_dataset *ds, uint8_t *keep, double min_w, uint64_t min_u,
+                     uint64_t min_i)
+{
+    kcore k = {.ds = ds, .min_w = min_w, .min_u = min_u, .min_i = min_i};
+    int rc = recint_dataset_csc(ds, &k.cptr, &k.cusers, &k.cw);
+    if (rc)
+        return rc;
+    uint32_t nu = ds->n_users, ni = ds->n_items;
+    k.deg_u = RI_NEW_ZEROED(uint64_t, nu);
+    k.deg_i = RI_NEW_ZEROED(uint64_t, ni);
+    k.alive_u = RI_NEW_ARRAY(uint8_t, nu);
+    k.alive_i = RI_NEW_ARRAY(uint8_t, ni);
+    k.queue_u = RI_NEW_ARRAY(uint32_t, nu);
+    k.queue_i = RI_NEW_ARRAY(uint32_t, ni);
+    rc = RECINT_ENOMEM;
+    if (!k.deg_u || !k.deg_i || !k.alive_u || !k.alive_i || !k.queue_u || !k.queue_i)
+        goto done;
+    for (uint32_t u = 0; u < nu; u++) {
+        k.alive_u[u] = 1;
+        for (uint64_t e = ds->indptr[u]; e < ds->indptr[u + 1]; e++)
+            if (keep[e]) {
+                k.deg_u[u]++;
+                k.deg_i[ds->indices[e]]++;
+            }
+    }
+    for (uint32_t i = 0; i < ni; i++)
+        k.alive_i[i] = 1;
+    for (uint32_t u = 0; u < nu; u++)
+        if (k.deg_u[u] < min_u)
+            kill_user(&k, u);
+    for (uint32_t i = 0; i < ni; i++)
+        if (k.deg_i[i] < min_i)
+            kill_item(&k, i);
+    while (k.head_u < k.tail_u || k.head_i < k.tail_i) {
+        while (k.head_u < k.tail_u)
+            drop_user(&k, k.queue_u[k.head_u++], keep);
+        while (k.head_i < k.tail_i)
+            drop_item(&k, k.queue_i[k.head_i++]);
+    }
+    for (uint32_t u = 0; u < nu; u++)
+        for (uint64_t e = ds->indptr[u]; e < ds->indptr[u + 1]; e++)
+            keep[e] = keep[e] && k.alive_u[u] && k.alive_i[ds->indices[e]];
+    rc = RECINT_OK;
+done:
+    free(k.deg_u);
+    free(k.deg_i);
+    free(k.alive_u);
+    free(k.alive_i);
+    free(k.queue_u);
+    free(k.queue_i);
+    return rc;
+}
+
+RECINT_API int recint_dataset_filter(recint_dataset **out, const recint_dataset *ds,
+                                     const recint_config *cfg)
+{
+    if (!out || !ds)
+        return ri_error(RECINT_EINVAL, "recint_dataset_filter: %s is NULL", !out ? "out" : "dataset");
+    double min_w = ri_cfg_float(cfg, RI_P_MIN_WEIGHT);
+    if (isnan(min_w))
+        return ri_error(RECINT_EINVAL, "recint_dataset_filter: min_weight is NaN");
+    int64_t min_u = ri_cfg_int(cfg, RI_P_MIN_USER_INTERACTIONS);
+    int64_t min_i = ri_cfg_int(cfg, RI_P_MIN_ITEM_INTERACTIONS);
+    if (min_u < 0 || min_i < 0)
+        return ri_error(RECINT_EINVAL, "recint_dataset_filter: min_%s_interactions is negative",
+                        min_u < 0 ? "user" : "item");
+    /* Default min_weight is -inf: then there is no threshold, so nothing to binarise. */
+    int implicit = isfinite(min_w) && ri_cfg_bool(cfg, RI_P_IMPLICIT);
+    uint8_t *keep = RI_NEW_ARRAY(uint8_t, ds->nnz);
+    if (!keep)
+        return RECINT_ENOMEM;
+    for (uint64_t e = 0; e < ds->nnz; e++)
+        keep[e] = ds->weights[e] >= min_w;
+    int rc = RECINT_OK;
+    if (min_u > 0 || min_i > 0)
+        rc = run_kcore(ds, keep, min_w, (uint64_t)min_u, (uint64_t)min_i);
+    if (rc == RECINT_OK)
+        rc = ri_dataset_select(out, ds, keep, 1, implicit);
+    free(keep);
+    return rc ? ri_error_prefix(rc, "recint_dataset_filter: ") : RECINT_OK;
+}
