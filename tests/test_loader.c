@@ -1,14 +1,901 @@
-/* placeholder suite until written */
+/* Text loading (recint_dataset_load / _load_buffer) and saving (recint_dataset_save):
+ * delimiters, headers, columns, id kinds, line endings, malformed input with exact
+ * line numbers, atomicity, round trips and the MovieLens files. */
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "testutil.h"
 
-START_TEST(placeholder) { ck_assert_int_eq(recint_version_number(), RECINT_VERSION_NUMBER); }
+/* ------------------------------------------------------------- helpers */
+
+static recint_dataset *fresh(const char *duplicates)
+{
+    recint_config *cfg = NULL;
+    recint_dataset *ds = NULL;
+    RI_OK(recint_config_new(&cfg));
+    if (duplicates)
+        RI_OK(recint_config_set(cfg, "duplicates", duplicates));
+    RI_OK(recint_dataset_new(&ds, cfg));
+    recint_config_free(cfg);
+    return ds;
+}
+
+/* Config from "key=value" strings ending with NULL. */
+static recint_config *cfg_va(va_list ap)
+{
+    recint_config *cfg = NULL;
+    RI_OK(recint_config_new(&cfg));
+    for (const char *kv = va_arg(ap, const char *); kv; kv = va_arg(ap, const char *))
+        RI_OK(recint_config_set_pair(cfg, kv));
+    return cfg;
+}
+
+/* Load text (named "buf") with settings "key=value", ..., NULL. */
+static int load(recint_dataset *ds, const char *text, ...)
+{
+    va_list ap;
+    va_start(ap, text);
+    recint_config *cfg = cfg_va(ap);
+    va_end(ap);
+    int rc = recint_dataset_load_buffer(ds, text, strlen(text), "buf", cfg);
+    recint_config_free(cfg);
+    return rc;
+}
+
+static const char *write_file(const char *name, const char *text, char *path, size_t cap)
+{
+    ri_test_tmp(name, path, cap);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+/* Edge of (user index, item index) in the CSR, or -1. */
+static int64_t edge(const recint_dataset *ds, uint32_t u, uint32_t i)
+{
+    const uint64_t *indptr;
+    const uint32_t *items;
+    RI_OK(recint_dataset_csr(ds, &indptr, &items, NULL, NULL));
+    for (uint64_t e = indptr[u]; e < indptr[u + 1]; e++)
+        if (items[e] == i)
+            return (int64_t)e;
+    return -1;
+}
+
+/* Weight and timestamp of (user id, item id); 0 when absent. */
+static int row(const recint_dataset *ds, int64_t user, int64_t item, float *w, int64_t *t)
+{
+    uint32_t u, i;
+    if (recint_idmap_index(recint_dataset_users(ds), user, &u) != RECINT_OK ||
+        recint_idmap_index(recint_dataset_items(ds), item, &i) != RECINT_OK)
+        return 0;
+    int64_t e = edge(ds, u, i);
+    if (e < 0)
+        return 0;
+    const float *ws;
+    const int64_t *ts;
+    RI_OK(recint_dataset_csr(ds, NULL, NULL, &ws, &ts));
+    if (w)
+        *w = ws[e];
+    if (t)
+        *t = ts[e];
+    return 1;
+}
+
+static int row_str(const recint_dataset *ds, const char *user, const char *item, float *w, int64_t *t)
+{
+    uint32_t u, i;
+    if (recint_idmap_index_str(recint_dataset_users(ds), user, &u) != RECINT_OK ||
+        recint_idmap_index_str(recint_dataset_items(ds), item, &i) != RECINT_OK)
+        return 0;
+    int64_t e = edge(ds, u, i);
+    if (e < 0)
+        return 0;
+    const float *ws;
+    const int64_t *ts;
+    RI_OK(recint_dataset_csr(ds, NULL, NULL, &ws, &ts));
+    if (w)
+        *w = ws[e];
+    if (t)
+        *t = ts[e];
+    return 1;
+}
+
+static void expect_row(const recint_dataset *ds, int64_t u, int64_t i, float w, int64_t t)
+{
+    float gw = NAN;
+    int64_t gt = -1;
+    ck_assert_msg(row(ds, u, i, &gw, &gt), "row (%lld, %lld) missing", (long long)u, (long long)i);
+    ck_assert_msg(gw == w && gt == t, "row (%lld, %lld): weight %g ts %lld, want %g %lld",
+                  (long long)u, (long long)i, (double)gw, (long long)gt, (double)w, (long long)t);
+}
+
+static void expect_counts(const recint_dataset *ds, uint64_t nnz, uint32_t users, uint32_t items)
+{
+    ck_assert_uint_eq(recint_dataset_n_interactions(ds), nnz);
+    ck_assert_uint_eq(recint_dataset_n_users(ds), users);
+    ck_assert_uint_eq(recint_dataset_n_items(ds), items);
+}
+
+/* Failed with EFORMAT and the message starts "buf:<line>: " and holds needle. */
+static void expect_format_error(int rc, unsigned line, const char *needle)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "buf:%u: ", line);
+    const char *msg = recint_last_error();
+    ck_assert_msg(rc == RECINT_EFORMAT, "rc %d, want EFORMAT (%s)", rc, msg);
+    ck_assert_msg(strncmp(msg, prefix, strlen(prefix)) == 0, "'%s' does not start with '%s'", msg,
+                  prefix);
+    ck_assert_msg(strstr(msg, needle) != NULL, "'%s' lacks '%s'", msg, needle);
+}
+
+/* Same interactions, compared by external ids (index order may differ). */
+static void expect_same(const recint_dataset *a, const recint_dataset *b)
+{
+    ck_assert_uint_eq(recint_dataset_n_interactions(a), recint_dataset_n_interactions(b));
+    const recint_idmap *um = recint_dataset_users(a), *im = recint_dataset_items(a);
+    int kind = recint_idmap_kind(um);
+    ck_assert_int_eq(kind, recint_idmap_kind(recint_dataset_users(b)));
+    const uint64_t *indptr;
+    const uint32_t *items;
+    const float *ws;
+    const int64_t *ts;
+    RI_OK(recint_dataset_csr(a, &indptr, &items, &ws, &ts));
+    size_t bad = 0;
+    for (uint32_t u = 0; u < recint_dataset_n_users(a); u++) {
+        for (uint64_t e = indptr[u]; e < indptr[u + 1]; e++) {
+            float w = NAN;
+            int64_t t = 0;
+            int found;
+            if (kind == RECINT_IDS_STRING) {
+                const char *su, *si;
+                RI_OK(recint_idmap_id_str(um, u, &su));
+                RI_OK(recint_idmap_id_str(im, items[e], &si));
+                found = row_str(b, su, si, &w, &t);
+            } else {
+                int64_t iu, ii;
+                RI_OK(recint_idmap_id(um, u, &iu));
+                RI_OK(recint_idmap_id(im, items[e], &ii));
+                found = row(b, iu, ii, &w, &t);
+            }
+            if (!found || memcmp(&w, &ws[e], sizeof w) != 0 || t != ts[e]) {
+                if (bad++ == 0)
+                    fprintf(stderr, "row %u/%llu: found %d weight %a vs %a ts %lld vs %lld\n", u,
+                            (unsigned long long)e, found, (double)w, (double)ws[e], (long long)t,
+                            (long long)ts[e]);
+            }
+        }
+    }
+    ck_assert_msg(bad == 0, "%zu rows differ", bad);
+}
+
+/* ---------------------------------------------------------- delimiters */
+
+START_TEST(tab_basic)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "1\t10\t4.5\t100\n2\t20\t3\t200\n2\t10\t-1.25\t300\n", NULL));
+    expect_counts(ds, 3, 2, 2);
+    ck_assert_int_eq(recint_idmap_kind(recint_dataset_users(ds)), RECINT_IDS_INT);
+    expect_row(ds, 1, 10, 4.5f, 100);
+    expect_row(ds, 2, 20, 3.0f, 200);
+    expect_row(ds, 2, 10, -1.25f, 300);
+    ck_assert(!row(ds, 1, 20, NULL, NULL));
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(every_delimiter)
+{
+    static const struct {
+        const char *name, *text;
+        int detectable; /* auto finds it (a tab anywhere on line 1 means tab) */
+    } forms[] = {
+        {"tab", "7\t70\t2.5\t11\n8\t80\t1\t12\n", 1},
+        {"comma", "7,70,2.5,11\n8,80,1,12\n", 1},
+        {"comma", " 7 , 70,  2.5 ,11 \n8,80 ,1, 12\n", 1}, /* blanks around fields */
+        {"comma", "7,\t70,2.5,11\t\n8,80,1,12\n", 0},
+        {"ml", "7::70::2.5::11\n8::80::1::12\n", 1},
+        {"ml", "7 :: 70::2.5 ::11\n8::80::1::12\n", 1},
+        {"space", "7 70 2.5 11\n8 80 1 12\n", 1},
+        {"space", "   7     70   2.5    11   \n8 80 1 12\n", 1}, /* runs of blanks */
+        {"space", "   7  \t 70 \t\t2.5    11   \n\t8 80 1 12\n", 0},
+    };
+    for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+        for (int explicit_delim = !forms[k].detectable; explicit_delim < 2; explicit_delim++) {
+            char setting[32];
+            snprintf(setting, sizeof setting, "delimiter=%s", forms[k].name);
+            recint_dataset *ds = fresh(NULL);
+            int rc = load(ds, forms[k].text, explicit_delim ? setting : NULL, NULL);
+            ck_assert_msg(rc == RECINT_OK, "form %zu (%s, explicit %d): %s", k, forms[k].name,
+                          explicit_delim, recint_last_error());
+            expect_counts(ds, 2, 2, 2);
+            expect_row(ds, 7, 70, 2.5f, 11);
+            expect_row(ds, 8, 80, 1.0f, 12);
+            recint_dataset_free(ds);
+        }
+    }
+}
+END_TEST
+
+START_TEST(wrong_delimiter_fails)
+{
+    /* Forcing tab on a comma file: the whole line is one field. */
+    recint_dataset *ds = fresh(NULL);
+    expect_format_error(load(ds, "1,2,3,4\n", "delimiter=tab", NULL), 1, "too few fields");
+    expect_counts(ds, 0, 0, 0);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* -------------------------------------------------------------- header */
+
+START_TEST(header_auto)
+{
+    recint_dataset *ds = fresh(NULL);
+    /* MovieLens latest: the rating column names itself. */
+    RI_OK(load(ds, "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.0,964981247\n", NULL));
+    expect_counts(ds, 2, 1, 2);
+    expect_row(ds, 1, 3, 4.0f, 964981247);
+    recint_dataset_free(ds);
+
+    /* No numeric column: "user,item" is a header because the next line has integer ids. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "user,item\n1,2\n3,4\n", "columns=user,item", NULL));
+    expect_counts(ds, 2, 2, 2);
+    ck_assert_int_eq(recint_idmap_kind(recint_dataset_users(ds)), RECINT_IDS_INT);
+    expect_row(ds, 3, 4, 1.0f, 0);
+    recint_dataset_free(ds);
+
+    /* ... but text ids on every line are all data. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "a,b\nc,d\n", "columns=user,item", NULL));
+    expect_counts(ds, 2, 2, 2);
+    ck_assert(row_str(ds, "a", "b", NULL, NULL));
+    recint_dataset_free(ds);
+
+    /* A single text line is data. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "a,b", "columns=user,item", NULL));
+    expect_counts(ds, 1, 1, 1);
+    recint_dataset_free(ds);
+
+    /* ids=int decides from the first line alone. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "u,i\n5,6\n", "columns=user,item", "ids=int", NULL));
+    expect_counts(ds, 1, 1, 1);
+    expect_row(ds, 5, 6, 1.0f, 0);
+    recint_dataset_free(ds);
+
+    /* ids=string has no evidence of a header: both lines are data. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "u,i\n5,6\n", "columns=user,item", "ids=string", NULL));
+    expect_counts(ds, 2, 2, 2);
+    ck_assert(row_str(ds, "u", "i", NULL, NULL));
+    ck_assert(row_str(ds, "5", "6", NULL, NULL));
+    recint_dataset_free(ds);
+
+    /* A numeric first line is data; blank lines before the header do not count. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "\n\nuser\titem\tw\tt\n1\t2\t3\t4\n", NULL));
+    expect_counts(ds, 1, 1, 1);
+    expect_format_error(load(ds, "\n\nuser\titem\tw\tt\n1\t2\t3\t4\n1\t2\tx\t4\n", NULL), 5,
+                        "weight 'x' is not a number");
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(header_yes_no)
+{
+    recint_dataset *ds = fresh(NULL);
+    /* header=yes drops the first non-empty line even when it looks like data. */
+    RI_OK(load(ds, "\n1,2,3,4\n5,6,7,8\n", "header=yes", NULL));
+    expect_counts(ds, 1, 1, 1);
+    expect_row(ds, 5, 6, 7.0f, 8);
+    ck_assert(!row(ds, 1, 2, NULL, NULL));
+    recint_dataset_free(ds);
+
+    ds = fresh(NULL);
+    expect_format_error(load(ds, "userId,movieId,rating,timestamp\n1,1,4.0,9\n", "header=no", NULL), 1,
+                        "weight 'rating' is not a number");
+    expect_counts(ds, 0, 0, 0);
+    RI_OK(load(ds, "1,2,3,4\n", "header=no", NULL));
+    expect_counts(ds, 1, 1, 1);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ------------------------------------------------------------- columns */
+
+START_TEST(column_variants)
+{
+    recint_dataset *ds = fresh(NULL);
+    /* Extra trailing fields are ignored; missing weight is 1 and timestamp 0. */
+    RI_OK(load(ds, "1\t2\t5\t100\n", "columns=user,item", NULL));
+    expect_row(ds, 1, 2, 1.0f, 0);
+    recint_dataset_free(ds);
+
+    ds = fresh(NULL);
+    RI_OK(load(ds, "1,ignored text,2\n3,x,4\n", "columns=user,skip,item", NULL));
+    expect_counts(ds, 2, 2, 2);
+    expect_row(ds, 3, 4, 1.0f, 0);
+    recint_dataset_free(ds);
+
+    ds = fresh(NULL);
+    RI_OK(load(ds, "10,1,555\n", "columns= item , user ,timestamp", NULL));
+    expect_row(ds, 1, 10, 1.0f, 555);
+    recint_dataset_free(ds);
+
+    ds = fresh(NULL);
+    RI_OK(load(ds, "77,0.5,20,3\n", "columns=timestamp,weight,item,user", NULL));
+    expect_row(ds, 3, 20, 0.5f, 77);
+    recint_dataset_free(ds);
+
+    /* A trailing skip column need not be present. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "1,2\n", "columns=user,item,skip", NULL));
+    expect_counts(ds, 1, 1, 1);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(column_spec_errors)
+{
+    static const struct {
+        const char *spec, *needle;
+    } bad[] = {
+        {"columns=user", "needs both a user and an item"},
+        {"columns=item,weight", "needs both a user and an item"},
+        {"columns=user,user,item", "'user' appears twice"},
+        {"columns=user,item,weight,weight", "'weight' appears twice"},
+        {"columns=user,item,rating", "unknown column name 'rating'"},
+        {"columns=user,,item", "unknown column name ''"},
+        {"columns=", "unknown column name ''"},
+        {"columns=User,item", "unknown column name 'User'"},
+    };
+    recint_dataset *ds = fresh(NULL);
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        int rc = load(ds, "1,2,3,4\n", bad[k].spec, NULL);
+        ck_assert_msg(rc == RECINT_EINVAL, "%s -> %d", bad[k].spec, rc);
+        ck_assert_msg(strstr(recint_last_error(), bad[k].needle) != NULL, "%s: '%s' lacks '%s'",
+                      bad[k].spec, recint_last_error(), bad[k].needle);
+    }
+    expect_counts(ds, 0, 0, 0);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- ids */
+
+START_TEST(string_ids)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "alice\tbook one\t5\t1\nbob\tbook one\t3\t2\nalice\tpen\t1\t3\n", NULL));
+    ck_assert_int_eq(recint_idmap_kind(recint_dataset_users(ds)), RECINT_IDS_STRING);
+    ck_assert_int_eq(recint_idmap_kind(recint_dataset_items(ds)), RECINT_IDS_STRING);
+    expect_counts(ds, 3, 2, 2);
+    float w;
+    int64_t t;
+    ck_assert(row_str(ds, "bob", "book one", &w, &t));
+    ck_assert(w == 3.0f && t == 2);
+    /* New ids are indexed in strcmp order within the call. */
+    uint32_t idx;
+    RI_OK(recint_idmap_index_str(recint_dataset_users(ds), "alice", &idx));
+    ck_assert_uint_eq(idx, 0);
+    RI_OK(recint_idmap_index_str(recint_dataset_items(ds), "pen", &idx));
+    ck_assert_uint_eq(idx, 1);
+
+    /* ids=auto follows the dataset's kind: numeric text appends as strings. */
+    RI_OK(load(ds, "42\t7\t1\t9\n", NULL));
+    ck_assert(row_str(ds, "42", "7", NULL, NULL));
+    expect_counts(ds, 4, 3, 3);
+    recint_dataset_free(ds);
+
+    /* Mixed: the first row has integer ids, a later one does not. */
+    ds = fresh(NULL);
+    int rc = load(ds, "1,2,1,0\n3,4,1,0\n\nabc,4,1,0\n", NULL);
+    expect_format_error(rc, 4, "user id 'abc' is not an integer");
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "ids=string"));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "line 1"));
+    expect_counts(ds, 0, 0, 0);
+    RI_OK(load(ds, "1,2,1,0\n3,4,1,0\n\nabc,4,1,0\n", "ids=string", NULL));
+    expect_counts(ds, 3, 3, 2);
+    /* An int dataset refuses text ids with the line. */
+    recint_dataset *ids = fresh(NULL);
+    RI_OK(load(ids, "1,2\n", "columns=user,item", NULL));
+    expect_format_error(load(ids, "5,6\n5,x\n", "columns=user,item", NULL), 2,
+                        "item id 'x' is not an integer");
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "dataset already holds integer ids"));
+    recint_dataset_free(ids);
+    recint_dataset_free(ds);
+
+    /* ids=int on a text first row. */
+    ds = fresh(NULL);
+    expect_format_error(load(ds, "x,1,2,3\n", "ids=int", "header=no", NULL), 1,
+                        "user id 'x' is not an integer");
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "ids=int"));
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(tab_string_ids_keep_blanks)
+{
+    /* Tab-separated text ids are taken exactly; comma ones are trimmed. */
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, " a b \tc,d\t1\t0\n", "ids=string", NULL));
+    ck_assert(row_str(ds, " a b ", "c,d", NULL, NULL));
+    recint_dataset_free(ds);
+    ds = fresh(NULL);
+    RI_OK(load(ds, " a b ,c\n", "ids=string", "columns=user,item", NULL));
+    ck_assert(row_str(ds, "a b", "c", NULL, NULL));
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ------------------------------------------------------- line endings */
+
+START_TEST(crlf_and_empty_lines)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "1,2,3,4\r\n\r\n  \t \r\n5,6,7,8", NULL)); /* no final newline */
+    expect_counts(ds, 2, 2, 2);
+    expect_row(ds, 1, 2, 3.0f, 4);
+    expect_row(ds, 5, 6, 7.0f, 8);
+    recint_dataset_free(ds);
+
+    /* The CR must not stick to a text id at the end of the line. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "u1\ti1\r\nu2\ti2\r\n", "columns=user,item", NULL));
+    ck_assert(row_str(ds, "u2", "i2", NULL, NULL));
+    recint_dataset_free(ds);
+
+    /* UTF-8 byte order mark, and a header with CRLF. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "\xEF\xBB\xBFuserId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n", NULL));
+    expect_row(ds, 1, 1, 4.0f, 964982703);
+    recint_dataset_free(ds);
+
+    /* Empty input and input of blank lines load nothing. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "", NULL));
+    RI_OK(load(ds, "\n\r\n   \n", NULL));
+    RI_OK(recint_dataset_load_buffer(ds, NULL, 0, NULL, NULL));
+    expect_counts(ds, 0, 0, 0);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(timestamps)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "1,2,1,964982703.0\n1,3,1,-5\n1,4,1,+7.000\n", NULL));
+    expect_row(ds, 1, 2, 1.0f, 964982703);
+    expect_row(ds, 1, 3, 1.0f, -5);
+    expect_row(ds, 1, 4, 1.0f, 7);
+    expect_format_error(load(ds, "1,2,1,0\n1,2,1,12.5\n", NULL), 2, "timestamp '12.5' is not an integer");
+    expect_format_error(load(ds, "1,2,1,0\n1,2,1,1e9\n", NULL), 2, "timestamp '1e9'");
+    expect_format_error(load(ds, "1,2,1,99999999999999999999\n", "header=no", NULL), 1, "int64 range");
+    /* On the first line a non-numeric timestamp means a header (header=auto). */
+    RI_OK(load(ds, "1,2,1,1e9\n", NULL));
+    expect_counts(ds, 3, 1, 3);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ---------------------------------------------------------- duplicates */
+
+START_TEST(duplicates_merge)
+{
+    const char *text = "1,2,1,10\n1,2,2.5,20\n3,2,4,5\n1,2,0.5,30\n";
+    recint_dataset *ds = fresh("sum");
+    RI_OK(load(ds, text, NULL));
+    expect_counts(ds, 2, 2, 1);
+    float w;
+    ck_assert(row(ds, 1, 2, &w, NULL));
+    ck_assert(w == 4.0f);
+    recint_dataset_free(ds);
+
+    ds = fresh("max");
+    RI_OK(load(ds, text, NULL));
+    ck_assert(row(ds, 1, 2, &w, NULL));
+    ck_assert(w == 2.5f);
+    recint_dataset_free(ds);
+
+    ds = fresh("last");
+    RI_OK(load(ds, text, NULL));
+    int64_t t;
+    ck_assert(row(ds, 1, 2, &w, &t));
+    ck_assert(w == 0.5f && t == 30);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ----------------------------------------------------------- malformed */
+
+START_TEST(malformed_lines)
+{
+    recint_dataset *ds = fresh(NULL);
+    expect_format_error(load(ds, "1,2,3,4\n\n5,6,7\n", NULL), 3, "too few fields");
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "needs 4, found 3"));
+    expect_format_error(load(ds, "1\t2\t3\t4\n1\t2\tx\t4\n", NULL), 2, "weight 'x' is not a number");
+    expect_format_error(load(ds, "1,2,3,4\n1,2,3,4\n1,2,nan,4\n", NULL), 3, "weight 'nan' is not finite");
+    expect_format_error(load(ds, "1,2,-inf,4\n", NULL), 1, "weight '-inf' is not finite");
+    expect_format_error(load(ds, "1,2,1e39,4\n", NULL), 1, "float range");
+    expect_format_error(load(ds, "1,2,3,4\n1,2,,4\n", NULL), 2, "weight '' is not a number");
+    expect_format_error(load(ds, "1,2,3,4\n1,2,3.5.1,4\n", NULL), 2, "weight '3.5.1'");
+    expect_format_error(load(ds, "1,2,3,4\r\n2,3,4,5\r\n3,x4,5,6\r\n", NULL), 3,
+                        "item id 'x4' is not an integer");
+    expect_format_error(load(ds, "1,2,3,4\n99999999999999999999,2,3,4\n", NULL), 2, "int64 range");
+    expect_format_error(load(ds, "1::2::3\n", "delimiter=ml", NULL), 1, "too few fields");
+    expect_format_error(load(ds, "a,b,1,0\nc,,1,0\n", NULL), 2, "item id '' is empty");
+    /* A NUL inside a text id would silently cut it short. */
+    static const char nul_text[] = "a,b,1,0\nc\0d,e,1,0\n";
+    expect_format_error(recint_dataset_load_buffer(ds, nul_text, sizeof nul_text - 1, "buf", NULL),
+                        2, "holds a NUL byte");
+    /* A decimal comma is not a decimal point, whatever the locale. */
+    expect_format_error(load(ds, "1\t2\t3,5\t4\n", "header=no", NULL), 1, "weight '3,5'");
+
+    /* Long fields are cut in the message. */
+    char text[400], longid[201];
+    memset(longid, 'z', 200);
+    longid[200] = '\0';
+    snprintf(text, sizeof text, "1,2,3,4\n%s,2,3,4\n", longid);
+    expect_format_error(load(ds, text, NULL), 2, "zzzzzzzzzz...'");
+    ck_assert_ptr_null(strstr(recint_last_error(), longid));
+    expect_counts(ds, 0, 0, 0);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(atomic_on_failure)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "1,10,2,5\n2,20,3,6\n", NULL));
+    const uint64_t *ip0;
+    const uint32_t *it0;
+    RI_OK(recint_dataset_csr(ds, &ip0, &it0, NULL, NULL));
+    /* New users and items on good lines, then a bad last line. */
+    expect_format_error(load(ds, "3,30,1,0\n4,40,1,0\n1,10,5,0\n4,40,bad,0\n", NULL), 4,
+                        "weight 'bad'");
+    expect_counts(ds, 2, 2, 2);
+    uint32_t idx;
+    ck_assert_int_eq(recint_idmap_index(recint_dataset_users(ds), 3, &idx), RECINT_ENOTFOUND);
+    expect_row(ds, 1, 10, 2.0f, 5);
+    expect_row(ds, 2, 20, 3.0f, 6);
+    /* A failure inside recint_dataset_add (NaN is impossible here, so use the id kind). */
+    ck_assert_int_eq(load(ds, "a,b,1,0\n", "ids=string", NULL), RECINT_ESTATE);
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "buf: "));
+    expect_counts(ds, 2, 2, 2);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_FAILS(RECINT_EINVAL, recint_dataset_load(NULL, "x", NULL));
+    RI_FAILS(RECINT_EINVAL, recint_dataset_load(ds, NULL, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_dataset_load_buffer(NULL, "1,2", 3, "b", NULL));
+    RI_FAILS(RECINT_EINVAL, recint_dataset_load_buffer(ds, NULL, 3, "b", NULL));
+    RI_FAILS(RECINT_EINVAL, recint_dataset_save(NULL, "x"));
+    RI_FAILS(RECINT_EINVAL, recint_dataset_save(ds, NULL));
+    /* The length bounds the text: no terminator needed, nothing read past it. */
+    RI_OK(recint_dataset_load_buffer(ds, "1,2,3,4\n5,6,7,8", 8, "b", NULL));
+    expect_counts(ds, 1, 1, 1);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- files */
+
+START_TEST(missing_file)
+{
+    recint_dataset *ds = fresh(NULL);
+    char path[512];
+    ri_test_tmp("does-not-exist.tsv", path, sizeof path);
+    RI_FAILS(RECINT_EIO, recint_dataset_load(ds, path, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), path));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "No such file"));
+    /* A directory opens but cannot be read. */
+    RI_FAILS(RECINT_EIO, recint_dataset_load(ds, "/", NULL));
+    expect_counts(ds, 0, 0, 0);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(file_messages_name_path)
+{
+    char path[512];
+    write_file("bad.csv", "userId,movieId,rating,timestamp\n1,2,3,4\n1,2,3\n", path, sizeof path);
+    recint_dataset *ds = fresh(NULL);
+    RI_FAILS(RECINT_EFORMAT, recint_dataset_load(ds, path, NULL));
+    char want[600];
+    snprintf(want, sizeof want, "%s:3: too few fields", path);
+    ck_assert_msg(strncmp(recint_last_error(), want, strlen(want)) == 0, "'%s'", recint_last_error());
+    unlink(path);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Lines across the loader's read blocks, and one line longer than a block. */
+START_TEST(big_file_blocks)
+{
+    char path[512];
+    ri_test_tmp("big.tsv", path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    const int n = 700000; /* about 12 MB: more than one 8 MiB block */
+    double sum = 0;
+    for (int r = 0; r < n; r++) {
+        int w = r % 5 + 1;
+        fprintf(f, "%d\t%d\t%d\t%d\n", r % 9973, (r * 7) % 50021, w, r);
+        sum += w;
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(recint_dataset_load(ds, path, NULL));
+    /* (r % 9973, 7r % 50021) repeats only after lcm-many rows: every row is distinct. */
+    expect_counts(ds, (uint64_t)n, 9973, 50021);
+    const float *ws;
+    RI_OK(recint_dataset_csr(ds, NULL, NULL, &ws, NULL));
+    double got = 0;
+    for (int e = 0; e < n; e++)
+        got += ws[e];
+    ck_assert(got == sum);
+    expect_row(ds, 699999 % 9973, (699999 * 7) % 50021, 699999 % 5 + 1, 699999);
+    recint_dataset_free(ds);
+
+    /* A 9 MiB text id. */
+    size_t big = (size_t)9 << 20;
+    char *id = malloc(big + 1);
+    ck_assert_ptr_nonnull(id);
+    memset(id, 'q', big);
+    id[big] = '\0';
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "short\tx\n%s\ty\n", id);
+    ck_assert_int_eq(fclose(f), 0);
+    ds = fresh(NULL);
+    /* The default columns need 4 fields. */
+    ck_assert_int_eq(recint_dataset_load(ds, path, NULL), RECINT_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), ":1: too few fields"));
+    recint_config *cfg = NULL;
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_set(cfg, "columns", "user,item"));
+    RI_OK(recint_dataset_load(ds, path, cfg));
+    expect_counts(ds, 2, 2, 2);
+    ck_assert(row_str(ds, id, "y", NULL, NULL));
+    recint_config_free(cfg);
+    free(id);
+    unlink(path);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ----------------------------------------------------------- save/load */
+
+START_TEST(save_load_int)
+{
+    recint_dataset *a = fresh(NULL);
+    const int64_t users[] = {INT64_MIN, -5, 0, 7, INT64_MAX, 7, 7};
+    const int64_t items[] = {3, 3, INT64_MAX, -9, INT64_MIN, 100, 3};
+    const float weights[] = {0.1f, -2.5f, 3.4028235e38f, 1e-7f, 123456.789f, 16777217.0f, 1.0f / 3.0f};
+    const int64_t times[] = {INT64_MIN, 0, 1, -1, INT64_MAX, 964982703, 42};
+    RI_OK(recint_dataset_add(a, 7, users, items, weights, times));
+    char path[512];
+    ri_test_tmp("round.tsv", path, sizeof path);
+    RI_OK(recint_dataset_save(a, path));
+    recint_dataset *b = fresh(NULL);
+    RI_OK(recint_dataset_load(b, path, NULL));
+    expect_counts(b, 7, 5, 5);
+    expect_same(a, b);
+    expect_same(b, a);
+
+    /* Rows come out by user index then item index. */
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "-9223372036854775808\t3\t0.100000001\t-9223372036854775808\n");
+    fclose(f);
+
+    /* Saving over an existing file replaces it and leaves no temporary behind. */
+    recint_dataset *c = fresh(NULL);
+    RI_OK(load(c, "1,2,3,4\n", NULL));
+    RI_OK(recint_dataset_save(c, path));
+    recint_dataset *d = fresh(NULL);
+    RI_OK(recint_dataset_load(d, path, NULL));
+    expect_same(c, d);
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    ck_assert_int_ne(access(tmp, F_OK), 0);
+    unlink(path);
+    recint_dataset_free(a);
+    recint_dataset_free(b);
+    recint_dataset_free(c);
+    recint_dataset_free(d);
+}
+END_TEST
+
+START_TEST(save_load_strings)
+{
+    recint_dataset *a = fresh(NULL);
+    const char *users[] = {"alice", " spaced out ", "x::y", "123", "comma,id", "alice"};
+    const char *items[] = {"book", "b\"q\"", "caf\xC3\xA9", "7", "#hash", "pen"};
+    const float w[] = {1, 2.25f, -0.001f, 4, 5, 6};
+    RI_OK(recint_dataset_add_str(a, 6, users, items, w, NULL));
+    char path[512];
+    ri_test_tmp("round-str.tsv", path, sizeof path);
+    RI_OK(recint_dataset_save(a, path));
+    recint_config *cfg = NULL;
+    RI_OK(recint_config_new(&cfg));
+    /* "123"/"7" look like integers, so the kind must be stated (text has no types). */
+    RI_OK(recint_config_set(cfg, "ids", "string"));
+    recint_dataset *b = fresh(NULL);
+    RI_OK(recint_dataset_load(b, path, cfg));
+    expect_same(a, b);
+    expect_same(b, a);
+    recint_config_free(cfg);
+    unlink(path);
+    recint_dataset_free(a);
+    recint_dataset_free(b);
+}
+END_TEST
+
+START_TEST(save_errors)
+{
+    char path[512];
+    ri_test_tmp("never.tsv", path, sizeof path);
+    const char *bad_ids[] = {"tab\there", "line\nbreak", "cr\rhere", ""};
+    for (int k = 0; k < 4; k++) {
+        recint_dataset *ds = fresh(NULL);
+        const char *u[] = {"ok"}, *i[] = {bad_ids[k]};
+        RI_OK(recint_dataset_add_str(ds, 1, u, i, NULL, NULL));
+        RI_FAILS(RECINT_EINVAL, recint_dataset_save(ds, path));
+        ck_assert_ptr_nonnull(strstr(recint_last_error(), "item id 0"));
+        ck_assert_int_ne(access(path, F_OK), 0);
+        recint_dataset_free(ds);
+    }
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "1,2,3,4\n", NULL));
+    RI_FAILS(RECINT_EIO, recint_dataset_save(ds, "/nonexistent-dir-ri/out.tsv"));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "/nonexistent-dir-ri/out.tsv.tmp"));
+    /* Renaming a file over a directory fails: the temporary is removed. */
+    char dir[512], tmp[600];
+    ri_test_tmp("a-directory", dir, sizeof dir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    RI_FAILS(RECINT_EIO, recint_dataset_save(ds, dir));
+    snprintf(tmp, sizeof tmp, "%s.tmp", dir);
+    ck_assert_int_ne(access(tmp, F_OK), 0);
+    rmdir(dir);
+    /* An empty dataset saves as an empty file. */
+    recint_dataset *empty = fresh(NULL);
+    RI_OK(recint_dataset_save(empty, path));
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    unlink(path);
+    recint_dataset_free(empty);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* A host program may run under a locale whose decimal point is ','. */
+START_TEST(locale_independent)
+{
+    static const char *const comma_locales[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8",
+                                                "fr_FR.utf8", "de_DE", "fr_FR"};
+    int got = 0;
+    for (size_t i = 0; i < sizeof comma_locales / sizeof comma_locales[0] && !got; i++)
+        got = setlocale(LC_NUMERIC, comma_locales[i]) &&
+              strcmp(localeconv()->decimal_point, ",") == 0;
+    if (!got) {
+        setlocale(LC_NUMERIC, "C");
+        fprintf(stderr, "SKIP: no locale with a ',' decimal point is installed; "
+                        "loader locale independence not checked\n");
+        return;
+    }
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "1\t2\t2.5\t3\n1\t3\t0.125\t4\n", NULL));
+    expect_row(ds, 1, 2, 2.5f, 3);
+    expect_row(ds, 1, 3, 0.125f, 4);
+    char path[512], line[128];
+    ri_test_tmp("locale.tsv", path, sizeof path);
+    RI_OK(recint_dataset_save(ds, path));
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "1\t2\t2.5\t3\n");
+    fclose(f);
+    unlink(path);
+    setlocale(LC_NUMERIC, "C");
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ------------------------------------------------------------ MovieLens */
+
+static double weight_sum(const recint_dataset *ds)
+{
+    const float *ws;
+    RI_OK(recint_dataset_csr(ds, NULL, NULL, &ws, NULL));
+    double s = 0;
+    for (uint64_t e = 0; e < recint_dataset_n_interactions(ds); e++)
+        s += ws[e];
+    return s;
+}
+
+/* Counts checked with awk: 100000 rows, 943 distinct users, 1682 items, no repeated
+ * pairs, ratings summing to 352986. */
+START_TEST(movielens_100k)
+{
+    char path[1024];
+    if (!ri_test_dataset_file("ml-100k/u.data", path, sizeof path))
+        return;
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(recint_dataset_load(ds, path, NULL));
+    expect_counts(ds, 100000, 943, 1682);
+    ck_assert(weight_sum(ds) == 352986.0);
+    expect_row(ds, 196, 242, 3.0f, 881250949); /* first line of u.data */
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* awk: 100836 rows after the header, 610 users, 9724 items, ratings sum 353083. */
+START_TEST(movielens_latest_small)
+{
+    char path[1024];
+    if (!ri_test_dataset_file("ml-latest-small/ratings.csv", path, sizeof path))
+        return;
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(recint_dataset_load(ds, path, NULL));
+    expect_counts(ds, 100836, 610, 9724);
+    ck_assert(weight_sum(ds) == 353083.0);
+    expect_row(ds, 1, 1, 4.0f, 964982703);
+    recint_dataset_free(ds);
+}
 END_TEST
 
 int main(void)
 {
     Suite *s = suite_create("loader");
-    TCase *tc = tcase_create("placeholder");
-    tcase_add_test(tc, placeholder);
-    suite_add_tcase(s, tc);
+    TCase *fmt = tcase_create("formats");
+    tcase_add_test(fmt, tab_basic);
+    tcase_add_test(fmt, every_delimiter);
+    tcase_add_test(fmt, wrong_delimiter_fails);
+    tcase_add_test(fmt, header_auto);
+    tcase_add_test(fmt, header_yes_no);
+    tcase_add_test(fmt, column_variants);
+    tcase_add_test(fmt, column_spec_errors);
+    tcase_add_test(fmt, string_ids);
+    tcase_add_test(fmt, tab_string_ids_keep_blanks);
+    tcase_add_test(fmt, crlf_and_empty_lines);
+    tcase_add_test(fmt, timestamps);
+    tcase_add_test(fmt, duplicates_merge);
+    suite_add_tcase(s, fmt);
+    TCase *err = tcase_create("errors");
+    tcase_add_test(err, malformed_lines);
+    tcase_add_test(err, atomic_on_failure);
+    tcase_add_test(err, bad_arguments);
+    tcase_add_test(err, missing_file);
+    tcase_add_test(err, file_messages_name_path);
+    suite_add_tcase(s, err);
+    TCase *files = tcase_create("files");
+    tcase_add_test(files, big_file_blocks);
+    tcase_add_test(files, save_load_int);
+    tcase_add_test(files, save_load_strings);
+    tcase_add_test(files, save_errors);
+    tcase_add_test(files, locale_independent);
+    tcase_add_test(files, movielens_100k);
+    tcase_add_test(files, movielens_latest_small);
+    suite_add_tcase(s, files);
     return ri_test_run(s);
 }

@@ -1,2 +1,633 @@
-/* placeholder until implemented */
-typedef int ri_placeholder_loader;
+/* Delimited text -> dataset.
+ *
+ * The file is read in large blocks and split by hand (no stdio scanning, no
+ * strtod: numbers go through numparse.h so a host's LC_NUMERIC cannot change
+ * them). Rows accumulate in growable column arrays and reach the dataset in ONE
+ * recint_dataset_add(_str) call at the end, which sorts, merges and is atomic: a
+ * file that fails to parse leaves the dataset unchanged. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "error.h"
+#include "numparse.h"
+
+enum { D_TAB, D_COMMA, D_ML, D_SPACE, D_AUTO };
+enum { H_NO, H_YES, H_AUTO };
+enum { C_USER, C_ITEM, C_WEIGHT, C_TIME, C_KINDS };
+enum {
+    MAX_COLUMNS = 64,
+    SHOW = 40,                 /* characters of a bad field quoted in a message */
+    BLOCK = 8 << 20,           /* read size: large enough to amortise syscalls */
+    FIRST_ROWS = 1 << 12,
+};
+
+typedef struct {
+    const char *p;
+    size_t n;
+} span;
+
+typedef struct {
+    const char *name;          /* path or buffer name, for messages */
+    const char *columns_spec;
+    int delim, header;
+    int ids;                   /* RECINT_IDS_INT / _STRING, or RECINT_IDS_NONE while undecided */
+    const char *ids_reason;    /* why ids are integers, quoted when a later id is not */
+    char ids_reason_buf[64];
+    int col[C_KINDS];          /* field index of each role, -1 when absent */
+    int nfields;               /* fields a data line needs (last used column + 1) */
+
+    uint64_t line;             /* 1-based number of the line being handled */
+    int started;               /* first non-empty line seen */
+    char *pending;             /* first line kept until the next one says if it is a header */
+    size_t pending_len;
+    uint64_t pending_line;
+
+    size_t n, cap;
+    int64_t *users, *items;    /* int ids, or arena offsets for string ids */
+    float *weights;            /* NULL without a weight column */
+    int64_t *times;            /* NULL without a timestamp column */
+    char *arena;
+    size_t arena_len, arena_cap;
+} loader;
+
+/* --------------------------------------------------------------- fields */
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static span trim(span f)
+{
+    while (f.n && is_blank(f.p[0])) {
+        f.p++;
+        f.n--;
+    }
+    while (f.n && is_blank(f.p[f.n - 1]))
+        f.n--;
+    return f;
+}
+
+static int span_is(span f, const char *word)
+{
+    return f.n == strlen(word) && memcmp(f.p, word, f.n) == 0;
+}
+
+/* Split s into at most `want` fields; returns how many were found. Fields past
+ * `want` are never looked at, so extra trailing columns are ignored. */
+static int split(int delim, const char *s, size_t n, span *f, int want)
+{
+    const char *end = s + n;
+    int k = 0;
+    if (delim == D_SPACE) {
+        while (k < want) {
+            while (s < end && is_blank(*s))
+                s++;
+            if (s == end)
+                break;
+            const char *b = s;
+            while (s < end && !is_blank(*s))
+                s++;
+            f[k++] = (span){b, (size_t)(s - b)};
+        }
+        return k;
+    }
+    while (k < want) {
+        const char *q;
+        size_t skip = 1;
+        if (delim == D_ML) {
+            q = memmem(s, (size_t)(end - s), "::", 2);
+            skip = 2;
+        } else {
+            q = memchr(s, delim == D_TAB ? '\t' : ',', (size_t)(end - s));
+        }
+        f[k++] = (span){s, (size_t)((q ? q : end) - s)};
+        if (!q)
+            break;
+        s = q + skip;
+    }
+    return k;
+}
+
+/* Role field of a split line. String ids in tab files are kept exactly (so that
+ * saved ids with blanks read back unchanged); everything else is trimmed. */
+static span field(const loader *L, const span *f, int role)
+{
+    span v = f[L->col[role]];
+    if (L->delim == D_TAB && (role == C_USER || role == C_ITEM) && L->ids == RECINT_IDS_STRING)
+        return v;
+    return trim(v);
+}
+
+static int is_int(span f)
+{
+    int64_t v;
+    return ri_parse_i64(f.p, f.n, &v) == 0;
+}
+
+/* Timestamps are integers; "964982703.0" (a float column written by a data
+ * frame) is accepted as long as the fraction is all zeros. */
+static int parse_time(span f, int64_t *out)
+{
+    int rc = ri_parse_i64(f.p, f.n, out);
+    if (rc != -1)
+        return rc;
+    const char *dot = memchr(f.p, '.', f.n);
+    if (!dot || dot == f.p)
+        return -1;
+    for (const char *c = dot + 1; c < f.p + f.n; c++)
+        if (*c != '0')
+            return -1;
+    return ri_parse_i64(f.p, (size_t)(dot - f.p), out);
+}
+
+static int is_number(span f)
+{
+    double v;
+    return ri_parse_f64(f.p, f.n, &v) == 0;
+}
+
+/* ------------------------------------------------------------- messages */
+
+static int bad_field(const loader *L, uint64_t line, const char *what, span f, const char *why,
+                     const char *detail)
+{
+    int show = f.n > SHOW ? SHOW : (int)f.n;
+    return ri_error(RECINT_EFORMAT, "%s:%" PRIu64 ": %s '%.*s%s' %s%s", L->name, line, what, show,
+                    f.p, f.n > SHOW ? "..." : "", why, detail ? detail : "");
+}
+
+static const char *errno_text(int err, char *buf, size_t cap)
+{
+    /* GNU strerror_r: thread-safe, returns the text (maybe a static one). */
+    return strerror_r(err, buf, cap);
+}
+
+/* -------------------------------------------------------------- columns */
+
+static int column_role(span t)
+{
+    static const char *const names[C_KINDS] = {"user", "item", "weight", "timestamp"};
+    for (int r = 0; r < C_KINDS; r++)
+        if (span_is(t, names[r]))
+            return r;
+    return span_is(t, "skip") ? C_KINDS : -1;
+}
+
+static int parse_columns(loader *L, const char *spec)
+{
+    for (int r = 0; r < C_KINDS; r++)
+        L->col[r] = -1;
+    int count = 0;
+    const char *p = spec;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        span t = trim((span){p, comma ? (size_t)(comma - p) : strlen(p)});
+        int role = column_role(t);
+        if (role < 0)
+            return ri_error(RECINT_EINVAL,
+                            "columns '%s': unknown column name '%.*s' (expected user, item, weight, "
+                            "timestamp or skip)",
+                            spec, (int)(t.n > SHOW ? SHOW : t.n), t.p);
+        if (count == MAX_COLUMNS)
+            return ri_error(RECINT_EINVAL, "columns '%.60s...': more than %d columns", spec,
+                            MAX_COLUMNS);
+        if (role < C_KINDS) {
+            if (L->col[role] >= 0)
+                return ri_error(RECINT_EINVAL, "columns '%s': '%.*s' appears twice", spec, (int)t.n,
+                                t.p);
+            L->col[role] = count;
+        }
+        count++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (L->col[C_USER] < 0 || L->col[C_ITEM] < 0)
+        return ri_error(RECINT_EINVAL, "columns '%s': needs both a user and an item column", spec);
+    L->nfields = 0;
+    for (int r = 0; r < C_KINDS; r++)
+        if (L->col[r] + 1 > L->nfields)
+            L->nfields = L->col[r] + 1;
+    return RECINT_OK;
+}
+
+static int pick(const char *value, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(value, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int loader_init(loader *L, const recint_dataset *ds, const char *name,
+                       const recint_config *cfg)
+{
+    static const char *const delims[] = {"tab", "comma", "ml", "space", "auto"};
+    static const char *const headers[] = {"no", "yes", "auto"};
+    memset(L, 0, sizeof *L);
+    L->name = name;
+    L->columns_spec = ri_cfg_str(cfg, RI_P_COLUMNS);
+    L->delim = pick(ri_cfg_str(cfg, RI_P_DELIMITER), delims, 5);
+    L->header = pick(ri_cfg_str(cfg, RI_P_HEADER), headers, 3);
+    const char *ids = ri_cfg_str(cfg, RI_P_IDS);
+    if (L->delim < 0 || L->header < 0)
+        return ri_error(RECINT_EINVAL, "%s: delimiter '%s' or header '%s' is not a known choice",
+                        name, ri_cfg_str(cfg, RI_P_DELIMITER), ri_cfg_str(cfg, RI_P_HEADER));
+    if (strcmp(ids, "int") == 0) {
+        L->ids = RECINT_IDS_INT;
+        L->ids_reason = "ids=int";
+    } else if (strcmp(ids, "string") == 0) {
+        L->ids = RECINT_IDS_STRING;
+    } else {
+        /* Appending to a dataset: its id kind decides. */
+        L->ids = recint_idmap_kind(recint_dataset_users(ds));
+        L->ids_reason = "the dataset already holds integer ids";
+    }
+    return parse_columns(L, L->columns_spec);
+}
+
+static void loader_free(loader *L)
+{
+    free(L->pending);
+    free(L->users);
+    free(L->items);
+    free(L->weights);
+    free(L->times);
+    free(L->arena);
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static int grow_rows(loader *L)
+{
+    size_t cap = L->cap ? L->cap * 2 : FIRST_ROWS;
+    if (cap < L->cap)
+        return ri_error(RECINT_ENOMEM, "%s: too many rows", L->name);
+    /* Each array is replaced as soon as its realloc succeeds, so a later failure
+     * leaves only valid (larger) blocks behind; cap grows only when all did. */
+    int64_t *u = ri_realloc_array(L->users, cap, sizeof *u);
+    if (!u)
+        return RECINT_ENOMEM;
+    L->users = u;
+    int64_t *it = ri_realloc_array(L->items, cap, sizeof *it);
+    if (!it)
+        return RECINT_ENOMEM;
+    L->items = it;
+    if (L->col[C_WEIGHT] >= 0) {
+        float *w = ri_realloc_array(L->weights, cap, sizeof *w);
+        if (!w)
+            return RECINT_ENOMEM;
+        L->weights = w;
+    }
+    if (L->col[C_TIME] >= 0) {
+        int64_t *t = ri_realloc_array(L->times, cap, sizeof *t);
+        if (!t)
+            return RECINT_ENOMEM;
+        L->times = t;
+    }
+    L->cap = cap;
+    return RECINT_OK;
+}
+
+/* Copy a string id into the arena; *offset receives where it starts. */
+static int intern_text(loader *L, uint64_t line, const char *what, span f, int64_t *offset)
+{
+    if (f.n == 0)
+        return bad_field(L, line, what, f, "is empty", NULL);
+    if (memchr(f.p, '\0', f.n))
+        return bad_field(L, line, what, f, "holds a NUL byte", NULL);
+    if (L->arena_cap - L->arena_len < f.n + 1) {
+        size_t cap = L->arena_cap ? L->arena_cap : (1 << 20);
+        while (cap - L->arena_len < f.n + 1) {
+            if (cap > SIZE_MAX / 2)
+                return ri_error(RECINT_ENOMEM, "%s: string ids too large", L->name);
+            cap *= 2;
+        }
+        char *a = ri_realloc_array(L->arena, cap, 1);
+        if (!a)
+            return RECINT_ENOMEM;
+        L->arena = a;
+        L->arena_cap = cap;
+    }
+    memcpy(L->arena + L->arena_len, f.p, f.n);
+    L->arena[L->arena_len + f.n] = '\0';
+    *offset = (int64_t)L->arena_len;
+    L->arena_len += f.n + 1;
+    return RECINT_OK;
+}
+
+static int int_id(const loader *L, uint64_t line, const char *what, span f, int64_t *out)
+{
+    int rc = ri_parse_i64(f.p, f.n, out);
+    if (rc == -2)
+        return bad_field(L, line, what, f, "is outside the int64 range", NULL);
+    if (rc != 0) {
+        char detail[160];
+        snprintf(detail, sizeof detail, " (%s; use ids=string for text ids)", L->ids_reason);
+        return bad_field(L, line, what, f, "is not an integer", detail);
+    }
+    return RECINT_OK;
+}
+
+static int data_line(loader *L, const char *s, size_t n, uint64_t line)
+{
+    span f[MAX_COLUMNS];
+    int k = split(L->delim, s, n, f, L->nfields);
+    if (k < L->nfields)
+        return ri_error(RECINT_EFORMAT, "%s:%" PRIu64 ": too few fields: columns=%s needs %d, found %d",
+                        L->name, line, L->columns_spec, L->nfields, k);
+    if (L->ids == RECINT_IDS_NONE) {
+        int ints = is_int(trim(f[L->col[C_USER]])) && is_int(trim(f[L->col[C_ITEM]]));
+        L->ids = ints ? RECINT_IDS_INT : RECINT_IDS_STRING;
+        snprintf(L->ids_reason_buf, sizeof L->ids_reason_buf,
+                 "ids were detected as integers from line %" PRIu64, line);
+        L->ids_reason = L->ids_reason_buf;
+    }
+    if (L->n == L->cap) {
+        int rc = grow_rows(L);
+        if (rc != RECINT_OK)
+            return rc;
+    }
+    size_t r = L->n;
+    span u = field(L, f, C_USER), it = field(L, f, C_ITEM);
+    int rc;
+    if (L->ids == RECINT_IDS_INT) {
+        if ((rc = int_id(L, line, "user id", u, &L->users[r])) != RECINT_OK ||
+            (rc = int_id(L, line, "item id", it, &L->items[r])) != RECINT_OK)
+            return rc;
+    } else {
+        if ((rc = intern_text(L, line, "user id", u, &L->users[r])) != RECINT_OK ||
+            (rc = intern_text(L, line, "item id", it, &L->items[r])) != RECINT_OK)
+            return rc;
+    }
+    if (L->col[C_WEIGHT] >= 0) {
+        span w = field(L, f, C_WEIGHT);
+        double v;
+        if (ri_parse_f64(w.p, w.n, &v) != 0)
+            return bad_field(L, line, "weight", w, "is not a number", NULL);
+        if (!isfinite(v))
+            return bad_field(L, line, "weight", w, "is not finite", NULL);
+        float fv = (float)v;
+        if (!isfinite(fv))
+            return bad_field(L, line, "weight", w, "is outside the float range", NULL);
+        L->weights[r] = fv;
+    }
+    if (L->col[C_TIME] >= 0) {
+        span t = field(L, f, C_TIME);
+        int trc = parse_time(t, &L->times[r]);
+        if (trc != 0)
+            return bad_field(L, line, "timestamp", t,
+                             trc == -2 ? "is outside the int64 range" : "is not an integer", NULL);
+    }
+    L->n = r + 1;
+    return RECINT_OK;
+}
+
+/* -------------------------------------------------------- first lines */
+
+static int detect_delim(const char *s, size_t n)
+{
+    /* Tab before "::": a tab-separated file whose ids hold "::" must stay TSV
+     * (files written by recint_dataset_save); MovieLens "::" files hold no tabs. */
+    if (memchr(s, '\t', n))
+        return D_TAB;
+    if (memmem(s, n, "::", 2))
+        return D_ML;
+    if (memchr(s, ',', n))
+        return D_COMMA;
+    return D_SPACE;
+}
+
+/* header=auto on the first non-empty line. A header is recognised by a weight or
+ * timestamp field that is not a number, or (ids int) a user/item that is not an
+ * integer. With ids=auto and no numeric column to judge by, the next line decides:
+ * integer ids there make this line a header ("user,item" then "1,2"). */
+static int first_line(loader *L, const char *s, size_t n)
+{
+    if (L->header == H_YES)
+        return RECINT_OK;
+    span f[MAX_COLUMNS];
+    if (L->header == H_NO || split(L->delim, s, n, f, L->nfields) < L->nfields)
+        return data_line(L, s, n, L->line);
+    int numeric = 0;
+    if (L->col[C_WEIGHT] >= 0) {
+        if (!is_number(trim(f[L->col[C_WEIGHT]])))
+            return RECINT_OK;
+        numeric = 1;
+    }
+    if (L->col[C_TIME] >= 0) {
+        int64_t t;
+        if (parse_time(trim(f[L->col[C_TIME]]), &t) == -1)
+            return RECINT_OK;
+        numeric = 1;
+    }
+    int ints = is_int(trim(f[L->col[C_USER]])) && is_int(trim(f[L->col[C_ITEM]]));
+    if (L->ids == RECINT_IDS_INT)
+        return ints ? data_line(L, s, n, L->line) : RECINT_OK;
+    if (numeric || ints || L->ids == RECINT_IDS_STRING)
+        return data_line(L, s, n, L->line);
+    L->pending = ri_malloc_array(n ? n : 1, 1);
+    if (!L->pending)
+        return RECINT_ENOMEM;
+    memcpy(L->pending, s, n);
+    L->pending_len = n;
+    L->pending_line = L->line;
+    return RECINT_OK;
+}
+
+/* The pending first line is a header when this line has integer ids; else both
+ * are data with string ids. */
+static int resolve_pending(loader *L, const char *s, size_t n)
+{
+    span f[MAX_COLUMNS];
+    int header = split(L->delim, s, n, f, L->nfields) >= L->nfields &&
+                 is_int(trim(f[L->col[C_USER]])) && is_int(trim(f[L->col[C_ITEM]]));
+    char *p = L->pending;
+    L->pending = NULL;
+    int rc = RECINT_OK;
+    if (!header) {
+        L->ids = RECINT_IDS_STRING;
+        rc = data_line(L, p, L->pending_len, L->pending_line);
+    }
+    free(p);
+    if (rc == RECINT_OK)
+        rc = data_line(L, s, n, L->line);
+    return rc;
+}
+
+static int handle_line(loader *L, const char *s, size_t n)
+{
+    L->line++;
+    if (L->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3; /* UTF-8 byte order mark of spreadsheet exports */
+        n -= 3;
+    }
+    size_t i = 0;
+    while (i < n && is_blank(s[i]))
+        i++;
+    if (i == n)
+        return RECINT_OK;
+    if (!L->started) {
+        L->started = 1;
+        if (L->delim == D_AUTO)
+            L->delim = detect_delim(s, n);
+        return first_line(L, s, n);
+    }
+    if (L->pending)
+        return resolve_pending(L, s, n);
+    return data_line(L, s, n, L->line);
+}
+
+/* Handle the complete lines of [p, p+len); with final, the unterminated tail too.
+ * *used receives the bytes consumed. */
+static int feed(loader *L, const char *p, size_t len, int final, size_t *used)
+{
+    const char *s = p, *end = p + len;
+    int rc = RECINT_OK;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (!nl && !final)
+            break;
+        const char *stop = nl ? nl : end;
+        size_t n = (size_t)(stop - s);
+        if (n && s[n - 1] == '\r')
+            n--;
+        if ((rc = handle_line(L, s, n)) != RECINT_OK)
+            break;
+        s = nl ? nl + 1 : end;
+    }
+    *used = (size_t)(s - p);
+    return rc;
+}
+
+static int finish(loader *L, recint_dataset *ds)
+{
+    if (L->pending) {
+        /* A lone first line with text ids: data, as there is nothing to contradict it. */
+        L->ids = RECINT_IDS_STRING;
+        int rc = data_line(L, L->pending, L->pending_len, L->pending_line);
+        free(L->pending);
+        L->pending = NULL;
+        if (rc != RECINT_OK)
+            return rc;
+    }
+    if (L->n == 0)
+        return RECINT_OK;
+    int rc;
+    if (L->ids == RECINT_IDS_INT) {
+        rc = recint_dataset_add(ds, L->n, L->users, L->items, L->weights, L->times);
+    } else {
+        const char **u = RI_NEW_ARRAY(const char *, L->n);
+        const char **it = RI_NEW_ARRAY(const char *, L->n);
+        rc = RECINT_ENOMEM;
+        if (u && it) {
+            for (size_t r = 0; r < L->n; r++) {
+                u[r] = L->arena + L->users[r];
+                it[r] = L->arena + L->items[r];
+            }
+            rc = recint_dataset_add_str(ds, L->n, u, it, L->weights, L->times);
+        }
+        free(u);
+        free(it);
+    }
+    if (rc != RECINT_OK)
+        ri_error_prefix(rc, "%s: ", L->name);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int read_fd(loader *L, int fd)
+{
+    size_t cap = BLOCK, have = 0;
+    char *buf = ri_malloc_array(cap, 1);
+    if (!buf)
+        return RECINT_ENOMEM;
+    int rc = RECINT_OK, eof = 0;
+    while (!eof && rc == RECINT_OK) {
+        /* Fill the block completely so each line is scanned once, even from a pipe. */
+        while (have < cap) {
+            ssize_t got = read(fd, buf + have, cap - have);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0) {
+                char eb[128];
+                rc = ri_error(RECINT_EIO, "%s: cannot read: %s", L->name,
+                              errno_text(errno, eb, sizeof eb));
+                break;
+            }
+            if (got == 0) {
+                eof = 1;
+                break;
+            }
+            have += (size_t)got;
+        }
+        if (rc != RECINT_OK)
+            break;
+        size_t used = 0;
+        rc = feed(L, buf, have, eof, &used);
+        if (rc != RECINT_OK || eof)
+            break;
+        if (used == 0) {
+            /* One line longer than the block: widen it. */
+            char *wider = cap <= SIZE_MAX / 2 ? ri_realloc_array(buf, cap * 2, 1) : NULL;
+            if (!wider) {
+                rc = ri_error(RECINT_ENOMEM, "%s:%" PRIu64 ": line longer than %zu bytes", L->name,
+                              L->line + 1, cap);
+                break;
+            }
+            buf = wider;
+            cap *= 2;
+        } else {
+            memmove(buf, buf + used, have - used);
+            have -= used;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+RECINT_API int recint_dataset_load(recint_dataset *ds, const char *path, const recint_config *cfg)
+{
+    if (!ds || !path)
+        return ri_error(RECINT_EINVAL, "recint_dataset_load: %s is NULL", !ds ? "dataset" : "path");
+    loader L;
+    int rc = loader_init(&L, ds, path, cfg);
+    if (rc == RECINT_OK) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            char eb[128];
+            rc = ri_error(RECINT_EIO, "%s: cannot open: %s", path, errno_text(errno, eb, sizeof eb));
+        } else {
+            rc = read_fd(&L, fd);
+            close(fd);
+            if (rc == RECINT_OK)
+                rc = finish(&L, ds);
+        }
+    }
+    loader_free(&L);
+    return rc;
+}
+
+RECINT_API int recint_dataset_load_buffer(recint_dataset *ds, const char *text, size_t len,
+                                          const char *name, const recint_config *cfg)
+{
+    if (!ds || (!text && len))
+        return ri_error(RECINT_EINVAL, "recint_dataset_load_buffer: %s is NULL",
+                        !ds ? "dataset" : "text");
+    loader L;
+    int rc = loader_init(&L, ds, name ? name : "<buffer>", cfg);
+    size_t used;
+    if (rc == RECINT_OK && len)
+        rc = feed(&L, text, len, 1, &used);
+    if (rc == RECINT_OK)
+        rc = finish(&L, ds);
+    loader_free(&L);
+    return rc;
+}
