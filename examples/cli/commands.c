@@ -1,2 +1,785 @@
-/* placeholder until implemented */
-typedef int ri_placeholder_commands;
+/* The subcommands of `recint`. Each is a short sequence of public API calls;
+ * the library does the work, this file only wires calls together and prints. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define PATH_CAP 4096
+
+/* ---------------------------------------------------------------- helpers -- */
+
+/* Filtering copies the dataset, so it runs only when a filter key was given. */
+static int wants_filter(const recint_config *cfg)
+{
+    for (size_t i = 0; i < recint_config_count(); i++)
+        if (strcmp(recint_config_describe(i, RECINT_PARAM_GROUP), "filter") == 0 &&
+            recint_config_is_set(cfg, recint_config_describe(i, RECINT_PARAM_KEY)))
+            return 1;
+    return 0;
+}
+
+/* --input FILE or --synthetic, then the filter keys. */
+static int load_input(const cli_args *a, recint_dataset **out)
+{
+    const char *path = cli_get(a, "input");
+    int synthetic = cli_flag(a, "synthetic");
+    if ((path != NULL) == synthetic)
+        return cli_usage(a->cmd, "give exactly one of --input FILE and --synthetic");
+    recint_dataset *ds = NULL, *kept = NULL;
+    int rc;
+    if (synthetic) {
+        rc = recint_dataset_synthetic(&ds, a->cfg, NULL);
+    } else {
+        rc = recint_dataset_new(&ds, a->cfg);
+        if (rc == RECINT_OK)
+            rc = recint_dataset_load(ds, path, a->cfg);
+    }
+    if (rc == RECINT_OK && wants_filter(a->cfg)) {
+        rc = recint_dataset_filter(&kept, ds, a->cfg);
+        recint_dataset_free(ds);
+        ds = kept;
+    }
+    if (rc != RECINT_OK) {
+        recint_dataset_free(ds);
+        return cli_fail(rc);
+    }
+    *out = ds;
+    return CLI_OK;
+}
+
+static int split_input(const cli_args *a, const recint_dataset *ds, recint_dataset **train,
+                       recint_dataset **valid, recint_dataset **test, char *spec, size_t cap)
+{
+    uint64_t seed;
+    if (cli_cfg_text(a->cfg, "split", spec, cap) != CLI_OK || cli_cfg_u64(a->cfg, "seed", &seed) != CLI_OK)
+        return CLI_FAIL;
+    int rc = recint_dataset_split(ds, spec, seed, train, valid, test);
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+}
+
+static int read_k(const cli_args *a, uint32_t *k)
+{
+    uint64_t v;
+    if (cli_cfg_u64(a->cfg, "k", &v) != CLI_OK)
+        return CLI_FAIL;
+    *k = (uint32_t)v; /* the table bounds k to [1, 100000] */
+    return CLI_OK;
+}
+
+static const char *model_kind(const cli_args *a)
+{
+    const char *kind = cli_get(a, "model");
+    return kind ? kind : "pop";
+}
+
+static int fit(const cli_args *a, const recint_dataset *train, recint_model **out, double *seconds)
+{
+    recint_model *m = NULL;
+    recint_trainer *t = NULL;
+    int rc = recint_model_new(&m, model_kind(a), a->cfg);
+    if (rc == RECINT_OK)
+        rc = recint_trainer_new(&t, m, a->cfg);
+    if (rc == RECINT_OK) {
+        cli_progress p;
+        cli_progress_begin(&p, "fit");
+        double t0 = cli_now();
+        rc = recint_trainer_fit(t, train, NULL, cli_progress_cb, &p);
+        *seconds = cli_now() - t0;
+        cli_progress_end(&p);
+    }
+    recint_trainer_free(t);
+    if (rc != RECINT_OK) {
+        recint_model_free(m);
+        return cli_fail(rc);
+    }
+    *out = m;
+    return CLI_OK;
+}
+
+/* Ranking metrics always; next-item metrics too when asked (leave-one-out),
+ * with train as the history: a "loo" split made without a validation part
+ * keeps the second-to-last row there. */
+static int evaluate(const cli_args *a, const recint_model *m, const recint_dataset *train,
+                    const recint_dataset *test, uint32_t k, int next, double *metrics)
+{
+    for (int i = 0; i < RECINT_METRIC_COUNT; i++)
+        metrics[i] = NAN;
+    int rc = recint_evaluate(m, train, test, k, a->cfg, metrics, RECINT_METRIC_COUNT);
+    if (rc == RECINT_OK && next) {
+        double nx[RECINT_METRIC_COUNT];
+        rc = recint_evaluate_next(m, train, test, k, a->cfg, nx, RECINT_METRIC_COUNT);
+        for (int i = RECINT_METRIC_FULL_HR; rc == RECINT_OK && i <= RECINT_METRIC_SAMPLED_NDCG; i++)
+            metrics[i] = nx[i];
+    }
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+}
+
+/* ---------------------------------------------------------------- reports -- */
+
+typedef struct {
+    const char *model, *split; /* NULL: not printed */
+    uint64_t train_rows, test_rows;
+    uint32_t users, items, k;
+    double fit_seconds; /* NaN: not fitted by this command */
+    int next;
+    double metrics[RECINT_METRIC_COUNT];
+} report;
+
+typedef struct {
+    const char *key;
+    int metric;
+} metric_key;
+
+/* The JSON keys are the command's stable interface: named here, not taken from
+ * recint_metric_name, so a library rename cannot break scripts. */
+static const metric_key ranking_keys[] = {
+    {"precision", RECINT_METRIC_PRECISION}, {"recall", RECINT_METRIC_RECALL},
+    {"ndcg", RECINT_METRIC_NDCG},           {"map", RECINT_METRIC_MAP},
+    {"hit_rate", RECINT_METRIC_HIT_RATE},   {"auc", RECINT_METRIC_AUC},
+    {"coverage", RECINT_METRIC_COVERAGE},
+};
+static const metric_key next_keys[] = {
+    {"full_hr", RECINT_METRIC_FULL_HR},       {"full_ndcg", RECINT_METRIC_FULL_NDCG},
+    {"sampled_hr", RECINT_METRIC_SAMPLED_HR}, {"sampled_ndcg", RECINT_METRIC_SAMPLED_NDCG},
+};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void print_json(const report *r)
+{
+    printf("{");
+    if (r->model) {
+        printf("\"model\": ");
+        json_string(stdout, r->model);
+        printf(", ");
+    }
+    if (r->split) {
+        printf("\"split\": ");
+        json_string(stdout, r->split);
+        printf(", ");
+    }
+    printf("\"train_rows\": %llu, \"test_rows\": %llu, \"users\": %u, \"items\": %u, \"k\": %u",
+           (unsigned long long)r->train_rows, (unsigned long long)r->test_rows, r->users, r->items, r->k);
+    printf(", \"eval_users\": ");
+    cli_json_number(stdout, r->metrics[RECINT_METRIC_USERS]);
+    for (size_t i = 0; i < N_OF(ranking_keys); i++) {
+        printf(", \"%s\": ", ranking_keys[i].key);
+        cli_json_number(stdout, r->metrics[ranking_keys[i].metric]);
+    }
+    for (size_t i = 0; r->next && i < N_OF(next_keys); i++) {
+        printf(", \"%s\": ", next_keys[i].key);
+        cli_json_number(stdout, r->metrics[next_keys[i].metric]);
+    }
+    if (!isnan(r->fit_seconds)) {
+        printf(", \"fit_seconds\": ");
+        cli_json_number(stdout, r->fit_seconds);
+    }
+    printf("}\n");
+}
+
+static void print_text(const report *r)
+{
+    printf("data      %u users, %u items; %llu train rows, %llu test rows", r->users, r->items,
+           (unsigned long long)r->train_rows, (unsigned long long)r->test_rows);
+    if (r->split)
+        printf(" (split %s)", r->split);
+    printf("\n");
+    if (r->model && !isnan(r->fit_seconds))
+        printf("model     %s, fitted in %.3f s\n", r->model, r->fit_seconds);
+    printf("ranking   top-%u over %.0f users with test items\n", r->k, r->metrics[RECINT_METRIC_USERS]);
+    for (size_t i = 0; i < N_OF(ranking_keys); i++)
+        printf("  %-12s %.4f\n", ranking_keys[i].key, r->metrics[ranking_keys[i].metric]);
+    if (r->next) {
+        printf("next item (full: against every unseen item; sampled: against eval_samples items)\n");
+        for (size_t i = 0; i < N_OF(next_keys); i++)
+            printf("  %-12s %.4f\n", next_keys[i].key, r->metrics[next_keys[i].metric]);
+    }
+}
+
+static void print_report(const report *r, int json)
+{
+    if (json)
+        print_json(r);
+    else
+        print_text(r);
+}
+
+static int is_loo(const char *spec) { return strncmp(spec, "loo", 3) == 0; }
+
+/* ------------------------------------------------------------------- demo -- */
+
+/* x among sorted[lo..end-1]? */
+static int contains(const uint32_t *sorted, uint64_t lo, uint64_t end, uint32_t x)
+{
+    uint64_t hi = end;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < end && sorted[lo] == x;
+}
+
+static int print_top(const recint_model *m, const recint_dataset *test, uint32_t user, uint32_t k)
+{
+    uint32_t *items = malloc((size_t)k * sizeof *items), n = 0;
+    float *scores = malloc((size_t)k * sizeof *scores);
+    const uint64_t *ip;
+    const uint32_t *ti;
+    int oom = !items || !scores, rc = RECINT_OK;
+    if (!oom)
+        rc = recint_model_recommend(m, user, k, items, scores, &n);
+    if (!oom && rc == RECINT_OK)
+        rc = recint_dataset_csr(test, &ip, &ti, NULL, NULL);
+    if (!oom && rc == RECINT_OK) {
+        char uid[64], iid[64];
+        cli_id_text(recint_model_users(m), user, uid, sizeof uid);
+        printf("\ntop-%u for user %s (* = one of the user's held-out test items)\n", k, uid);
+        for (uint32_t r = 0; r < n; r++) {
+            cli_id_text(recint_model_items(m), items[r], iid, sizeof iid);
+            int hit = contains(ti, ip[user], ip[user + 1], items[r]);
+            printf("  %2u. item %-10s score %10.6g%s\n", r + 1, iid, scores[r], hit ? " *" : "");
+        }
+    }
+    free(items);
+    free(scores);
+    if (oom) {
+        fprintf(stderr, "recint: out of memory\n");
+        return CLI_FAIL;
+    }
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+}
+
+/* Three users spread over those that have test items. */
+static int demo_users(const recint_dataset *test, uint32_t picked[3], int *n_picked)
+{
+    const uint64_t *ip;
+    int rc = recint_dataset_csr(test, &ip, NULL, NULL, NULL);
+    if (rc != RECINT_OK)
+        return cli_fail(rc);
+    uint32_t n = recint_dataset_n_users(test), with = 0;
+    for (uint32_t u = 0; u < n; u++)
+        with += ip[u + 1] > ip[u];
+    *n_picked = 0;
+    uint32_t want[3] = {0, with / 2, with ? with - 1 : 0}, seen = 0;
+    for (uint32_t u = 0; u < n && *n_picked < 3 && with > 0; u++) {
+        if (ip[u + 1] == ip[u])
+            continue;
+        while (*n_picked < 3 && want[*n_picked] == seen)
+            picked[(*n_picked)++] = u;
+        seen++;
+    }
+    return CLI_OK;
+}
+
+static int cmd_demo(const cli_args *a)
+{
+    recint_dataset *ds = NULL, *train = NULL, *test = NULL;
+    recint_model *m = NULL;
+    report r = {.model = model_kind(a), .fit_seconds = NAN};
+    char spec[128];
+    int status = read_k(a, &r.k);
+    if (status == CLI_OK) {
+        int rc = recint_dataset_synthetic(&ds, a->cfg, NULL);
+        status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+    }
+    if (status == CLI_OK)
+        status = split_input(a, ds, &train, NULL, &test, spec, sizeof spec);
+    if (status == CLI_OK)
+        status = fit(a, train, &m, &r.fit_seconds);
+    if (status == CLI_OK)
+        status = evaluate(a, m, train, test, r.k, 0, r.metrics);
+    if (status == CLI_OK) {
+        r.split = spec;
+        r.train_rows = recint_dataset_n_interactions(train);
+        r.test_rows = recint_dataset_n_interactions(test);
+        r.users = recint_dataset_n_users(ds);
+        r.items = recint_dataset_n_items(ds);
+        printf("recint %s demo: planted-interest synthetic data, model '%s'\n\n", recint_version(), r.model);
+        print_text(&r);
+        uint32_t users[3];
+        int n = 0;
+        status = demo_users(test, users, &n);
+        for (int i = 0; status == CLI_OK && i < n; i++)
+            status = print_top(m, test, users[i], r.k);
+    }
+    recint_model_free(m);
+    recint_dataset_free(ds);
+    recint_dataset_free(train);
+    recint_dataset_free(test);
+    return status;
+}
+
+/* ------------------------------------------------------------- experiment -- */
+
+static int cmd_experiment(const cli_args *a)
+{
+    recint_dataset *ds = NULL, *train = NULL, *test = NULL;
+    recint_model *m = NULL;
+    report r = {.model = model_kind(a), .fit_seconds = NAN};
+    char spec[128];
+    int status = read_k(a, &r.k);
+    if (status == CLI_OK)
+        status = load_input(a, &ds);
+    if (status == CLI_OK)
+        status = split_input(a, ds, &train, NULL, &test, spec, sizeof spec);
+    if (status == CLI_OK)
+        status = fit(a, train, &m, &r.fit_seconds);
+    if (status == CLI_OK) {
+        r.next = is_loo(spec);
+        status = evaluate(a, m, train, test, r.k, r.next, r.metrics);
+    }
+    if (status == CLI_OK) {
+        r.split = spec;
+        r.train_rows = recint_dataset_n_interactions(train);
+        r.test_rows = recint_dataset_n_interactions(test);
+        r.users = recint_dataset_n_users(ds);
+        r.items = recint_dataset_n_items(ds);
+        print_report(&r, cli_flag(a, "json"));
+    }
+    recint_model_free(m);
+    recint_dataset_free(ds);
+    recint_dataset_free(train);
+    recint_dataset_free(test);
+    return status;
+}
+
+/* ------------------------------------------------------------------ split -- */
+
+static int save_part(const recint_dataset *part, const char *prefix, const char *name)
+{
+    char path[PATH_CAP];
+    if ((size_t)snprintf(path, sizeof path, "%s.%s.tsv", prefix, name) >= sizeof path) {
+        fprintf(stderr, "recint: output prefix too long\n");
+        return CLI_FAIL;
+    }
+    int rc = recint_dataset_save(part, path);
+    if (rc != RECINT_OK)
+        return cli_fail(rc);
+    printf("%s\t%llu rows\n", path, (unsigned long long)recint_dataset_n_interactions(part));
+    return CLI_OK;
+}
+
+static int cmd_split(const cli_args *a)
+{
+    const char *prefix = cli_get(a, "out");
+    if (!prefix)
+        return cli_usage(a->cmd, "--out PREFIX is required");
+    recint_dataset *ds = NULL, *train = NULL, *valid = NULL, *test = NULL;
+    char spec[128];
+    int status = load_input(a, &ds);
+    if (status == CLI_OK)
+        status = split_input(a, ds, &train, cli_flag(a, "valid") ? &valid : NULL, &test, spec,
+                             sizeof spec);
+    if (status == CLI_OK)
+        status = save_part(train, prefix, "train");
+    if (status == CLI_OK && valid)
+        status = save_part(valid, prefix, "valid");
+    if (status == CLI_OK)
+        status = save_part(test, prefix, "test");
+    recint_dataset_free(ds);
+    recint_dataset_free(train);
+    recint_dataset_free(valid);
+    recint_dataset_free(test);
+    return status;
+}
+
+/* ------------------------------------------------------------------ train -- */
+
+static int reserve_in_order(recint_dataset *ds, const recint_idmap *map, int users);
+
+/* Add the users and items of another file (the test split) to the training
+ * catalogue without training on its rows, so that a later `recint eval` can map
+ * every test row onto the model. */
+static int add_catalogue(const cli_args *a, recint_dataset *ds, const char *path)
+{
+    recint_dataset *other = NULL;
+    int rc = recint_dataset_new(&other, a->cfg);
+    if (rc == RECINT_OK)
+        rc = recint_dataset_load(other, path, a->cfg);
+    int status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+    if (status == CLI_OK)
+        status = reserve_in_order(ds, recint_dataset_users(other), 1);
+    if (status == CLI_OK)
+        status = reserve_in_order(ds, recint_dataset_items(other), 0);
+    recint_dataset_free(other);
+    return status;
+}
+
+static int cmd_train(const cli_args *a)
+{
+    const char *out = cli_get(a, "out");
+    if (!out)
+        return cli_usage(a->cmd, "--out FILE is required");
+    recint_dataset *ds = NULL;
+    recint_model *m = NULL;
+    double seconds = 0;
+    const char *catalogue = cli_get(a, "catalogue");
+    int status = load_input(a, &ds);
+    if (status == CLI_OK && catalogue)
+        status = add_catalogue(a, ds, catalogue);
+    if (status == CLI_OK)
+        status = fit(a, ds, &m, &seconds);
+    if (status == CLI_OK) {
+        int rc = recint_model_save(m, out);
+        status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+    }
+    if (status == CLI_OK)
+        printf("trained %s on %llu interactions (%u users, %u items) in %.3f s; wrote %s\n",
+               recint_model_kind(m), (unsigned long long)recint_dataset_n_interactions(ds),
+               recint_model_n_users(m), recint_model_n_items(m), seconds, out);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+    return status;
+}
+
+/* ------------------------------------------------------------------- eval -- */
+
+static int load_model(const cli_args *a, recint_model **m)
+{
+    const char *path = cli_get(a, "model-file");
+    if (!path)
+        return cli_usage(a->cmd, "--model-file FILE is required");
+    int rc = recint_model_load(m, path);
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+}
+
+/* Reserve a map's ids in index order. Ids reserved in one call are numbered in
+ * ascending order, so each call takes one ascending run. */
+static int reserve_in_order(recint_dataset *ds, const recint_idmap *map, int users)
+{
+    if (recint_idmap_kind(map) == RECINT_IDS_STRING) {
+        fprintf(stderr, "recint: string ids cannot be reserved through the API yet; use integer ids\n");
+        return CLI_FAIL;
+    }
+    uint32_t n = recint_idmap_size(map);
+    int64_t *ids = malloc(((size_t)n + 1) * sizeof *ids);
+    if (!ids) {
+        fprintf(stderr, "recint: out of memory\n");
+        return CLI_FAIL;
+    }
+    int rc = RECINT_OK;
+    for (uint32_t i = 0; i < n && rc == RECINT_OK; i++)
+        rc = recint_idmap_id(map, i, &ids[i]);
+    for (uint32_t start = 0, end; rc == RECINT_OK && start < n; start = end) {
+        for (end = start + 1; end < n && ids[end] > ids[end - 1]; end++)
+            ;
+        size_t run = end - start;
+        rc = users ? recint_dataset_reserve_ids(ds, run, ids + start, 0, ids)
+                   : recint_dataset_reserve_ids(ds, 0, ids, run, ids + start);
+    }
+    free(ids);
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+}
+
+/* Load a file into a dataset whose indices are the model's, so that the model's
+ * scores and the file's rows talk about the same users and items. */
+static int load_for_model(const cli_args *a, const recint_model *m, const char *path, recint_dataset **out)
+{
+    const recint_idmap *users = recint_model_users(m), *items = recint_model_items(m);
+    recint_dataset *ds = NULL;
+    int rc = recint_dataset_new(&ds, a->cfg);
+    int status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+    if (status == CLI_OK)
+        status = reserve_in_order(ds, users, 1);
+    if (status == CLI_OK)
+        status = reserve_in_order(ds, items, 0);
+    if (status == CLI_OK) {
+        rc = recint_dataset_load(ds, path, a->cfg);
+        status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+    }
+    if (status == CLI_OK && (recint_dataset_n_users(ds) != recint_model_n_users(m) ||
+                             recint_dataset_n_items(ds) != recint_model_n_items(m))) {
+        fprintf(stderr, "recint: %s: %u users and %u items, the model knows %u and %u\n", path,
+                recint_dataset_n_users(ds), recint_dataset_n_items(ds), recint_model_n_users(m),
+                recint_model_n_items(m));
+        status = CLI_FAIL;
+    }
+    if (status != CLI_OK) {
+        recint_dataset_free(ds);
+        return status;
+    }
+    *out = ds;
+    return CLI_OK;
+}
+
+static int cmd_eval(const cli_args *a)
+{
+    const char *train_path = cli_get(a, "train"), *test_path = cli_get(a, "test");
+    if (!train_path || !test_path)
+        return cli_usage(a->cmd, "--train FILE and --test FILE are required");
+    recint_model *m = NULL;
+    recint_dataset *train = NULL, *test = NULL;
+    report r = {.fit_seconds = NAN, .next = cli_flag(a, "next")};
+    int status = read_k(a, &r.k);
+    if (status == CLI_OK)
+        status = load_model(a, &m);
+    if (status == CLI_OK)
+        status = load_for_model(a, m, train_path, &train);
+    if (status == CLI_OK)
+        status = load_for_model(a, m, test_path, &test);
+    if (status == CLI_OK)
+        status = evaluate(a, m, train, test, r.k, r.next, r.metrics);
+    if (status == CLI_OK) {
+        r.model = recint_model_kind(m);
+        r.train_rows = recint_dataset_n_interactions(train);
+        r.test_rows = recint_dataset_n_interactions(test);
+        r.users = recint_model_n_users(m);
+        r.items = recint_model_n_items(m);
+        print_report(&r, cli_flag(a, "json"));
+    }
+    recint_dataset_free(train);
+    recint_dataset_free(test);
+    recint_model_free(m);
+    return status;
+}
+
+/* -------------------------------------------------------------- recommend -- */
+
+static int find_user(const recint_idmap *users, const char *text, uint32_t *out)
+{
+    int rc;
+    if (recint_idmap_kind(users) == RECINT_IDS_STRING) {
+        rc = recint_idmap_index_str(users, text, out);
+    } else {
+        char *end;
+        long long id = strtoll(text, &end, 10);
+        if (end == text || *end) {
+            fprintf(stderr, "recint: user '%s' is not an integer id (the model uses integer ids)\n", text);
+            return CLI_FAIL;
+        }
+        rc = recint_idmap_index(users, (int64_t)id, out);
+    }
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+}
+
+static int cmd_recommend(const cli_args *a)
+{
+    const char *user_text = cli_get(a, "user");
+    if (!user_text)
+        return cli_usage(a->cmd, "--user ID is required");
+    recint_model *m = NULL;
+    uint32_t k = 0, user = 0, n = 0, *items = NULL;
+    float *scores = NULL;
+    int status = read_k(a, &k);
+    if (status == CLI_OK)
+        status = load_model(a, &m);
+    if (status == CLI_OK)
+        status = find_user(recint_model_users(m), user_text, &user);
+    if (status == CLI_OK) {
+        items = malloc((size_t)k * sizeof *items);
+        scores = malloc((size_t)k * sizeof *scores);
+        if (!items || !scores) {
+            fprintf(stderr, "recint: out of memory\n");
+            status = CLI_FAIL;
+        }
+    }
+    if (status == CLI_OK) {
+        int rc = recint_model_recommend(m, user, k, items, scores, &n);
+        status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+    }
+    if (status == CLI_OK) {
+        printf("rank\titem\tscore\n");
+        for (uint32_t r = 0; r < n; r++) {
+            char iid[64];
+            cli_id_text(recint_model_items(m), items[r], iid, sizeof iid);
+            printf("%u\t%s\t%.6g\n", r + 1, iid, scores[r]);
+        }
+    }
+    free(items);
+    free(scores);
+    recint_model_free(m);
+    return status;
+}
+
+/* ------------------------------------------------------------------- info -- */
+
+static const char *ids_name(const recint_idmap *map)
+{
+    switch (recint_idmap_kind(map)) {
+    case RECINT_IDS_INT: return "int";
+    case RECINT_IDS_STRING: return "string";
+    default: return "none";
+    }
+}
+
+static int cmd_info(const cli_args *a)
+{
+    recint_model *m = NULL;
+    int rc = recint_model_load(&m, a->pos[0]);
+    if (rc != RECINT_OK)
+        return cli_fail(rc);
+    printf("file      %s\nkind      %s\nusers     %u (%s ids)\nitems     %u (%s ids)\n", a->pos[0],
+           recint_model_kind(m), recint_model_n_users(m), ids_name(recint_model_users(m)),
+           recint_model_n_items(m), ids_name(recint_model_items(m)));
+    recint_model_free(m);
+    return CLI_OK;
+}
+
+/* ----------------------------------------------------------------- params -- */
+
+/* Groups in the order the table first mentions them. */
+static int first_of_group(size_t index)
+{
+    const char *g = recint_config_describe(index, RECINT_PARAM_GROUP);
+    for (size_t j = 0; j < index; j++)
+        if (strcmp(recint_config_describe(j, RECINT_PARAM_GROUP), g) == 0)
+            return 0;
+    return 1;
+}
+
+/* Table cells escape '|'; keys, defaults and ranges are set as code. */
+static void md_cell(const char *s, int code)
+{
+    const char *tick = code && *s ? "`" : "";
+    printf(" %s", tick);
+    for (; *s; s++) {
+        if (*s == '|')
+            putchar('\\');
+        putchar(*s);
+    }
+    printf("%s |", tick);
+}
+
+static void params_markdown(void)
+{
+    printf("# Parameters\n\n"
+           "Generated by `recint params --markdown` from the library's one parameter table\n"
+           "(`lib/util/params.def`); regenerate it rather than editing it by hand.\n\n"
+           "Every parameter is set by name: `recint_config_set(cfg, \"key\", \"value\")` in C,\n"
+           "`--set key=value` on the command line, a keyword argument in Python. Unknown keys\n"
+           "and values outside the range fail with a message naming the valid ones.\n");
+    size_t n = recint_config_count();
+    for (size_t i = 0; i < n; i++) {
+        if (!first_of_group(i))
+            continue;
+        const char *g = recint_config_describe(i, RECINT_PARAM_GROUP);
+        printf("\n## %s\n\n| key | type | default | range | description |\n|---|---|---|---|---|\n", g);
+        for (size_t j = i; j < n; j++) {
+            if (strcmp(recint_config_describe(j, RECINT_PARAM_GROUP), g) != 0)
+                continue;
+            printf("|");
+            md_cell(recint_config_describe(j, RECINT_PARAM_KEY), 1);
+            md_cell(recint_config_describe(j, RECINT_PARAM_TYPE), 0);
+            md_cell(recint_config_describe(j, RECINT_PARAM_DEFAULT), 1);
+            md_cell(recint_config_describe(j, RECINT_PARAM_RANGE), 1);
+            md_cell(recint_config_describe(j, RECINT_PARAM_HELP), 0);
+            printf("\n");
+        }
+    }
+}
+
+static void params_plain(void)
+{
+    size_t n = recint_config_count();
+    for (size_t i = 0; i < n; i++) {
+        if (!first_of_group(i))
+            continue;
+        const char *g = recint_config_describe(i, RECINT_PARAM_GROUP);
+        printf("%s[%s]\n", i ? "\n" : "", g);
+        for (size_t j = i; j < n; j++) {
+            if (strcmp(recint_config_describe(j, RECINT_PARAM_GROUP), g) != 0)
+                continue;
+            const char *range = recint_config_describe(j, RECINT_PARAM_RANGE);
+            printf("  %s = %s  (%s%s%s)\n      %s\n", recint_config_describe(j, RECINT_PARAM_KEY),
+                   recint_config_describe(j, RECINT_PARAM_DEFAULT),
+                   recint_config_describe(j, RECINT_PARAM_TYPE), *range ? " " : "", range,
+                   recint_config_describe(j, RECINT_PARAM_HELP));
+        }
+    }
+}
+
+static int cmd_params(const cli_args *a)
+{
+    if (cli_flag(a, "markdown"))
+        params_markdown();
+    else
+        params_plain();
+    return CLI_OK;
+}
+
+/* ------------------------------------------------------------------ table -- */
+
+#define OPT_SET {"set", "KEY=VALUE", CLI_KEY_PAIR, "set any parameter listed below (repeatable)", NULL}
+#define OPT_MODEL {"model", "KIND", NULL, "model kind, default pop", recint_model_kinds}
+#define OPT_K {"k", "K", "k", "cut-off of the top-k metrics", NULL}
+#define OPT_SPLIT {"split", "SPEC", "split", "random:F, temporal:F or loo", NULL}
+#define OPT_JSON {"json", NULL, NULL, "print one JSON object instead of text", NULL}
+#define OPTS_DATA                                                                             \
+    {"columns", "LIST", "columns", "meaning of the text columns", NULL},                    \
+    {"delimiter", "D", "delimiter", "field separator: auto, tab, comma, ml, space", NULL},   \
+    {"header", "H", "header", "first line names the columns: auto, yes, no", NULL},        \
+    {"ids", "KIND", "ids", "external id type: auto, int, string", NULL}
+#define OPTS_INPUT                                                                           \
+    {"input", "FILE", NULL, "interactions as delimited text", NULL},                        \
+    {"synthetic", NULL, NULL, "planted-interest synthetic data instead (syn_* keys)", NULL}, \
+    OPTS_DATA,                                                                               \
+    {"min-weight", "W", "min_weight", "keep interactions of weight >= W (as implicit 1s)", NULL}
+#define OPT_END {NULL, NULL, NULL, NULL, NULL}
+
+static const cli_opt demo_opts[] = {OPT_MODEL, OPT_SPLIT, OPT_K, OPT_SET, OPT_END};
+static const cli_opt experiment_opts[] = {OPTS_INPUT, OPT_SPLIT, OPT_MODEL, OPT_K, OPT_JSON, OPT_SET, OPT_END};
+static const cli_opt split_opts[] = {
+    OPTS_INPUT, OPT_SPLIT,
+    {"out", "PREFIX", NULL, "write PREFIX.train.tsv, PREFIX.test.tsv (and PREFIX.valid.tsv)", NULL},
+    {"valid", NULL, NULL, "also carve a validation part out of train", NULL}, OPT_SET, OPT_END};
+static const cli_opt train_opts[] = {
+    OPTS_INPUT, OPT_MODEL, {"out", "FILE", NULL, "where to save the fitted model", NULL},
+    {"catalogue", "FILE", NULL, "also know the users and items of FILE (e.g. the test split)", NULL},
+    OPT_SET, OPT_END};
+static const cli_opt eval_opts[] = {
+    {"model-file", "FILE", NULL, "model saved by 'recint train'", NULL},
+    {"train", "FILE", NULL, "the training interactions (their items are not ranked)", NULL},
+    {"test", "FILE", NULL, "held-out interactions to find", NULL},
+    OPTS_DATA, OPT_K, OPT_JSON,
+    {"next", NULL, NULL, "also next-item metrics (train is each user's history)", NULL},
+    OPT_SET, OPT_END};
+static const cli_opt recommend_opts[] = {
+    {"model-file", "FILE", NULL, "model saved by 'recint train'", NULL},
+    {"user", "ID", NULL, "external user id", NULL},
+    {"k", "K", "k", "how many items", NULL}, OPT_END};
+static const cli_opt info_opts[] = {OPT_END};
+static const cli_opt params_opts[] = {{"markdown", NULL, NULL, "print docs/parameters.md", NULL}, OPT_END};
+
+const cli_cmd cli_commands[] = {
+    {"demo", "[options]",
+     "Synthetic data -> temporal split -> train -> evaluate -> top-10 of three users.",
+     demo_opts, "synthetic,split,model,train,eval,run", 0, cmd_demo},
+    {"experiment", "(--input FILE | --synthetic) [options]",
+     "Load -> filter -> split -> train -> evaluate in one run.",
+     experiment_opts, "data,filter,split,model,train,eval,synthetic,run", 0, cmd_experiment},
+    {"split", "(--input FILE | --synthetic) --out PREFIX [options]",
+     "Split interactions into train/test (and validation) files.",
+     split_opts, "data,filter,split,synthetic,run", 0, cmd_split},
+    {"train", "(--input FILE | --synthetic) --out FILE [options]",
+     "Fit a model on all the given interactions and save it.",
+     train_opts, "data,filter,model,train,synthetic,run", 0, cmd_train},
+    {"eval", "--model-file FILE --train FILE --test FILE [options]",
+     "Evaluate a saved model on held-out interactions.",
+     eval_opts, "data,eval,run", 0, cmd_eval},
+    {"recommend", "--model-file FILE --user ID [--k K]",
+     "Top-k items for one user of a saved model (items seen in training excluded).",
+     recommend_opts, NULL, 0, cmd_recommend},
+    {"info", "FILE", "Kind and catalogue of a saved model.", info_opts, NULL, 1, cmd_info},
+    {"params", "[--markdown]", "List every parameter of the library's table.", params_opts, NULL, 0,
+     cmd_params},
+};
+const size_t cli_n_commands = N_OF(cli_commands);
