@@ -149,6 +149,11 @@ RECINT_API int recint_idmap_id_str(const recint_idmap *map, uint32_t index, cons
 /* Empty dataset. cfg (NULL = defaults) supplies "duplicates" (sum|last|max): how
  * repeated (user, item) pairs merge. Errors: EINVAL, ENOMEM. */
 RECINT_API int recint_dataset_new(recint_dataset **out, const recint_config *cfg);
+/* Empty dataset whose catalogue starts as a copy of the given id maps (either may
+ * be NULL), so that data loaded into it uses the same indices as a model or
+ * another dataset; new ids are appended. Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_dataset_new_with_catalogue(recint_dataset **out, const recint_idmap *users,
+                                                const recint_idmap *items, const recint_config *cfg);
 RECINT_API void recint_dataset_free(recint_dataset *ds);
 
 /* Append n interactions with int64 external ids. weights NULL means 1,
@@ -167,6 +172,10 @@ RECINT_API int recint_dataset_add_str(recint_dataset *ds, size_t n, const char *
  * Errors as recint_dataset_add. */
 RECINT_API int recint_dataset_reserve_ids(recint_dataset *ds, size_t n_users, const int64_t *users,
                                           size_t n_items, const int64_t *items);
+/* Same with string ids. */
+RECINT_API int recint_dataset_reserve_ids_str(recint_dataset *ds, size_t n_users,
+                                              const char *const *users, size_t n_items,
+                                              const char *const *items);
 
 /* Load delimited text and append it (as recint_dataset_add). cfg keys: delimiter
  * (auto|tab|comma|ml|space), columns ("user,item,weight,timestamp", "skip" ignores

@@ -579,6 +579,64 @@ START_TEST(reserve_ids)
 }
 END_TEST
 
+START_TEST(reserve_ids_str)
+{
+    recint_dataset *ds = new_ds(NULL);
+    const char *u[] = {"bob"}, *i[] = {"tea"};
+    RI_OK(recint_dataset_add_str(ds, 1, u, i, NULL, NULL));
+    const char *ru[] = {"zoe", "amy", "bob"}, *ri[] = {"coffee"};
+    RI_OK(recint_dataset_reserve_ids_str(ds, 3, ru, 1, ri));
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 3);
+    ck_assert_uint_eq(recint_dataset_n_items(ds), 2);
+    ck_assert_uint_eq(recint_dataset_n_interactions(ds), 1);
+    /* New ids of one call take indices in strcmp order after the existing ones. */
+    uint32_t idx;
+    RI_OK(recint_idmap_index_str(recint_dataset_users(ds), "amy", &idx));
+    ck_assert_uint_eq(idx, 1);
+    RI_OK(recint_idmap_index_str(recint_dataset_users(ds), "zoe", &idx));
+    ck_assert_uint_eq(idx, 2);
+    const uint64_t *ptr;
+    RI_OK(recint_dataset_csr(ds, &ptr, NULL, NULL, NULL));
+    ck_assert_uint_eq(ptr[3], 1);
+    /* Int ids into a string dataset, and NULL entries, are refused unchanged. */
+    const int64_t iu[] = {1};
+    RI_FAILS(RECINT_ESTATE, recint_dataset_reserve_ids(ds, 1, iu, 0, NULL));
+    const char *bad[] = {"x", NULL};
+    RI_FAILS(RECINT_EINVAL, recint_dataset_reserve_ids_str(ds, 2, bad, 0, NULL));
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 3);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(new_with_catalogue)
+{
+    recint_dataset *base = new_ds(NULL);
+    const int64_t u[] = {7, 3}, i[] = {40, 20};
+    RI_OK(recint_dataset_add(base, 2, u, i, NULL, NULL));
+    recint_dataset *ds = NULL;
+    RI_OK(recint_dataset_new_with_catalogue(&ds, recint_dataset_users(base),
+                                            recint_dataset_items(base), NULL));
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 2);
+    ck_assert_uint_eq(recint_dataset_n_items(ds), 2);
+    ck_assert_uint_eq(recint_dataset_n_interactions(ds), 0);
+    /* Known ids keep the base's indices; a new id is appended after them. */
+    const int64_t u2[] = {7, 9}, i2[] = {20, 40};
+    RI_OK(recint_dataset_add(ds, 2, u2, i2, NULL, NULL));
+    ck_assert_uint_eq(user_index(ds, 7), user_index(base, 7));
+    ck_assert_uint_eq(item_index(ds, 20), item_index(base, 20));
+    ck_assert_uint_eq(user_index(ds, 9), 2);
+    /* The copy is independent of the base. */
+    ck_assert_uint_eq(recint_dataset_n_users(base), 2);
+    recint_dataset_free(ds);
+    RI_OK(recint_dataset_new_with_catalogue(&ds, NULL, recint_dataset_items(base), NULL));
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 0);
+    ck_assert_uint_eq(recint_dataset_n_items(ds), 2);
+    recint_dataset_free(ds);
+    RI_FAILS(RECINT_EINVAL, recint_dataset_new_with_catalogue(NULL, NULL, NULL, NULL));
+    recint_dataset_free(base);
+}
+END_TEST
+
 static void *csc_worker(void *arg)
 {
     const uint64_t *ptr = NULL;
@@ -773,6 +831,8 @@ int main(void)
     tcase_add_test(tc, add_atomic_on_error);
     tcase_add_test(tc, argument_errors);
     tcase_add_test(tc, reserve_ids);
+    tcase_add_test(tc, reserve_ids_str);
+    tcase_add_test(tc, new_with_catalogue);
     tcase_add_test(tc, csc_concurrent_first_use);
     tcase_add_test(tc, wrap_takes_ownership);
     suite_add_tcase(s, tc);

@@ -21,7 +21,9 @@ static int wants_filter(const recint_config *cfg)
 }
 
 /* --input FILE or --synthetic, then the filter keys. */
-static int load_input(const cli_args *a, recint_dataset **out)
+/* Load --input (or make --synthetic data), then filter. A non-NULL catalogue
+ * seeds the id maps so that indices match it. */
+static int load_input(const cli_args *a, const recint_dataset *catalogue, recint_dataset **out)
 {
     const char *path = cli_get(a, "input");
     int synthetic = cli_flag(a, "synthetic");
@@ -32,7 +34,8 @@ static int load_input(const cli_args *a, recint_dataset **out)
     if (synthetic) {
         rc = recint_dataset_synthetic(&ds, a->cfg, NULL);
     } else {
-        rc = recint_dataset_new(&ds, a->cfg);
+        rc = recint_dataset_new_with_catalogue(&ds, recint_dataset_users(catalogue),
+                                               recint_dataset_items(catalogue), a->cfg);
         if (rc == RECINT_OK)
             rc = recint_dataset_load(ds, path, a->cfg);
     }
@@ -338,7 +341,7 @@ static int cmd_experiment(const cli_args *a)
     char spec[128];
     int status = read_k(a, &r.k);
     if (status == CLI_OK)
-        status = load_input(a, &ds);
+        status = load_input(a, NULL, &ds);
     if (status == CLI_OK)
         status = split_input(a, ds, &train, NULL, &test, spec, sizeof spec);
     if (status == CLI_OK)
@@ -385,7 +388,7 @@ static int cmd_split(const cli_args *a)
         return cli_usage(a->cmd, "--out PREFIX is required");
     recint_dataset *ds = NULL, *train = NULL, *valid = NULL, *test = NULL;
     char spec[128];
-    int status = load_input(a, &ds);
+    int status = load_input(a, NULL, &ds);
     if (status == CLI_OK)
         status = split_input(a, ds, &train, cli_flag(a, "valid") ? &valid : NULL, &test, spec,
                              sizeof spec);
@@ -404,24 +407,17 @@ static int cmd_split(const cli_args *a)
 
 /* ------------------------------------------------------------------ train -- */
 
-static int reserve_in_order(recint_dataset *ds, const recint_idmap *map, int users);
-
-/* Add the users and items of another file (the test split) to the training
- * catalogue without training on its rows, so that a later `recint eval` can map
- * every test row onto the model. */
-static int add_catalogue(const cli_args *a, recint_dataset *ds, const char *path)
+/* --catalogue FILE: the users and items of another file (the test split) join the
+ * training catalogue without training on its rows, so that a later `recint eval`
+ * can map every test row onto the model. */
+static int load_catalogue(const cli_args *a, const char *path, recint_dataset **out)
 {
-    recint_dataset *other = NULL;
-    int rc = recint_dataset_new(&other, a->cfg);
-    if (rc == RECINT_OK)
-        rc = recint_dataset_load(other, path, a->cfg);
-    int status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
-    if (status == CLI_OK)
-        status = reserve_in_order(ds, recint_dataset_users(other), 1);
-    if (status == CLI_OK)
-        status = reserve_in_order(ds, recint_dataset_items(other), 0);
-    recint_dataset_free(other);
-    return status;
+    int rc = recint_dataset_new(out, a->cfg);
+    if (rc == RECINT_OK && (rc = recint_dataset_load(*out, path, a->cfg)) != RECINT_OK) {
+        recint_dataset_free(*out);
+        *out = NULL;
+    }
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
 }
 
 static int cmd_train(const cli_args *a)
@@ -432,10 +428,12 @@ static int cmd_train(const cli_args *a)
     recint_dataset *ds = NULL;
     recint_model *m = NULL;
     double seconds = 0;
-    const char *catalogue = cli_get(a, "catalogue");
-    int status = load_input(a, &ds);
-    if (status == CLI_OK && catalogue)
-        status = add_catalogue(a, ds, catalogue);
+    recint_dataset *catalogue = NULL;
+    const char *catalogue_path = cli_get(a, "catalogue");
+    int status = catalogue_path ? load_catalogue(a, catalogue_path, &catalogue) : CLI_OK;
+    if (status == CLI_OK)
+        status = load_input(a, catalogue, &ds);
+    recint_dataset_free(catalogue);
     if (status == CLI_OK)
         status = fit(a, ds, &m, &seconds);
     if (status == CLI_OK) {
@@ -462,46 +460,14 @@ static int load_model(const cli_args *a, recint_model **m)
     return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
 }
 
-/* Reserve a map's ids in index order. Ids reserved in one call are numbered in
- * ascending order, so each call takes one ascending run. */
-static int reserve_in_order(recint_dataset *ds, const recint_idmap *map, int users)
-{
-    if (recint_idmap_kind(map) == RECINT_IDS_STRING) {
-        fprintf(stderr, "recint: string ids cannot be reserved through the API yet; use integer ids\n");
-        return CLI_FAIL;
-    }
-    uint32_t n = recint_idmap_size(map);
-    int64_t *ids = malloc(((size_t)n + 1) * sizeof *ids);
-    if (!ids) {
-        fprintf(stderr, "recint: out of memory\n");
-        return CLI_FAIL;
-    }
-    int rc = RECINT_OK;
-    for (uint32_t i = 0; i < n && rc == RECINT_OK; i++)
-        rc = recint_idmap_id(map, i, &ids[i]);
-    for (uint32_t start = 0, end; rc == RECINT_OK && start < n; start = end) {
-        for (end = start + 1; end < n && ids[end] > ids[end - 1]; end++)
-            ;
-        size_t run = end - start;
-        rc = users ? recint_dataset_reserve_ids(ds, run, ids + start, 0, ids)
-                   : recint_dataset_reserve_ids(ds, 0, ids, run, ids + start);
-    }
-    free(ids);
-    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
-}
-
 /* Load a file into a dataset whose indices are the model's, so that the model's
  * scores and the file's rows talk about the same users and items. */
 static int load_for_model(const cli_args *a, const recint_model *m, const char *path, recint_dataset **out)
 {
     const recint_idmap *users = recint_model_users(m), *items = recint_model_items(m);
     recint_dataset *ds = NULL;
-    int rc = recint_dataset_new(&ds, a->cfg);
+    int rc = recint_dataset_new_with_catalogue(&ds, users, items, a->cfg);
     int status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
-    if (status == CLI_OK)
-        status = reserve_in_order(ds, users, 1);
-    if (status == CLI_OK)
-        status = reserve_in_order(ds, items, 0);
     if (status == CLI_OK) {
         rc = recint_dataset_load(ds, path, a->cfg);
         status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);

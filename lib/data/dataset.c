@@ -133,6 +133,25 @@ RECINT_API int recint_dataset_new(recint_dataset **out, const recint_config *cfg
     return ri_dataset_wrap(out, dup, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
+RECINT_API int recint_dataset_new_with_catalogue(recint_dataset **out, const recint_idmap *users,
+                                                const recint_idmap *items, const recint_config *cfg)
+{
+    if (!out)
+        return ri_error(RECINT_EINVAL, "recint_dataset_new_with_catalogue: out is NULL");
+    int dup = RI_DUP_SUM;
+    int rc = parse_duplicates(cfg, &dup);
+    if (rc)
+        return rc;
+    recint_idmap *u = NULL, *i = NULL;
+    if (users && (rc = ri_idmap_copy(&u, users)) != RECINT_OK)
+        return rc;
+    if (items && (rc = ri_idmap_copy(&i, items)) != RECINT_OK) {
+        ri_idmap_free(u);
+        return rc;
+    }
+    return ri_dataset_wrap(out, dup, u, i, NULL, NULL, NULL, NULL);
+}
+
 RECINT_API void recint_dataset_free(recint_dataset *ds)
 {
     if (!ds)
@@ -640,26 +659,28 @@ RECINT_API int recint_dataset_add_str(recint_dataset *ds, size_t n, const char *
     return add_rows(ds, n, &uc, &ic, weights, timestamps);
 }
 
-RECINT_API int recint_dataset_reserve_ids(recint_dataset *ds, size_t n_users, const int64_t *users,
-                                          size_t n_items, const int64_t *items)
+static int reserve_ids(recint_dataset *ds, size_t n_users, const id_column *uc, size_t n_items,
+                       const id_column *ic, int kind, const char *fn)
 {
-    const char *fn = "recint_dataset_reserve_ids";
     if (!ds)
         return ri_error(RECINT_EINVAL, "%s: dataset is NULL", fn);
-    if ((n_users && !users) || (n_items && !items))
-        return ri_error(RECINT_EINVAL, "%s: %s array is NULL", fn,
-                        n_users && !users ? "users" : "items");
-    int rc = check_kinds(ds, RECINT_IDS_INT, fn);
+    int users_missing = n_users && !uc->ints && !uc->strs;
+    if (users_missing || (n_items && !ic->ints && !ic->strs))
+        return ri_error(RECINT_EINVAL, "%s: %s array is NULL", fn, users_missing ? "users" : "items");
+    for (size_t r = 0; kind == RECINT_IDS_STRING && r < n_users + n_items; r++)
+        if (!(r < n_users ? uc->strs[r] : ic->strs[r - n_users]))
+            return ri_error(RECINT_EINVAL, "%s: %s id %zu is NULL", fn, r < n_users ? "user" : "item",
+                            r < n_users ? r : r - n_users);
+    int rc = check_kinds(ds, kind, fn);
     if (rc)
         return rc;
     uint32_t old_users = ds->n_users, old_items = ds->n_items;
     uint32_t *idx = RI_NEW_ARRAY(uint32_t, n_users > n_items ? n_users : n_items);
     if (!idx)
         return RECINT_ENOMEM;
-    id_column uc = {users, NULL}, ic = {items, NULL};
-    if ((rc = intern_column(ds->users, &uc, n_users, idx)) != RECINT_OK)
+    if ((rc = intern_column(ds->users, uc, n_users, idx)) != RECINT_OK)
         goto done;
-    if ((rc = intern_column(ds->items, &ic, n_items, idx)) != RECINT_OK)
+    if ((rc = intern_column(ds->items, ic, n_items, idx)) != RECINT_OK)
         goto undo;
     uint32_t nu = recint_idmap_size(ds->users);
     if (nu != old_users) {
@@ -682,6 +703,22 @@ undo:
 done:
     free(idx);
     return rc;
+}
+
+RECINT_API int recint_dataset_reserve_ids(recint_dataset *ds, size_t n_users, const int64_t *users,
+                                          size_t n_items, const int64_t *items)
+{
+    id_column uc = {users, NULL}, ic = {items, NULL};
+    return reserve_ids(ds, n_users, &uc, n_items, &ic, RECINT_IDS_INT, "recint_dataset_reserve_ids");
+}
+
+RECINT_API int recint_dataset_reserve_ids_str(recint_dataset *ds, size_t n_users,
+                                              const char *const *users, size_t n_items,
+                                              const char *const *items)
+{
+    id_column uc = {NULL, users}, ic = {NULL, items};
+    return reserve_ids(ds, n_users, &uc, n_items, &ic, RECINT_IDS_STRING,
+                       "recint_dataset_reserve_ids_str");
 }
 
 /* ------------------------------------------------------------------------ */

@@ -81,12 +81,36 @@ class Dataset(Handle):
         return self
 
     def reserve_ids(self, users=(), items=()):
-        """Make the catalogue hold these integer ids even without interactions."""
+        """Make the catalogue hold these ids (all integers or all strings, like the
+        dataset's) even without interactions."""
         self._check_no_views("reserve_ids")
-        u = _arrays.to_c(users, ctypes.c_int64, "users")
-        i = _arrays.to_c(items, ctypes.c_int64, "items")
-        _errors.check(lib.recint_dataset_reserve_ids(self._p, u.n, u.ptr, i.n, i.ptr))
+        users, items = _arrays.materialize(users), _arrays.materialize(items)
+        kinds = {_arrays.id_kind(v, what) for v, what in ((users, "users"), (items, "items"))
+                 if len(v)}
+        if len(kinds) > 1:
+            raise TypeError("users and items must both be integer ids or both string ids")
+        if kinds == {"str"}:
+            u = _arrays.to_c_strings(users, "users")
+            i = _arrays.to_c_strings(items, "items")
+            fn = lib.recint_dataset_reserve_ids_str
+        else:
+            u = _arrays.to_c(users, ctypes.c_int64, "users")
+            i = _arrays.to_c(items, ctypes.c_int64, "items")
+            fn = lib.recint_dataset_reserve_ids
+        _errors.check(fn(self._p, u.n, u.ptr, i.n, i.ptr))
         return self
+
+    @classmethod
+    def with_catalogue(cls, of, **params):
+        """Empty dataset whose users and items start as those of `of` (a Dataset or
+        a fitted Model) with the same indices, so data added or loaded into it lines
+        up with `of`; unknown ids are appended."""
+        users, items = of.users._map(), of.items._map()
+        cfg = _config.make(params)
+        ptr = DatasetP()
+        _errors.check(lib.recint_dataset_new_with_catalogue(ctypes.byref(ptr), users, items,
+                                                            _config.ptr_of(cfg)))
+        return cls(_ptr=ptr)
 
     @classmethod
     def load(cls, path, **params):

@@ -121,6 +121,24 @@ class FromArrays(unittest.TestCase):
         self.assertEqual((ds.n_users, ds.n_items, ds.n_interactions), (5, 8, 12))
         self.assertEqual(ds.user_id(4), 100)
 
+    def test_reserve_string_ids(self):
+        ds = recint.Dataset.from_arrays(["bob"], ["tea"])
+        ds.reserve_ids(users=["zoe", "amy"], items=["coffee"])
+        self.assertEqual((ds.n_users, ds.n_items, ds.n_interactions), (3, 2, 1))
+        self.assertEqual(ds.user_index("amy"), 1)
+        with self.assertRaises(recint.StateError):
+            ds.reserve_ids(users=[5])
+
+    def test_with_catalogue(self):
+        base = recint.Dataset.from_arrays([7, 3], [40, 20])
+        ds = recint.Dataset.with_catalogue(base)
+        self.assertEqual((ds.n_users, ds.n_items, ds.n_interactions), (2, 2, 0))
+        ds.add([7, 9], [20, 40])
+        self.assertEqual(ds.user_index(7), base.user_index(7))
+        self.assertEqual(ds.item_index(20), base.item_index(20))
+        self.assertEqual(ds.user_index(9), 2)
+        self.assertEqual(base.n_users, 2)
+
     def test_unknown_id_and_index(self):
         ds = hand_dataset()
         with self.assertRaises(KeyError) as cm:
