@@ -41,6 +41,7 @@ typedef struct recint_dataset recint_dataset;
 typedef struct recint_features recint_features;
 typedef struct recint_model recint_model;
 typedef struct recint_trainer recint_trainer;
+typedef struct recint_filter recint_filter;
 
 /* ------------------------------------------------------------------------ */
 /* Version                                                                  */
@@ -112,7 +113,7 @@ RECINT_API int recint_config_is_set(const recint_config *cfg, const char *key);
 #define RECINT_PARAM_DEFAULT 2  /* default value as text */
 #define RECINT_PARAM_RANGE   3  /* "[1, 4096]" or "sum|last|max" or "" */
 #define RECINT_PARAM_HELP    4  /* one line of help */
-#define RECINT_PARAM_GROUP   5  /* "data", "split", "model", "train", "eval", "synthetic", "run" */
+#define RECINT_PARAM_GROUP   5  /* "run", "data", "filter", "split", "model", "train", "serve", "eval", "synthetic" */
 
 /* Number of entries of the parameter table. */
 RECINT_API size_t recint_config_count(void);
@@ -297,6 +298,67 @@ RECINT_API int recint_model_score(const recint_model *m, const uint32_t *users, 
  * Errors: ESTATE, ERANGE (user), EINVAL (NULL, k == 0). */
 RECINT_API int recint_model_recommend(const recint_model *m, uint32_t user, uint32_t k,
                                       uint32_t *items, float *scores, uint32_t *n_out);
+
+/* Dimension of the model's user and item vectors (0 for pop and before fit). */
+RECINT_API uint32_t recint_model_dim(const recint_model *m);
+
+/* A model serving given factors: R = U V^T + item_bias (kind "factors"), e.g.
+ * embeddings trained elsewhere. user_factors: n_users x dim row-major (may be NULL
+ * when n_users == 0); item_factors: n_items x dim; item_bias: n_items or NULL.
+ * Arrays are copied; ids are 0..n-1. cfg (NULL = defaults) as recint_model_new.
+ * Errors: EINVAL (NaN/Inf, dim 0 with factors, sizes), ENOMEM. */
+RECINT_API int recint_model_new_factors(recint_model **out, uint32_t n_users, uint32_t n_items,
+                                        uint32_t dim, const float *user_factors,
+                                        const float *item_factors, const float *item_bias,
+                                        const recint_config *cfg);
+
+/* ------------------------------------------------------------------------ */
+/* Filters of recommendation calls                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Filter over a catalogue of n_items: nothing allowed-listed (all items allowed),
+ * nothing blocked, the user's training items excluded. Errors: EINVAL, ENOMEM. */
+RECINT_API int recint_filter_new(recint_filter **out, uint32_t n_items);
+RECINT_API void recint_filter_free(recint_filter *f);
+/* Restrict results to the union of the items given to all calls of this function
+ * (an allow-list). Errors: ERANGE (item >= n_items), EINVAL. */
+RECINT_API int recint_filter_allow(recint_filter *f, const uint32_t *items, size_t n);
+/* Never return these items (a block-list). Errors: ERANGE, EINVAL. */
+RECINT_API int recint_filter_block(recint_filter *f, const uint32_t *items, size_t n);
+/* Back to the state of recint_filter_new. */
+RECINT_API void recint_filter_clear(recint_filter *f);
+/* include non-zero: do not exclude the user's training items (default: exclude). */
+RECINT_API int recint_filter_include_seen(recint_filter *f, int include);
+
+/* recint_model_recommend with a filter (NULL = the default filter). A filter is
+ * read-only here: one filter may serve many concurrent calls.
+ * Errors: those of recint_model_recommend, EINVAL (filter catalogue size differs). */
+RECINT_API int recint_model_recommend_filtered(const recint_model *m, uint32_t user, uint32_t k,
+                                               const recint_filter *f, uint32_t *items,
+                                               float *scores, uint32_t *n_out);
+/* Top-k for many users at once (the batch path: BLIS sgemm tiled with fused
+ * selection). Row r of items/scores (k entries at r*k) belongs to users[r];
+ * counts[r] entries of it are set. scores may be NULL. cfg (NULL: the model's)
+ * supplies threads. Results equal recint_model_recommend_filtered's per user.
+ * Errors: as recint_model_recommend_filtered. */
+RECINT_API int recint_model_recommend_batch(const recint_model *m, const uint32_t *users,
+                                            size_t n_users, uint32_t k, const recint_filter *f,
+                                            const recint_config *cfg, uint32_t *items,
+                                            float *scores, uint32_t *counts);
+/* Top-k for a user vector of recint_model_dim floats that is not in the model (a
+ * folded-in or cold user). exclude: ascending items to leave out (may be NULL).
+ * Errors: EINVAL (NaN/Inf, NULL), EUNSUPPORTED (kind has no user vectors). */
+RECINT_API int recint_model_recommend_vector(const recint_model *m, const float *user_vector,
+                                             uint32_t k, const recint_filter *f,
+                                             const uint32_t *exclude, size_t n_exclude,
+                                             uint32_t *items, float *scores, uint32_t *n_out);
+/* Items most similar to item: cosine (cfg key similarity, default) or dot product
+ * of the item vectors; the item itself is never returned. f may be NULL (its
+ * seen-item exclusion does not apply here). Errors: ERANGE, ESTATE, EUNSUPPORTED
+ * (kind without item vectors), EINVAL. */
+RECINT_API int recint_model_similar_items(const recint_model *m, uint32_t item, uint32_t k,
+                                          const recint_filter *f, uint32_t *items, float *scores,
+                                          uint32_t *n_out);
 
 /* Save to one binary file (docs/file-format.md). Errors: EIO, ESTATE, ENOMEM. */
 RECINT_API int recint_model_save(const recint_model *m, const char *path);

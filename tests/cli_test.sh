@@ -106,7 +106,7 @@ fi
 
 # -- params -------------------------------------------------------------------
 if expect 0 "params" "$recint" params; then
-    n_plain=$(grep -c '^  [a-z_]* = ' "$out")
+    n_plain=$(grep -c '^  [a-z0-9_]* = ' "$out")
     check "params lists threads, min_weight, syn_users" sh -c \
         "grep -q '^  threads = 0' '$out' && grep -q '^  min_weight = ' '$out' && grep -q '^  syn_users = ' '$out'"
     if expect 0 "params --markdown" "$recint" params --markdown; then

@@ -34,7 +34,7 @@ START_TEST(table_entries_complete)
 {
     static const char *const types[] = {"int", "float", "bool", "choice", "string"};
     static const char *const groups[] = {"data", "split", "model", "train", "eval",
-                                         "synthetic", "run", "filter"};
+                                         "synthetic", "run", "filter", "serve"};
     size_t n = recint_config_count();
     ck_assert_uint_eq(n, RI_P_COUNT);
     ck_assert_uint_ge(n, 20);
@@ -46,7 +46,7 @@ START_TEST(table_entries_complete)
         ck_assert_msg(key[0] != '\0', "entry %zu has an empty key", i);
         ck_assert_msg(field(i, RECINT_PARAM_HELP)[0] != '\0', "%s has no help", key);
         ck_assert_msg(in_list(type, types, 5), "%s: type '%s'", key, type);
-        ck_assert_msg(in_list(field(i, RECINT_PARAM_GROUP), groups, 8), "%s: group '%s'", key,
+        ck_assert_msg(in_list(field(i, RECINT_PARAM_GROUP), groups, 9), "%s: group '%s'", key,
                       field(i, RECINT_PARAM_GROUP));
         if (!strcmp(type, "int") || !strcmp(type, "float"))
             ck_assert_msg(range[0] == '[' && strchr(range, ',') && range[strlen(range) - 1] == ']',

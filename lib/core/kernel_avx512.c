@@ -1,0 +1,2 @@
+/* placeholder until implemented */
+typedef int ri_placeholder_kernel_avx512;
