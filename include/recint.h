@@ -180,16 +180,21 @@ RECINT_API int recint_dataset_reserve_ids_str(recint_dataset *ds, size_t n_users
 
 /* Load delimited text and append it (as recint_dataset_add). cfg keys: delimiter
  * (auto|tab|comma|ml|space), columns ("user,item,weight,timestamp", "skip" ignores
- * a column), header (auto|yes|no), ids (auto|int|string).
+ * a column), header (auto|yes|no), ids (auto|int|string). A file starting with
+ * "# recint-dataset" (recint_dataset_save) describes itself: those keys do not apply.
  * Errors: EIO, EFORMAT with "path:line: reason", plus those of recint_dataset_add. */
 RECINT_API int recint_dataset_load(recint_dataset *ds, const char *path, const recint_config *cfg);
 /* Same from a memory buffer; name is used in messages. */
 RECINT_API int recint_dataset_load_buffer(recint_dataset *ds, const char *text, size_t len,
                                           const char *name, const recint_config *cfg);
 
-/* Write the interactions as tab-separated text "user<TAB>item<TAB>weight<TAB>timestamp"
- * with external ids, rows by user index then item index; recint_dataset_load reads it
- * back to an equal dataset. Errors: EIO, EINVAL (string id holding a tab or newline). */
+/* Write the dataset as tab-separated text: a "# recint-dataset" header line naming the
+ * id kind and catalogue size, the whole catalogue in index order ("#u<TAB>id" and
+ * "#i<TAB>id" lines, ids without interactions included), then rows
+ * "user<TAB>item<TAB>weight<TAB>timestamp" by user index then item index. Loading it
+ * into an empty dataset gives an equal one (same indices, rows, weights, timestamps).
+ * The file is replaced atomically. Errors: EIO, EINVAL (string id holding a tab or
+ * newline, or users and items of different id kinds). */
 RECINT_API int recint_dataset_save(const recint_dataset *ds, const char *path);
 
 /* Counts (0 for NULL). Users and items count the whole catalogue, including ids
@@ -321,7 +326,8 @@ RECINT_API int recint_model_new_factors(recint_model **out, uint32_t n_users, ui
 RECINT_API int recint_filter_new(recint_filter **out, uint32_t n_items);
 RECINT_API void recint_filter_free(recint_filter *f);
 /* Restrict results to the union of the items given to all calls of this function
- * (an allow-list). Errors: ERANGE (item >= n_items), EINVAL. */
+ * (an allow-list); a call with n == 0 still switches the allow-list on (then nothing
+ * passes until items are allowed). Errors: ERANGE (item >= n_items), EINVAL. */
 RECINT_API int recint_filter_allow(recint_filter *f, const uint32_t *items, size_t n);
 /* Never return these items (a block-list). Errors: ERANGE, EINVAL. */
 RECINT_API int recint_filter_block(recint_filter *f, const uint32_t *items, size_t n);
@@ -339,7 +345,9 @@ RECINT_API int recint_model_recommend_filtered(const recint_model *m, uint32_t u
 /* Top-k for many users at once (the batch path: BLIS sgemm tiled with fused
  * selection). Row r of items/scores (k entries at r*k) belongs to users[r];
  * counts[r] entries of it are set. scores may be NULL. cfg (NULL: the model's)
- * supplies threads. Results equal recint_model_recommend_filtered's per user.
+ * supplies threads. Results equal recint_model_recommend_filtered's per user (with
+ * quantize=int8 the batch path still scores exactly in fp32, so a row may in rare
+ * cases differ from the int8 single-user call, never from the exact ranking).
  * Errors: as recint_model_recommend_filtered. */
 RECINT_API int recint_model_recommend_batch(const recint_model *m, const uint32_t *users,
                                             size_t n_users, uint32_t k, const recint_filter *f,
@@ -353,7 +361,8 @@ RECINT_API int recint_model_recommend_vector(const recint_model *m, const float 
                                              const uint32_t *exclude, size_t n_exclude,
                                              uint32_t *items, float *scores, uint32_t *n_out);
 /* Items most similar to item: cosine (cfg key similarity, default) or dot product
- * of the item vectors; the item itself is never returned. f may be NULL (its
+ * of the item vectors, read when the model is created, fitted or loaded; the item
+ * itself is never returned. f may be NULL (its
  * seen-item exclusion does not apply here). Errors: ERANGE, ESTATE, EUNSUPPORTED
  * (kind without item vectors), EINVAL. */
 RECINT_API int recint_model_similar_items(const recint_model *m, uint32_t item, uint32_t k,

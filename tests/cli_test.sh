@@ -147,9 +147,11 @@ fi
 syn="$tmp/syn"
 if expect 0 "split --synthetic" "$recint" split --synthetic --out "$syn"; then
     check "split wrote train and test files" test -s "$syn.train.tsv" -a -s "$syn.test.tsv"
-    rows=$(($(wc -l <"$syn.train.tsv") + $(wc -l <"$syn.test.tsv")))
+    # Saved datasets start with a header and the catalogue (lines "# ...", "#u", "#i").
+    rows=$(($(grep -vc '^#' "$syn.train.tsv") + $(grep -vc '^#' "$syn.test.tsv")))
     check "train + test rows = 60000 ($rows)" test "$rows" -eq 60000
-    check "no (user, item) pair in both parts" test "$(cut -f1,2 "$syn.train.tsv" "$syn.test.tsv" | sort | uniq -d | wc -l)" -eq 0
+    check "no (user, item) pair in both parts" test "$(grep -hv '^#' "$syn.train.tsv" "$syn.test.tsv" | cut -f1,2 | sort | uniq -d | wc -l)" -eq 0
+    check "split files list the whole catalogue" test "$(grep -c '^#i	' "$syn.train.tsv")" -eq 1000 -a "$(grep -c '^#u	' "$syn.test.tsv")" -eq 2000
 fi
 if expect 0 "split --valid" "$recint" split --synthetic --split loo --valid --out "$tmp/loo"; then
     check "split --valid wrote a validation file" test -s "$tmp/loo.valid.tsv"
@@ -161,7 +163,7 @@ if expect 0 "info" "$recint" info "$tmp/m.bin"; then
     check "info shows the kind" has "^kind *pop" "$out"
     check "info shows the user count" has "^users *2000 " "$out"
 fi
-user=$(head -n 1 "$syn.train.tsv" | cut -f1)
+user=$(grep -v '^#' "$syn.train.tsv" | head -n 1 | cut -f1)
 if expect 0 "recommend" "$recint" recommend --model-file "$tmp/m.bin" --user "$user" --k 5; then
     check "recommend prints 5 items" test "$(tail -n +2 "$out" | wc -l)" -eq 5
     awk -F'\t' -v u="$user" '$1 == u {print $2}' "$syn.train.tsv" | sort >"$tmp/seen"
@@ -200,8 +202,8 @@ if [ -f "$udata" ]; then
     if expect 0 "P1 through files: split" "$recint" split --input "$udata" --min-weight 4 --out "$p1" &&
         expect 0 "P1 through files: train" "$recint" train --input "$p1.train.tsv" --catalogue "$p1.test.tsv" --out "$p1.bin" &&
         expect 0 "P1 through files: eval" "$recint" eval --model-file "$p1.bin" --train "$p1.train.tsv" --test "$p1.test.tsv" --json; then
-        json_check "P1 through files: same P, R, NDCG (the catalogue holds only ids in the files)" "$out" \
-            "d['test_rows'] == 11446 and [round(d[m], 4) for m in ('precision','recall','ndcg')] == [0.0627, 0.0598, 0.0797]"
+        json_check "P1 through files: same rows, catalogue and metrics as the experiment (AUC included)" "$out" \
+            "d['test_rows'] == 11446 and d['items'] == 1682 and [round(d[m], 4) for m in ('precision','recall','ndcg','auc')] == [0.0627, 0.0598, 0.0797, 0.8272]"
     fi
 else
     echo "skip   P1 checks: $udata not found (set RECINT_DATASETS)"

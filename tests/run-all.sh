@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build librecint and run every test twice: a normal release build (`build`), then
-# an AddressSanitizer + UndefinedBehaviorSanitizer build (`build-asan`).
+# an AddressSanitizer + UndefinedBehaviorSanitizer build (`build-asan`); then the
+# serving suite (concurrent calls on one model) under ThreadSanitizer (`build-tsan`).
 # Exits non-zero when any build or test fails. MovieLens-based tests read
 # ../shared/datasets (meson option datasets_dir) and skip when it is absent.
 set -eu
@@ -23,14 +24,36 @@ count() {
     skipped=$((skipped + $3))
 }
 
+# run_suite DIR [meson setup options...]; TESTS (default: all) and WRAPPER
+# (a command to run each test under) come from the environment.
 run_suite() {
     dir="$1"
     shift
     [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@"
     meson compile -C "$dir"
     rm -f "$dir/meson-logs/testlog.txt"
-    if meson test -C "$dir" --print-errorlogs; then :; else status=1; fi
+    if meson test -C "$dir" --print-errorlogs ${WRAPPER:+--wrapper "$WRAPPER"} ${TESTS:-}; then :
+    else status=1; fi
     count "$dir"
+}
+
+# ThreadSanitizer needs its fixed shadow-memory layout. Kernels that randomise
+# mmap with more entropy (vm.mmap_rnd_bits above 28, the default of recent
+# kernels) make it abort at start-up ("unexpected memory mapping"); running the
+# process with address randomisation off (setarch -R) avoids that without
+# changing the system (the alternative, `sysctl vm.mmap_rnd_bits=28`, needs root
+# and changes every process). Prints the wrapper to use ("" for none), or fails
+# when TSan cannot start either way. CK_RUN_SUITE=none runs no test: only the
+# start-up is probed.
+tsan_wrapper() {
+    probe="$1"
+    if CK_RUN_SUITE=none "$probe" >/dev/null 2>&1; then
+        echo ""
+    elif CK_RUN_SUITE=none setarch "$(uname -m)" -R "$probe" >/dev/null 2>&1; then
+        echo "setarch $(uname -m) -R"
+    else
+        return 1
+    fi
 }
 
 echo "== release build: build/"
@@ -42,6 +65,22 @@ ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS ASAN_OPTIONS
 run_suite build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
     -Dpython_tests=false
+
+echo "== thread sanitizer build: build-tsan/ (serving suite)"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+export TSAN_OPTIONS
+[ -f build-tsan/build.ninja ] ||
+    meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dpython_tests=false
+meson compile -C build-tsan tests/test_serving
+if wrap=$(tsan_wrapper build-tsan/tests/test_serving); then
+    [ -z "$wrap" ] || echo "ThreadSanitizer runs under '$wrap' on this kernel"
+    TESTS=serving WRAPPER="$wrap" run_suite build-tsan
+else
+    echo "ThreadSanitizer cannot start here, even with setarch -R: counted as a failure"
+    echo "(try: sudo sysctl vm.mmap_rnd_bits=28)"
+    failed=$((failed + 1))
+    status=1
+fi
 
 [ "$failed" -eq 0 ] || status=1
 echo "run-all: $passed passed, $failed failed, $skipped skipped"

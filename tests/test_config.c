@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "numparse.h"
+#include "rng.h"
 #include "testutil.h"
 
 static const char *field(size_t i, int f) { return recint_config_describe(i, f); }
@@ -155,6 +156,73 @@ START_TEST(set_get_round_trip)
     check_round_trip(cfg, "split", "random:0.1", "random:0.1");
     check_round_trip(cfg, "columns", "user,skip,item", "user,skip,item");
     check_round_trip(cfg, "columns", "", "");
+    /* Floats keep every digit that matters (the shortest exact text). */
+    check_round_trip(cfg, "syn_zipf", "1.23456789012345", "1.23456789012345");
+    check_round_trip(cfg, "syn_noise", "0.30000000000000004", "0.30000000000000004");
+    check_round_trip(cfg, "min_weight", "1e-300", "1e-300");
+    recint_config_free(cfg);
+}
+END_TEST
+
+/* get -> set of random doubles gives back the same double. */
+START_TEST(float_text_round_trip)
+{
+    recint_config *cfg = NULL, *back = NULL;
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_new(&back));
+    ri_rng r;
+    ri_rng_seed(&r, 99, 0);
+    char text[64];
+    for (int k = 0; k < 20000; k++) {
+        uint64_t bits = ri_rng_u64(&r);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        if (isnan(d))
+            continue;
+        snprintf(text, sizeof text, "%.17g", d);
+        RI_OK(recint_config_set(cfg, "min_weight", text));
+        RI_OK(recint_config_get(cfg, "min_weight", text, sizeof text));
+        RI_OK(recint_config_set(back, "min_weight", text));
+        double got = ri_cfg_float(back, RI_P_MIN_WEIGHT);
+        ck_assert_msg(memcmp(&got, &d, sizeof d) == 0, "%a -> '%s' -> %a", d, text, got);
+    }
+    recint_config_free(cfg);
+    recint_config_free(back);
+}
+END_TEST
+
+/* ri_cfg_choice is the position in the range text, for every choice of every
+ * choice parameter (computed here by an independent split of the text). */
+START_TEST(choice_positions)
+{
+    recint_config *cfg = NULL;
+    RI_OK(recint_config_new(&cfg));
+    int choices_seen = 0;
+    for (size_t i = 0; i < recint_config_count(); i++) {
+        const char *key = field(i, RECINT_PARAM_KEY);
+        if (strcmp(field(i, RECINT_PARAM_TYPE), "choice") != 0) {
+            ck_assert_int_eq(ri_cfg_choice(cfg, (ri_param_id)i), -1);
+            continue;
+        }
+        char range[256];
+        snprintf(range, sizeof range, "%s", field(i, RECINT_PARAM_RANGE));
+        int pos = 0, default_pos = -1;
+        for (char *tok = strtok(range, "|"); tok; tok = strtok(NULL, "|"), pos++) {
+            if (strcmp(tok, field(i, RECINT_PARAM_DEFAULT)) == 0)
+                default_pos = pos;
+            RI_OK(recint_config_set(cfg, key, tok));
+            ck_assert_msg(ri_cfg_choice(cfg, (ri_param_id)i) == pos, "%s=%s: %d, want %d", key, tok,
+                          ri_cfg_choice(cfg, (ri_param_id)i), pos);
+            choices_seen++;
+        }
+        ck_assert_int_ge(default_pos, 0);
+        ck_assert_int_eq(ri_cfg_choice(NULL, (ri_param_id)i), default_pos);
+    }
+    ck_assert_int_ge(choices_seen, 20);
+    ck_assert_int_eq(ri_cfg_choice(cfg, RI_P_COUNT), -1);
+    /* The internal enums follow the text (loader and dataset test their own). */
+    RI_OK(recint_config_set(cfg, "ids", "string"));
+    ck_assert_int_eq(ri_cfg_choice(cfg, RI_P_IDS), 2);
     recint_config_free(cfg);
 }
 END_TEST
@@ -364,6 +432,8 @@ int main(void)
     suite_add_tcase(s, table);
     TCase *values = tcase_create("values");
     tcase_add_test(values, set_get_round_trip);
+    tcase_add_test(values, float_text_round_trip);
+    tcase_add_test(values, choice_positions);
     tcase_add_test(values, bounds_and_types);
     tcase_add_test(values, choices_rejected);
     tcase_add_test(values, bool_spellings);

@@ -814,6 +814,206 @@ START_TEST(filter_kcore_fixed_point)
 }
 END_TEST
 
+/* The k-core uses a private column index: the source's CSC cache is neither
+ * left behind (nnz * 8 bytes) nor dropped when the caller had built it. */
+START_TEST(filter_kcore_no_csc_left)
+{
+    recint_dataset *ds = new_ds(NULL);
+    const int64_t u[] = {1, 1, 2, 2, 3, 3};
+    const int64_t i[] = {1, 2, 1, 2, 1, 3};
+    RI_OK(recint_dataset_add(ds, 6, u, i, NULL, NULL));
+    const char *const kc[] = {"min_item_interactions=2", NULL};
+    recint_dataset *f = filtered(ds, kc);
+    ck_assert_uint_eq(recint_dataset_n_interactions(f), 5);
+    ck_assert_int_eq(ds->csc_ready, 0);
+    ck_assert_ptr_null(ds->csc_indptr);
+    recint_dataset_free(f);
+    const uint64_t *before;
+    RI_OK(recint_dataset_csc(ds, &before, NULL, NULL));
+    f = filtered(ds, kc);
+    ck_assert_int_eq(ds->csc_ready, 1);
+    ck_assert_ptr_eq(ds->csc_indptr, before);
+    recint_dataset_free(f);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Random graphs against the definition: drop rows below min_weight, then rows
+ * of users or items below their limits, recounting until nothing changes. */
+START_TEST(filter_kcore_matches_reference)
+{
+    enum { NU = 60, NI = 45, ROWS = 900 };
+    ri_rng r;
+    ri_rng_seed(&r, 17, 0);
+    for (int round = 0; round < 30; round++) {
+        static uint8_t alive[NU][NI];
+        static float wt[NU][NI];
+        memset(alive, 0, sizeof alive);
+        int64_t us[ROWS], is[ROWS];
+        float ws[ROWS];
+        for (int k = 0; k < ROWS; k++) {
+            us[k] = (int64_t)ri_rng_below(&r, NU);
+            is[k] = (int64_t)ri_rng_below(&r, NI);
+            ws[k] = (float)ri_rng_below(&r, 5) + 1.0f;
+        }
+        recint_dataset *ds = new_ds("last");
+        RI_OK(recint_dataset_add(ds, ROWS, us, is, ws, NULL));
+        for (int k = 0; k < ROWS; k++) { /* last wins; equal timestamps: the later row */
+            alive[us[k]][is[k]] = 1;
+            wt[us[k]][is[k]] = ws[k];
+        }
+        uint64_t min_u = 2 + ri_rng_below(&r, 14), min_i = 2 + ri_rng_below(&r, 14);
+        float min_w = (float)ri_rng_below(&r, 3) + 1.0f;
+        for (int a = 0; a < NU; a++)
+            for (int b = 0; b < NI; b++)
+                alive[a][b] = alive[a][b] && wt[a][b] >= min_w;
+        for (int changed = 1; changed;) {
+            changed = 0;
+            uint64_t du[NU] = {0}, di[NI] = {0};
+            for (int a = 0; a < NU; a++)
+                for (int b = 0; b < NI; b++)
+                    if (alive[a][b]) {
+                        du[a]++;
+                        di[b]++;
+                    }
+            for (int a = 0; a < NU; a++)
+                for (int b = 0; b < NI; b++)
+                    if (alive[a][b] && (du[a] < min_u || di[b] < min_i)) {
+                        alive[a][b] = 0;
+                        changed = 1;
+                    }
+        }
+        char p1[64], p2[64], p3[64];
+        snprintf(p1, sizeof p1, "min_user_interactions=%llu", (unsigned long long)min_u);
+        snprintf(p2, sizeof p2, "min_item_interactions=%llu", (unsigned long long)min_i);
+        snprintf(p3, sizeof p3, "min_weight=%g", (double)min_w);
+        const char *const pairs[] = {p1, p2, p3, "implicit=false", NULL};
+        recint_dataset *f = filtered(ds, pairs);
+        uint64_t want = 0;
+        for (int a = 0; a < NU; a++)
+            for (int b = 0; b < NI; b++)
+                if (alive[a][b]) {
+                    want++;
+                    ck_assert_msg(find_row(f, a, b) >= 0, "round %d: (%d, %d) missing", round, a, b);
+                }
+        ck_assert_uint_eq(recint_dataset_n_interactions(f), want);
+        ck_assert_int_eq(ds->csc_ready, 0);
+        recint_dataset_free(f);
+        recint_dataset_free(ds);
+    }
+}
+END_TEST
+
+/* RI_DUP_* follow the order of the "duplicates" choices in params.def, for
+ * datasets made empty and for synthetic ones. */
+START_TEST(duplicates_choice_order)
+{
+    static const struct {
+        const char *name;
+        int policy;
+    } names[] = {{"sum", RI_DUP_SUM}, {"last", RI_DUP_LAST}, {"max", RI_DUP_MAX}};
+    const char *range = NULL;
+    for (size_t p = 0; p < recint_config_count(); p++)
+        if (strcmp(recint_config_describe(p, RECINT_PARAM_KEY), "duplicates") == 0)
+            range = recint_config_describe(p, RECINT_PARAM_RANGE);
+    ck_assert_ptr_nonnull(range);
+    char text[64];
+    snprintf(text, sizeof text, "%s", range);
+    int seen = 0;
+    for (char *c = strtok(text, "|"); c; c = strtok(NULL, "|")) {
+        int policy = -1;
+        for (size_t k = 0; k < 3; k++)
+            if (strcmp(names[k].name, c) == 0)
+                policy = names[k].policy;
+        ck_assert_msg(policy >= 0, "duplicates=%s has no RI_DUP_ constant here", c);
+        recint_dataset *ds = new_ds(c);
+        ck_assert_int_eq(ds->duplicates, policy);
+        recint_dataset_free(ds);
+        recint_config *cfg = NULL;
+        RI_OK(recint_config_new(&cfg));
+        RI_OK(recint_config_set(cfg, "duplicates", c));
+        RI_OK(recint_config_set(cfg, "syn_users", "50"));
+        RI_OK(recint_config_set(cfg, "syn_items", "40"));
+        RI_OK(recint_config_set(cfg, "syn_interactions", "100"));
+        RI_OK(recint_dataset_synthetic(&ds, cfg, NULL));
+        ck_assert_int_eq(ds->duplicates, policy);
+        recint_dataset_free(ds);
+        recint_config_free(cfg);
+        seen++;
+    }
+    ck_assert_int_eq(seen, 3);
+}
+END_TEST
+
+/* Interning a catalogue keeps its order (add and reserve sort new ids) and
+ * can be undone while no rows use the new ids. */
+START_TEST(intern_catalogue_order)
+{
+    recint_dataset *ds = new_ds(NULL);
+    const int64_t u0[] = {5}, i0[] = {8};
+    RI_OK(recint_dataset_add(ds, 1, u0, i0, NULL, NULL));
+    recint_idmap *cu = NULL, *ci = NULL;
+    const int64_t cat_u[] = {9, 5, 2}, cat_i[] = {3, 8};
+    RI_OK(ri_idmap_new_ints(&cu, cat_u, 3));
+    RI_OK(ri_idmap_new_ints(&ci, cat_i, 2));
+    uint32_t where_u[3], where_i[2];
+    RI_OK(ri_dataset_intern_catalogue(ds, cu, ci, where_u, where_i));
+    ck_assert_uint_eq(where_u[0], 1); /* 9 */
+    ck_assert_uint_eq(where_u[1], 0); /* 5 was there */
+    ck_assert_uint_eq(where_u[2], 2);
+    ck_assert_uint_eq(where_i[0], 1);
+    ck_assert_uint_eq(where_i[1], 0);
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 3);
+    ck_assert_uint_eq(recint_dataset_n_items(ds), 2);
+    ck_assert_uint_eq(user_index(ds, 5), 0);
+    ck_assert_uint_eq(user_index(ds, 9), 1);
+    ck_assert_uint_eq(user_index(ds, 2), 2);
+    ck_assert_uint_eq(item_index(ds, 3), 1);
+    const uint64_t *ptr;
+    RI_OK(recint_dataset_csr(ds, &ptr, NULL, NULL, NULL));
+    ck_assert_uint_eq(ptr[3], 1); /* new users have empty rows */
+    ck_assert_uint_eq(ptr[1], 1);
+    ri_dataset_drop_ids(ds, 1, 1);
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 1);
+    ck_assert_uint_eq(recint_dataset_n_items(ds), 1);
+    ck_assert_int_eq(recint_idmap_index(recint_dataset_users(ds), 9, &(uint32_t){0}), RECINT_ENOTFOUND);
+    ck_assert_int_ge(find_row(ds, 5, 8), 0);
+    /* Another kind: ESTATE, nothing interned. */
+    recint_idmap *cs = NULL;
+    const char *names[] = {"a"};
+    RI_OK(ri_idmap_new_strings(&cs, names, 1));
+    RI_FAILS(RECINT_ESTATE, ri_dataset_intern_catalogue(ds, cs, NULL, NULL, NULL));
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 1);
+    /* Either map may be NULL. */
+    RI_OK(ri_dataset_intern_catalogue(ds, NULL, ci, NULL, NULL));
+    ck_assert_uint_eq(recint_dataset_n_items(ds), 2);
+    ck_assert_uint_eq(item_index(ds, 3), 1);
+    /* Rows by index merge like recint_dataset_add; out-of-range indices fail. */
+    uint32_t *ru = malloc(2 * sizeof *ru), *rit = malloc(2 * sizeof *rit);
+    ck_assert(ru && rit);
+    ru[0] = 0, rit[0] = 1, ru[1] = 0, rit[1] = 0;
+    const float rw[] = {2.0f, 5.0f};
+    RI_OK(ri_dataset_add_indexed(ds, 2, &ru, &rit, rw, NULL));
+    ck_assert_ptr_null(ru);
+    ck_assert_uint_eq(recint_dataset_n_interactions(ds), 2);
+    const float *ws;
+    RI_OK(recint_dataset_csr(ds, NULL, NULL, &ws, NULL));
+    ck_assert(ws[find_row(ds, 5, 8)] == 6.0f); /* summed with the first row */
+    ck_assert(ws[find_row(ds, 5, 3)] == 2.0f);
+    ru = malloc(sizeof *ru), rit = malloc(sizeof *rit);
+    ck_assert(ru && rit);
+    ru[0] = 0, rit[0] = 2;
+    RI_FAILS(RECINT_EINVAL, ri_dataset_add_indexed(ds, 1, &ru, &rit, NULL, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "item index 2 is outside"));
+    ck_assert_ptr_null(rit);
+    ck_assert_uint_eq(recint_dataset_n_interactions(ds), 2);
+    ri_idmap_free(cu);
+    ri_idmap_free(ci);
+    ri_idmap_free(cs);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dataset");
@@ -839,6 +1039,10 @@ int main(void)
     tc = tcase_create("filter");
     tcase_add_test(tc, filter_min_weight);
     tcase_add_test(tc, filter_kcore_fixed_point);
+    tcase_add_test(tc, filter_kcore_no_csc_left);
+    tcase_add_test(tc, filter_kcore_matches_reference);
+    tcase_add_test(tc, duplicates_choice_order);
+    tcase_add_test(tc, intern_catalogue_order);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }

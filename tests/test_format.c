@@ -337,6 +337,52 @@ START_TEST(every_bit_flip_detected)
 }
 END_TEST
 
+/* A factors model with its optional int8 section: the int8 copy is covered by
+ * the same checks as every other section. */
+static blob factors_int8_file(void)
+{
+    static const float U[3 * 4] = {1, 0, -1, 2, 0.5f, 0.5f, 0, 1, -2, 1, 1, 0};
+    static const float V[5 * 4] = {1, 2, 3, 4, -1, 0, 1, 0, 0.25f, -0.5f, 2, 1,
+                                   3, 3, -3, 0, 0, 0, 0, 1};
+    static const float bias[5] = {0.1f, -0.2f, 0, 1, 0.5f};
+    recint_config *cfg;
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_set(cfg, "quantize", "int8"));
+    recint_model *m;
+    RI_OK(recint_model_new_factors(&m, 3, 5, 4, U, V, bias, cfg));
+    recint_config_free(cfg);
+    char path[512];
+    ri_test_tmp("fmt-q8.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    recint_model_free(m);
+    blob b = read_file(path);
+    remove(path);
+    ck_assert_int_ge(entry_index(b.data, "Q8CODES"), 0);
+    ck_assert_int_ge(entry_index(b.data, "Q8SCALE"), 0);
+    return b;
+}
+
+START_TEST(int8_section_damage_detected)
+{
+    blob b = factors_int8_file();
+    RI_OK(load(b.data, b.size));
+    uint8_t *c = malloc(b.size);
+    for (size_t i = 0; i < b.size; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(c, b.data, b.size);
+            c[i] ^= (uint8_t)(1u << bit);
+            int rc = load(c, b.size);
+            ck_assert_msg(rc == RECINT_EFORMAT, "flip of byte %zu bit %d -> %d (%s)", i, bit, rc,
+                          recint_last_error());
+        }
+    }
+    for (size_t len = 0; len < b.size; len++)
+        RI_FAILS(RECINT_EFORMAT, load(b.data, len));
+    free(c);
+    free(b.data);
+}
+END_TEST
+
 START_TEST(forged_layout)
 {
     limit_memory();
@@ -365,7 +411,9 @@ START_TEST(forged_layout)
     FORGE(put32(c + 24, 0xFFFFFFFFu), "4294967295 sections");
     FORGE(put32(c + 24, n + 1), "section");
     FORGE(put64(c + 16, UINT64_MAX), "header says 18446744073709551615 bytes");
-    FORGE(put32(entry(c, 0) + 24, 99), "unknown element type 99");
+    /* An unknown type is accepted by the container but not where a type is expected. */
+    FORGE(put32(entry(c, 0) + 24, 99), "section META: type ?, expected text");
+    FORGE((put32(entry(c, 0) + 24, 99), put32(entry(c, 0) + 28, 0)), "element size 0 of unknown type 99");
     FORGE(put32(entry(c, 1) + 28, 16), "element size 16");
     FORGE(memcpy(entry(c, 1), entry(c, 0), 8), "appears twice");
     FORGE(entry(c, 1)[2] = 'a', "tag byte 2");
@@ -486,7 +534,8 @@ START_TEST(forged_contents)
         {"kind=als\nn_users=3\nn_items=4\n", "unknown model kind 'als'"},
         {"kind=pop\nn_users=3\n", "missing n_items"},
         {"kind=pop\nn_users=3\nn_items=4\nn_users=3\n", "n_users given twice"},
-        {"kind=pop\nn_users=0\nn_items=4\n", "n_users = '0' is not in"},
+        {"kind=pop\nn_users=3\nn_items=0\n", "n_items = '0' is not in [1, "},
+        {"kind=pop\nn_users=-1\nn_items=4\n", "n_users = '-1' is not in [0, "},
         {"kind=pop\nn_users=3x\nn_items=4\n", "is not in"},
         {"kind=pop\nn_users=99999999999\nn_items=4\n", "is not in"},
         {"kind=pop\nn_users=4\nn_items=4\n", "USERIDS: 3 elements, expected 4"},
@@ -553,6 +602,7 @@ int main(void)
     tcase_add_test(tc, writer_rejects_bad_sections);
     tcase_add_test(tc, truncated_everywhere);
     tcase_add_test(tc, every_bit_flip_detected);
+    tcase_add_test(tc, int8_section_damage_detected);
     tcase_add_test(tc, forged_layout);
     tcase_add_test(tc, magic_and_version);
     tcase_add_test(tc, missing_sections);

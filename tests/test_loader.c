@@ -1,8 +1,10 @@
 /* Text loading (recint_dataset_load / _load_buffer) and saving (recint_dataset_save):
  * delimiters, headers, columns, id kinds, line endings, malformed input with exact
  * line numbers, atomicity, round trips and the MovieLens files. */
+#include <dirent.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +180,107 @@ static void expect_same(const recint_dataset *a, const recint_dataset *b)
 }
 
 /* ---------------------------------------------------------- delimiters */
+
+/* Equal datasets: same catalogue at the same indices (ids of every index, id
+ * kinds), the same CSR arrays, weights compared bit for bit. */
+static void expect_equal(const recint_dataset *a, const recint_dataset *b)
+{
+    ck_assert_uint_eq(recint_dataset_n_users(a), recint_dataset_n_users(b));
+    ck_assert_uint_eq(recint_dataset_n_items(a), recint_dataset_n_items(b));
+    ck_assert_uint_eq(recint_dataset_n_interactions(a), recint_dataset_n_interactions(b));
+    const recint_idmap *maps[2][2] = {{recint_dataset_users(a), recint_dataset_users(b)},
+                                      {recint_dataset_items(a), recint_dataset_items(b)}};
+    for (int m = 0; m < 2; m++) {
+        const recint_idmap *x = maps[m][0], *y = maps[m][1];
+        uint32_t n = recint_idmap_size(x);
+        ck_assert_uint_eq(n, recint_idmap_size(y));
+        /* An empty map has no kind to keep. */
+        if (n)
+            ck_assert_int_eq(recint_idmap_kind(x), recint_idmap_kind(y));
+        for (uint32_t k = 0; k < n; k++) {
+            if (recint_idmap_kind(x) == RECINT_IDS_STRING) {
+                const char *sx, *sy;
+                RI_OK(recint_idmap_id_str(x, k, &sx));
+                RI_OK(recint_idmap_id_str(y, k, &sy));
+                ck_assert_msg(strcmp(sx, sy) == 0, "%s index %u: '%s' vs '%s'", m ? "item" : "user",
+                              k, sx, sy);
+            } else {
+                int64_t ix, iy;
+                RI_OK(recint_idmap_id(x, k, &ix));
+                RI_OK(recint_idmap_id(y, k, &iy));
+                ck_assert_msg(ix == iy, "%s index %u: %lld vs %lld", m ? "item" : "user", k,
+                              (long long)ix, (long long)iy);
+            }
+        }
+    }
+    const uint64_t *pa, *pb;
+    const uint32_t *ia, *ib;
+    const float *wa, *wb;
+    const int64_t *ta, *tb;
+    RI_OK(recint_dataset_csr(a, &pa, &ia, &wa, &ta));
+    RI_OK(recint_dataset_csr(b, &pb, &ib, &wb, &tb));
+    uint64_t nnz = recint_dataset_n_interactions(a);
+    ck_assert(memcmp(pa, pb, ((size_t)recint_dataset_n_users(a) + 1) * sizeof *pa) == 0);
+    if (nnz) {
+        ck_assert(memcmp(ia, ib, nnz * sizeof *ia) == 0);
+        ck_assert(memcmp(wa, wb, nnz * sizeof *wa) == 0);
+        ck_assert(memcmp(ta, tb, nnz * sizeof *ta) == 0);
+    }
+}
+
+/* Save a, load the file into a new dataset (settings "key=value", ..., NULL). */
+static recint_dataset *reload(const recint_dataset *a, const char *name, ...)
+{
+    char path[512];
+    ri_test_tmp(name, path, sizeof path);
+    RI_OK(recint_dataset_save(a, path));
+    va_list ap;
+    va_start(ap, name);
+    recint_config *cfg = cfg_va(ap);
+    va_end(ap);
+    recint_dataset *b = NULL;
+    RI_OK(recint_dataset_new(&b, cfg));
+    RI_OK(recint_dataset_load(b, path, cfg));
+    recint_config_free(cfg);
+    unlink(path);
+    return b;
+}
+
+/* Whole text of a file (NUL-terminated; free it). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    ck_assert_int_ge(n, 0);
+    rewind(f);
+    char *text = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* Files in the directory of path whose names start with path's name + ".tmp.". */
+static int temporaries_beside(const char *path)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    ck_assert_ptr_nonnull(slash);
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s.tmp.", slash + 1);
+    *slash = '\0';
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e = readdir(d); e; e = readdir(d))
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
 
 START_TEST(tab_basic)
 {
@@ -699,13 +802,17 @@ START_TEST(save_load_int)
     expect_same(a, b);
     expect_same(b, a);
 
-    /* Rows come out by user index then item index. */
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[256];
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    ck_assert_str_eq(line, "-9223372036854775808\t3\t0.100000001\t-9223372036854775808\n");
-    fclose(f);
+    expect_equal(a, b);
+
+    /* Header, catalogue in index order, then rows by user index then item index;
+     * 0.1f is written with the fewest digits that read back as the same float. */
+    char *text = slurp(path);
+    const char *want = "# recint-dataset 1 ids=int users=5 items=5\n"
+                       "#u\t-9223372036854775808\n#u\t-5\n#u\t0\n#u\t7\n#u\t9223372036854775807\n"
+                       "#i\t-9223372036854775808\n#i\t-9\n#i\t3\n#i\t100\n#i\t9223372036854775807\n"
+                       "-9223372036854775808\t3\t0.1\t-9223372036854775808\n";
+    ck_assert_msg(strncmp(text, want, strlen(want)) == 0, "file starts:\n%.400s", text);
+    free(text);
 
     /* Saving over an existing file replaces it and leaves no temporary behind. */
     recint_dataset *c = fresh(NULL);
@@ -714,9 +821,7 @@ START_TEST(save_load_int)
     recint_dataset *d = fresh(NULL);
     RI_OK(recint_dataset_load(d, path, NULL));
     expect_same(c, d);
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    ck_assert_int_ne(access(tmp, F_OK), 0);
+    ck_assert_int_eq(temporaries_beside(path), 0);
     unlink(path);
     recint_dataset_free(a);
     recint_dataset_free(b);
@@ -735,15 +840,12 @@ START_TEST(save_load_strings)
     char path[512];
     ri_test_tmp("round-str.tsv", path, sizeof path);
     RI_OK(recint_dataset_save(a, path));
-    recint_config *cfg = NULL;
-    RI_OK(recint_config_new(&cfg));
-    /* "123"/"7" look like integers, so the kind must be stated (text has no types). */
-    RI_OK(recint_config_set(cfg, "ids", "string"));
+    /* "123"/"7" look like integers: the header's ids=string decides, not a guess. */
     recint_dataset *b = fresh(NULL);
-    RI_OK(recint_dataset_load(b, path, cfg));
+    RI_OK(recint_dataset_load(b, path, NULL));
     expect_same(a, b);
     expect_same(b, a);
-    recint_config_free(cfg);
+    expect_equal(a, b);
     unlink(path);
     recint_dataset_free(a);
     recint_dataset_free(b);
@@ -767,21 +869,33 @@ START_TEST(save_errors)
     recint_dataset *ds = fresh(NULL);
     RI_OK(load(ds, "1,2,3,4\n", NULL));
     RI_FAILS(RECINT_EIO, recint_dataset_save(ds, "/nonexistent-dir-ri/out.tsv"));
-    ck_assert_ptr_nonnull(strstr(recint_last_error(), "/nonexistent-dir-ri/out.tsv.tmp"));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "/nonexistent-dir-ri/out.tsv.tmp."));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "No such file"));
     /* Renaming a file over a directory fails: the temporary is removed. */
-    char dir[512], tmp[600];
+    char dir[512];
     ri_test_tmp("a-directory", dir, sizeof dir);
     ck_assert_int_eq(mkdir(dir, 0700), 0);
     RI_FAILS(RECINT_EIO, recint_dataset_save(ds, dir));
-    snprintf(tmp, sizeof tmp, "%s.tmp", dir);
-    ck_assert_int_ne(access(tmp, F_OK), 0);
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "cannot rename"));
+    ck_assert_int_eq(temporaries_beside(dir), 0);
     rmdir(dir);
-    /* An empty dataset saves as an empty file. */
+    /* One id kind per file: a catalogue mixing int users and string items fails. */
+    recint_dataset *strs = fresh(NULL), *mixed = NULL;
+    const char *su[] = {"a"}, *si[] = {"b"};
+    RI_OK(recint_dataset_add_str(strs, 1, su, si, NULL, NULL));
+    RI_OK(recint_dataset_new_with_catalogue(&mixed, recint_dataset_users(ds), recint_dataset_items(strs),
+                                            NULL));
+    RI_FAILS(RECINT_EINVAL, recint_dataset_save(mixed, path));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "user ids are int but item ids are string"));
+    ck_assert_int_ne(access(path, F_OK), 0);
+    recint_dataset_free(mixed);
+    recint_dataset_free(strs);
+    /* An empty dataset saves as its header alone. */
     recint_dataset *empty = fresh(NULL);
     RI_OK(recint_dataset_save(empty, path));
-    struct stat st;
-    ck_assert_int_eq(stat(path, &st), 0);
-    ck_assert_int_eq(st.st_size, 0);
+    char *text = slurp(path);
+    ck_assert_str_eq(text, "# recint-dataset 1 ids=none users=0 items=0\n");
+    free(text);
     unlink(path);
     recint_dataset_free(empty);
     recint_dataset_free(ds);
@@ -812,12 +926,354 @@ START_TEST(locale_independent)
     RI_OK(recint_dataset_save(ds, path));
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    for (int k = 0; k < 5; k++) /* header, 1 user, 2 items, then the first row */
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
     ck_assert_str_eq(line, "1\t2\t2.5\t3\n");
     fclose(f);
     unlink(path);
     setlocale(LC_NUMERIC, "C");
     recint_dataset_free(ds);
+}
+END_TEST
+
+/* ------------------------------------------------- self-described files */
+
+/* Ids without interactions and an index order that is not the sorted one
+ * survive save -> load, so indices in models and splits stay valid. */
+START_TEST(round_trip_catalogue_int)
+{
+    recint_dataset *a = fresh(NULL);
+    const int64_t u1[] = {50, 50}, i1[] = {9, 4};
+    const float w1[] = {1.0f / 3.0f, 2.0f};
+    const int64_t t1[] = {5, -6};
+    RI_OK(recint_dataset_add(a, 2, u1, i1, w1, t1));
+    const int64_t u2[] = {-3}, i2[] = {-1};
+    RI_OK(recint_dataset_add(a, 1, u2, i2, NULL, NULL)); /* indices after 50 and 9 */
+    const int64_t ru[] = {1000, 7}, ri[] = {77, 2};
+    RI_OK(recint_dataset_reserve_ids(a, 2, ru, 2, ri)); /* no rows */
+    expect_counts(a, 3, 4, 5);
+    uint32_t idx;
+    RI_OK(recint_idmap_index(recint_dataset_users(a), 50, &idx));
+    ck_assert_uint_eq(idx, 0);
+    recint_dataset *b = reload(a, "cat-int.tsv", NULL);
+    expect_equal(a, b);
+    recint_dataset_free(b);
+    /* The header's kind wins over a setting (and over the guess ids=auto makes). */
+    b = reload(a, "cat-int2.tsv", "ids=string", "delimiter=comma", "columns=user,item", NULL);
+    expect_equal(a, b);
+    recint_dataset_free(b);
+    /* A catalogue alone: users and items, no rows. */
+    recint_dataset *c = fresh(NULL);
+    RI_OK(recint_dataset_reserve_ids(c, 2, ru, 0, NULL));
+    b = reload(c, "cat-only.tsv", NULL);
+    expect_equal(c, b);
+    expect_counts(b, 0, 2, 0);
+    recint_dataset_free(b);
+    recint_dataset_free(c);
+    recint_dataset_free(a);
+}
+END_TEST
+
+START_TEST(round_trip_catalogue_strings)
+{
+    recint_dataset *a = fresh(NULL);
+    /* "42" looks like an integer; "#u" and "#i" look like catalogue tags but are
+     * ids of rows, which come after the counted catalogue lines. */
+    const char *u[] = {"42", "alice", "#u", " 7 "};
+    const char *it[] = {"#i", "42", "x", "007"};
+    const float w[] = {0.1f, -1e-30f, 3.4028235e38f, 1e-45f};
+    const int64_t t[] = {1, 2, 3, 4};
+    RI_OK(recint_dataset_add_str(a, 4, u, it, w, t));
+    const char *ru[] = {"zed", "1"}, *ri[] = {"0", "   "};
+    RI_OK(recint_dataset_reserve_ids_str(a, 2, ru, 2, ri));
+    recint_dataset *b = reload(a, "cat-str.tsv", NULL);
+    ck_assert_int_eq(recint_idmap_kind(recint_dataset_users(b)), RECINT_IDS_STRING);
+    expect_equal(a, b);
+    recint_dataset_free(b);
+    b = reload(a, "cat-str2.tsv", "ids=int", NULL);
+    expect_equal(a, b);
+    recint_dataset_free(b);
+    recint_dataset_free(a);
+}
+END_TEST
+
+START_TEST(round_trip_empty)
+{
+    recint_dataset *a = fresh(NULL);
+    recint_dataset *b = reload(a, "empty.tsv", NULL);
+    expect_equal(a, b);
+    expect_counts(b, 0, 0, 0);
+    ck_assert_int_eq(recint_idmap_kind(recint_dataset_users(b)), RECINT_IDS_NONE);
+    recint_dataset_free(b);
+    recint_dataset_free(a);
+}
+END_TEST
+
+/* Into a dataset that already holds ids: known ids keep their index, new ones
+ * follow in the file's order; rows merge by the duplicates policy. */
+START_TEST(self_described_into_existing)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "5\t8\t1\t0\n", NULL));
+    RI_OK(load(ds, "# recint-dataset 1 ids=int users=3 items=2\n#u\t9\n#u\t5\n#u\t2\n#i\t8\n#i\t1\n"
+                   "5\t8\t2\t3\n2\t1\t4\t5\n", NULL));
+    expect_counts(ds, 2, 3, 2);
+    uint32_t idx;
+    const int64_t order[] = {5, 9, 2};
+    for (uint32_t k = 0; k < 3; k++) {
+        RI_OK(recint_idmap_index(recint_dataset_users(ds), order[k], &idx));
+        ck_assert_uint_eq(idx, k);
+    }
+    RI_OK(recint_idmap_index(recint_dataset_items(ds), 1, &idx));
+    ck_assert_uint_eq(idx, 1);
+    expect_row(ds, 5, 8, 3.0f, 3); /* summed */
+    expect_row(ds, 2, 1, 4.0f, 5);
+    /* Another id kind: ESTATE, nothing changes. */
+    ck_assert_int_eq(load(ds, "# recint-dataset 1 ids=string users=1 items=0\n#u\tbob\n", NULL),
+                     RECINT_ESTATE);
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "buf: "));
+    expect_counts(ds, 2, 3, 2);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* A failing self-described file leaves the dataset as it was, catalogue too. */
+START_TEST(self_described_atomic)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "1\t2\t3e38\t4\n", NULL));
+    /* The sum of the repeated pair leaves the float range inside
+     * recint_dataset_add, after the catalogue was interned. */
+    int rc = load(ds, "# recint-dataset 1 ids=int users=2 items=2\n#u\t1\n#u\t6\n#i\t2\n#i\t7\n"
+                      "1\t2\t3.4e38\t0\n", NULL);
+    ck_assert_int_eq(rc, RECINT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "float range"));
+    expect_counts(ds, 1, 1, 1);
+    ck_assert_int_eq(recint_idmap_index(recint_dataset_users(ds), 6, &(uint32_t){0}), RECINT_ENOTFOUND);
+    ck_assert_int_eq(recint_idmap_index(recint_dataset_items(ds), 7, &(uint32_t){0}), RECINT_ENOTFOUND);
+    expect_row(ds, 1, 2, 3e38f, 4);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(self_described_damaged)
+{
+    static const struct {
+        const char *text;
+        unsigned line;
+        const char *needle;
+    } cases[] = {
+        {"# recint-dataset 2 ids=int users=0 items=0\n", 1, "version '2' is not supported"},
+        {"# recint-dataset 1 ids=int users=1\n#u\t1\n", 1, "damaged recint-dataset header"},
+        {"# recint-dataset 1 ids=float users=0 items=0\n", 1, "damaged recint-dataset header"},
+        {"# recint-dataset 1 ids=int users=-1 items=0\n", 1, "damaged recint-dataset header"},
+        {"# recint-dataset 1 ids=int users=4294967296 items=0\n", 1, "damaged"},
+        {"# recint-dataset 1 ids=int users=0 items=0 extra=1\n", 1, "damaged"},
+        {"# recint-datasets 1 ids=int users=0 items=0\n", 1, "damaged"},
+        {"# recint-dataset 1 ids=none users=1 items=0\n#u\t1\n", 1, "ids=none but lists 1 users"},
+        /* fewer catalogue lines than the header lists: the row is not one */
+        {"# recint-dataset 1 ids=int users=2 items=1\n#u\t1\n#i\t5\n1\t5\t1\t0\n", 3,
+         "expected catalogue line '#u<TAB>id' (user 2 of the 2 the header lists), found '#i"},
+        {"# recint-dataset 1 ids=int users=1 items=2\n#u\t1\n#i\t5\n1\t5\t1\t0\n", 4,
+         "expected catalogue line '#i<TAB>id' (item 2 of the 2"},
+        {"# recint-dataset 1 ids=int users=1 items=1\n#u\t1\n\n#i\t5\n", 3, "expected catalogue line"},
+        /* more catalogue lines than listed: the extra one is read as a row */
+        {"# recint-dataset 1 ids=int users=1 items=1\n#u\t1\n#i\t5\n#i\t6\n", 4, "too few fields"},
+        {"# recint-dataset 1 ids=int users=2 items=0\n#u\t1\n#u\t1\n", 3,
+         "user id '1' is listed twice in the catalogue (first at index 0)"},
+        {"# recint-dataset 1 ids=int users=1 items=0\n#u\tbob\n", 2,
+         "user id 'bob' is not an integer (the header says ids=int)"},
+        {"# recint-dataset 1 ids=string users=1 items=0\n#u\t\n", 2, "user id '' is empty"},
+        {"# recint-dataset 1 ids=int users=1 items=1\n#u\t1\n#i\t5\n1\t6\t1\t0\n", 4,
+         "item id '6' is not in the file's catalogue"},
+        {"# recint-dataset 1 ids=string users=1 items=1\n#u\ta\n#i\tb\nb\tb\t1\t0\n", 4,
+         "user id 'b' is not in the file's catalogue"},
+        {"# recint-dataset 1 ids=none users=0 items=0\n1\t2\t3\t4\n", 2, "not in the file's catalogue"},
+        {"# recint-dataset 1 ids=int users=0 items=0\n1\t2\t3\n", 2, "too few fields"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        recint_dataset *ds = fresh(NULL);
+        int rc = load(ds, cases[k].text, NULL);
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "buf:%u: ", cases[k].line);
+        const char *msg = recint_last_error();
+        ck_assert_msg(rc == RECINT_EFORMAT && strncmp(msg, prefix, strlen(prefix)) == 0 &&
+                          strstr(msg, cases[k].needle),
+                      "case %zu: rc %d '%s', want EFORMAT '%s...%s'", k, rc, msg, prefix,
+                      cases[k].needle);
+        expect_counts(ds, 0, 0, 0);
+        recint_dataset_free(ds);
+    }
+    /* The file ends inside the catalogue. */
+    recint_dataset *ds = fresh(NULL);
+    ck_assert_int_eq(load(ds, "# recint-dataset 1 ids=int users=3 items=0\n#u\t1\n", NULL),
+                     RECINT_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(recint_last_error(),
+                                 "buf: the file ends at line 2 after 1 of the 3 catalogue lines"));
+    /* Only the first line can be the header: later it is an ordinary bad row. */
+    expect_format_error(load(ds, "1\t2\t3\t4\n# recint-dataset 1 ids=int users=0 items=0\n", NULL),
+                        2, "too few fields");
+    expect_counts(ds, 0, 0, 0);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Plain files keep their meaning: a '#' starts an id like any other character. */
+START_TEST(plain_files_unchanged)
+{
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, "#a\t#b\t1\t2\n", NULL));
+    ck_assert_int_eq(recint_idmap_kind(recint_dataset_users(ds)), RECINT_IDS_STRING);
+    ck_assert(row_str(ds, "#a", "#b", NULL, NULL));
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Every choice params.def lists for delimiter, header and ids reaches the
+ * loader as that choice (the loader maps them by position). */
+START_TEST(choices_by_position)
+{
+    static const struct {
+        const char *key, *value, *text;
+        int rc;
+        uint64_t rows;
+        int kind;
+    } cases[] = {
+        {"delimiter", "auto", "1\t2\t3\t4\n", RECINT_OK, 1, RECINT_IDS_INT},
+        {"delimiter", "tab", "1\t2\t3\t4\n", RECINT_OK, 1, RECINT_IDS_INT},
+        {"delimiter", "tab", "1,2,3,4\n", RECINT_EFORMAT, 0, 0},
+        {"delimiter", "comma", "1,2,3,4\n", RECINT_OK, 1, RECINT_IDS_INT},
+        {"delimiter", "comma", "1::2::3::4\n", RECINT_EFORMAT, 0, 0},
+        {"delimiter", "ml", "1::2::3::4\n", RECINT_OK, 1, RECINT_IDS_INT},
+        {"delimiter", "ml", "1 2 3 4\n", RECINT_EFORMAT, 0, 0},
+        {"delimiter", "space", "1 2 3 4\n", RECINT_OK, 1, RECINT_IDS_INT},
+        {"delimiter", "space", "1,2,3,4\n", RECINT_EFORMAT, 0, 0},
+        {"header", "auto", "1\t2\t3\t4\n5\t6\t7\t8\n", RECINT_OK, 2, RECINT_IDS_INT},
+        {"header", "yes", "1\t2\t3\t4\n5\t6\t7\t8\n", RECINT_OK, 1, RECINT_IDS_INT},
+        {"header", "no", "u\ti\tw\tt\n5\t6\t7\t8\n", RECINT_EFORMAT, 0, 0},
+        {"ids", "auto", "1\t2\t3\t4\n", RECINT_OK, 1, RECINT_IDS_INT},
+        {"ids", "int", "a\t2\t3\t4\nb\t2\t3\t4\n", RECINT_EFORMAT, 0, 0},
+        {"ids", "string", "1\t2\t3\t4\n", RECINT_OK, 1, RECINT_IDS_STRING},
+    };
+    for (size_t p = 0; p < recint_config_count(); p++) {
+        const char *key = recint_config_describe(p, RECINT_PARAM_KEY);
+        if (strcmp(key, "delimiter") && strcmp(key, "header") && strcmp(key, "ids"))
+            continue;
+        /* Each listed choice has a case here. */
+        char range[128];
+        snprintf(range, sizeof range, "%s", recint_config_describe(p, RECINT_PARAM_RANGE));
+        for (char *c = strtok(range, "|"); c; c = strtok(NULL, "|")) {
+            int found = 0;
+            for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+                found |= !strcmp(cases[k].key, key) && !strcmp(cases[k].value, c);
+            ck_assert_msg(found, "%s=%s has no case", key, c);
+        }
+    }
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char kv[64];
+        snprintf(kv, sizeof kv, "%s=%s", cases[k].key, cases[k].value);
+        recint_dataset *ds = fresh(NULL);
+        int rc = load(ds, cases[k].text, kv, NULL);
+        ck_assert_msg(rc == cases[k].rc, "case %zu (%s): rc %d (%s)", k, kv, rc, recint_last_error());
+        ck_assert_uint_eq(recint_dataset_n_interactions(ds), cases[k].rows);
+        if (rc == RECINT_OK)
+            ck_assert_int_eq(recint_idmap_kind(recint_dataset_users(ds)), cases[k].kind);
+        recint_dataset_free(ds);
+    }
+}
+END_TEST
+
+typedef struct {
+    const recint_dataset *ds;
+    const char *path;
+    int failures;
+} saver;
+
+static void *save_repeatedly(void *arg)
+{
+    saver *s = arg;
+    for (int k = 0; k < 20; k++)
+        s->failures += recint_dataset_save(s->ds, s->path) != RECINT_OK;
+    return NULL;
+}
+
+/* Two threads saving to one path: every save succeeds, the file is always one
+ * complete version, and a "path.tmp" of the user's is never touched. */
+START_TEST(concurrent_saves)
+{
+    recint_dataset *a = fresh(NULL), *b = fresh(NULL);
+    enum { N = 20000 };
+    int64_t *u = malloc(N * sizeof *u), *i = malloc(N * sizeof *i);
+    ck_assert(u && i);
+    for (int r = 0; r < N; r++) {
+        u[r] = r % 211;
+        i[r] = r;
+    }
+    RI_OK(recint_dataset_add(a, N, u, i, NULL, NULL));
+    RI_OK(recint_dataset_add(b, N / 2, i, u, NULL, NULL));
+    free(u);
+    free(i);
+    char path[512], user_tmp[600];
+    ri_test_tmp("race.tsv", path, sizeof path);
+    snprintf(user_tmp, sizeof user_tmp, "%s.tmp", path);
+    FILE *f = fopen(user_tmp, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("mine\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+
+    saver sa = {a, path, 0}, sb = {b, path, 0};
+    pthread_t ta, tb;
+    ck_assert_int_eq(pthread_create(&ta, NULL, save_repeatedly, &sa), 0);
+    ck_assert_int_eq(pthread_create(&tb, NULL, save_repeatedly, &sb), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    ck_assert_int_eq(sa.failures + sb.failures, 0);
+    recint_dataset *c = fresh(NULL);
+    RI_OK(recint_dataset_load(c, path, NULL));
+    if (recint_dataset_n_interactions(c) == N)
+        expect_equal(a, c);
+    else
+        expect_equal(b, c);
+    char *mine = slurp(user_tmp);
+    ck_assert_str_eq(mine, "mine\n");
+    free(mine);
+    ck_assert_int_eq(temporaries_beside(path), 0);
+    unlink(user_tmp);
+    unlink(path);
+    recint_dataset_free(a);
+    recint_dataset_free(b);
+    recint_dataset_free(c);
+}
+END_TEST
+
+/* The CLI's split -> train flow through files: P1 on MovieLens 100k. Only 1447
+ * of the 1682 items have a rating >= 4; the catalogue lines carry the rest, so
+ * both files reload with the whole catalogue at the same indices. */
+START_TEST(movielens_split_round_trip)
+{
+    char path[1024];
+    if (!ri_test_dataset_file("ml-100k/u.data", path, sizeof path))
+        return;
+    recint_dataset *ds = fresh(NULL), *kept = NULL, *train = NULL, *test = NULL;
+    RI_OK(recint_dataset_load(ds, path, NULL));
+    recint_config *cfg = NULL;
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_set(cfg, "min_weight", "4"));
+    RI_OK(recint_dataset_filter(&kept, ds, cfg));
+    RI_OK(recint_dataset_split(kept, "temporal:0.2", 42, &train, NULL, &test));
+    recint_dataset *back = reload(train, "p1.train.tsv", NULL);
+    expect_counts(back, 43929, 943, 1682);
+    expect_equal(train, back);
+    recint_dataset_free(back);
+    back = reload(test, "p1.test.tsv", NULL);
+    expect_counts(back, 11446, 943, 1682);
+    expect_equal(test, back);
+    recint_dataset_free(back);
+    recint_config_free(cfg);
+    recint_dataset_free(ds);
+    recint_dataset_free(kept);
+    recint_dataset_free(train);
+    recint_dataset_free(test);
 }
 END_TEST
 
@@ -894,8 +1350,20 @@ int main(void)
     tcase_add_test(files, save_load_strings);
     tcase_add_test(files, save_errors);
     tcase_add_test(files, locale_independent);
+    tcase_add_test(files, concurrent_saves);
     tcase_add_test(files, movielens_100k);
     tcase_add_test(files, movielens_latest_small);
     suite_add_tcase(s, files);
+    TCase *self = tcase_create("self-described");
+    tcase_add_test(self, round_trip_catalogue_int);
+    tcase_add_test(self, round_trip_catalogue_strings);
+    tcase_add_test(self, round_trip_empty);
+    tcase_add_test(self, self_described_into_existing);
+    tcase_add_test(self, self_described_atomic);
+    tcase_add_test(self, self_described_damaged);
+    tcase_add_test(self, plain_files_unchanged);
+    tcase_add_test(self, choices_by_position);
+    tcase_add_test(self, movielens_split_round_trip);
+    suite_add_tcase(s, self);
     return ri_test_run(s);
 }

@@ -1,5 +1,7 @@
 /* White-box tests of lib/util: number parsing, CRC-32, RNG, allocation, the
- * parallel loop and the error channel. */
+ * parallel loop, the error channel and atomic file replacement. */
+#include <dirent.h>
+#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -12,10 +14,13 @@
 #include "alloc.h"
 #include "crc32.h"
 #include "error.h"
+#include "fileio.h"
 #include "numparse.h"
 #include "parallel.h"
 #include "rng.h"
 #include "testutil.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ numparse */
 
@@ -131,6 +136,133 @@ START_TEST(format_round_trip)
         }
     }
     ck_assert_int_eq(failures, 0);
+}
+END_TEST
+
+static double from_bits(uint64_t b)
+{
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* ri_parse_f64 is correctly rounded: 17 significant digits of any double read
+ * back to that double, and random decimals of every length and exponent agree
+ * bit for bit with glibc's strtod (a correctly rounded reference; the test runs
+ * in the "C" locale). */
+START_TEST(f64_correctly_rounded)
+{
+    ri_rng r;
+    ri_rng_seed(&r, 11, 0);
+    char buf[64];
+    int bad = 0;
+    for (int k = 0; k < 200000; k++) {
+        double d = from_bits(ri_rng_u64(&r));
+        if (!isfinite(d))
+            continue;
+        snprintf(buf, sizeof buf, "%.17g", d);
+        double back = NAN;
+        if (ri_parse_f64(buf, strlen(buf), &back) != 0 || !same_bits(back, d))
+            if (bad++ == 0)
+                fprintf(stderr, "%%.17g: '%s' -> %a, want %a\n", buf, back, d);
+    }
+    ck_assert_int_eq(bad, 0);
+    char text[64];
+    for (int k = 0; k < 200000; k++) {
+        int digits = 1 + (int)ri_rng_below(&r, 25), point = (int)ri_rng_below(&r, (uint64_t)digits + 1);
+        size_t n = 0;
+        for (int d = 0; d < digits; d++) {
+            if (d == point)
+                text[n++] = '.';
+            text[n++] = (char)('0' + ri_rng_below(&r, 10));
+        }
+        if (ri_rng_below(&r, 2))
+            n += (size_t)snprintf(text + n, sizeof text - n, "e%d", (int)ri_rng_below(&r, 660) - 340);
+        text[n] = '\0';
+        double got = NAN, want = strtod(text, NULL);
+        if (ri_parse_f64(text, n, &got) != 0 || !same_bits(got, want))
+            if (bad++ == 0)
+                fprintf(stderr, "'%s' -> %a, strtod %a\n", text, got, want);
+    }
+    ck_assert_int_eq(bad, 0);
+    static const char *const hard[] = {
+        "2.2250738585072011e-308", "2.2250738585072012e-308", "4.9406564584124654e-324",
+        "2.4703282292062327e-324", "2.4703282292062328e-324", "1.7976931348623157e308",
+        "1.7976931348623158e308", "1.7976931348623159e308", "9007199254740993",
+        "9007199254740993.00000000000000000000000000000001", "9007199254740992.9999999999999999999",
+        "0.000000000000000000000000000000000000000000001e-280", "123456789012345678901234567890e-20",
+        "1e23", "8.589973e9", "0.1", "1e-400", "1e400",
+    };
+    for (size_t k = 0; k < sizeof hard / sizeof hard[0]; k++) {
+        double got = NAN, want = strtod(hard[k], NULL);
+        ck_assert_int_eq(parse_f(hard[k], &got), 0);
+        ck_assert_msg(same_bits(got, want), "'%s' -> %a, want %a", hard[k], got, want);
+    }
+    /* 9007199254740993 = 2^53 + 1 lies halfway: ties to even (2^53); any
+     * non-zero digit after it, however far, rounds up. */
+    double v;
+    ck_assert_int_eq(parse_f("9007199254740993", &v), 0);
+    ck_assert(v == 9007199254740992.0);
+    char *longer = malloc(1200);
+    ck_assert_ptr_nonnull(longer);
+    memset(longer, '0', 1200);
+    memcpy(longer, "9007199254740993.", 17);
+    longer[1198] = '1';
+    ck_assert_int_eq(ri_parse_f64(longer, 1199, &v), 0);
+    ck_assert(v == 9007199254740994.0);
+    longer[1198] = '0';
+    ck_assert_int_eq(ri_parse_f64(longer, 1199, &v), 0);
+    ck_assert(v == 9007199254740992.0);
+    free(longer);
+}
+END_TEST
+
+/* Shortest of 15..17 digits that reads back to the same double. */
+START_TEST(format_shortest_exact)
+{
+    static const struct {
+        double v;
+        const char *text;
+    } cases[] = {
+        {1.23456789012345, "1.23456789012345"},
+        {0.1, "0.1"},
+        {1.0 / 3.0, "0.3333333333333333"},
+        {0.30000000000000004, "0.30000000000000004"},
+        {1e300, "1e+300"},
+        {-2.5e-300, "-2.5e-300"},
+        {5e-324, "4.94065645841247e-324"},
+        {123456789.0, "123456789"},
+    };
+    char buf[64];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ri_format_f64(cases[k].v, buf, sizeof buf);
+        ck_assert_str_eq(buf, cases[k].text);
+    }
+    ri_rng r;
+    ri_rng_seed(&r, 5, 0);
+    int bad = 0;
+    for (int k = 0; k < 200000; k++) {
+        double d = from_bits(ri_rng_u64(&r));
+        if (!isfinite(d))
+            continue;
+        ri_format_f64(d, buf, sizeof buf);
+        double back = NAN;
+        if (ri_parse_f64(buf, strlen(buf), &back) != 0 || !same_bits(back, d))
+            if (bad++ == 0)
+                fprintf(stderr, "'%s' -> %a, want %a\n", buf, back, d);
+        /* The first of %.15g, %.16g, %.17g that strtod reads back exactly. */
+        char want[64];
+        for (int p = 15; p <= 17; p++) {
+            snprintf(want, sizeof want, "%.*g", p, d);
+            if (strtod(want, NULL) == d)
+                break;
+        }
+        if (strcmp(buf, want) != 0 && bad++ == 0)
+            fprintf(stderr, "'%s', shortest exact is '%s'\n", buf, want);
+    }
+    ck_assert_int_eq(bad, 0);
 }
 END_TEST
 
@@ -542,6 +674,192 @@ START_TEST(version)
 }
 END_TEST
 
+/* -------------------------------------------------------------------- fileio */
+
+START_TEST(strerror_wrapper)
+{
+    char buf[RI_STRERROR_CAP];
+    ck_assert_str_eq(ri_strerror(ENOENT, buf, sizeof buf), "No such file or directory");
+    ck_assert_ptr_eq(ri_strerror(EACCES, buf, sizeof buf), buf);
+    ck_assert_str_eq(buf, "Permission denied");
+    ck_assert_ptr_nonnull(strstr(ri_strerror(123456, buf, sizeof buf), "123456"));
+    char small[8];
+    ri_strerror(ENOENT, small, sizeof small);
+    ck_assert_uint_eq(strlen(small), 7); /* cut, but terminated */
+    ck_assert_str_eq(ri_strerror(ENOENT, NULL, 0), "");
+}
+END_TEST
+
+static char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *b = malloc(cap);
+    ck_assert_ptr_nonnull(b);
+    size_t got;
+    while ((got = fread(b + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            cap *= 2;
+            b = realloc(b, cap);
+            ck_assert_ptr_nonnull(b);
+        }
+    }
+    fclose(f);
+    *n = len;
+    return b;
+}
+
+static int leftovers(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e = readdir(d); e; e = readdir(d))
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+static const char *test_dir(void)
+{
+    const char *d = getenv("RECINT_TEST_TMP");
+    return d && d[0] ? d : "/tmp";
+}
+
+START_TEST(atomic_file_basics)
+{
+    char path[512], mine[600];
+    snprintf(path, sizeof path, "%s/atomic-%d.bin", test_dir(), (int)getpid());
+    snprintf(mine, sizeof mine, "%s.tmp", path);
+    FILE *f = fopen(mine, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("the user's own file", f);
+    fclose(f);
+
+    ri_atomic_file a;
+    RI_OK(ri_atomic_open(&a, path));
+    ck_assert_ptr_nonnull(strstr(a.tmp, ".tmp."));
+    RI_OK(ri_atomic_write(&a, "hello ", 6));
+    RI_OK(ri_atomic_write(&a, "world", 5));
+    ck_assert_int_ne(access(path, F_OK), 0); /* nothing under the name before commit */
+    RI_OK(ri_atomic_commit(&a));
+    size_t n;
+    char *text = read_all(path, &n);
+    ck_assert_uint_eq(n, 11);
+    ck_assert(memcmp(text, "hello world", 11) == 0);
+    free(text);
+    /* The mode is what open() would give: 0666 less the umask. */
+    mode_t mask = umask(022);
+    umask(mask);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0666 & ~mask);
+
+    /* Abort and failed writes leave the old file and no temporary. */
+    RI_OK(ri_atomic_open(&a, path));
+    RI_OK(ri_atomic_write(&a, "x", 1));
+    ri_atomic_abort(&a);
+    RI_OK(ri_atomic_open(&a, path));
+    a.rc = ri_error(RECINT_EIO, "simulated write failure");
+    ck_assert_int_eq(ri_atomic_write(&a, "y", 1), RECINT_EIO); /* sticky */
+    ck_assert_int_eq(ri_atomic_commit(&a), RECINT_EIO);
+    text = read_all(path, &n);
+    ck_assert_uint_eq(n, 11);
+    free(text);
+    text = read_all(mine, &n);
+    ck_assert_uint_eq(n, strlen("the user's own file"));
+    free(text);
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "atomic-%d.bin.tmp.", (int)getpid());
+    ck_assert_int_eq(leftovers(test_dir(), prefix), 0);
+
+    /* Errors name the file and the system's reason. */
+    RI_FAILS(RECINT_EIO, ri_atomic_open(&a, "/nonexistent-dir-ri/x.bin"));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "'/nonexistent-dir-ri/x.bin.tmp."));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "No such file or directory"));
+    RI_FAILS(RECINT_EINVAL, ri_atomic_open(&a, ""));
+    RI_FAILS(RECINT_EINVAL, ri_atomic_open(NULL, path));
+    /* A path without a directory part lands in the working directory. */
+    char cwd[512];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir(test_dir()), 0);
+    char local[64];
+    snprintf(local, sizeof local, "atomic-local-%d", (int)getpid());
+    RI_OK(ri_atomic_open(&a, local));
+    RI_OK(ri_atomic_write(&a, "z", 1));
+    RI_OK(ri_atomic_commit(&a));
+    ck_assert_int_eq(access(local, F_OK), 0);
+    unlink(local);
+    ck_assert_int_eq(chdir(cwd), 0);
+    unlink(path);
+    unlink(mine);
+}
+END_TEST
+
+typedef struct {
+    const char *path;
+    char fill;
+    int failures;
+} writer_arg;
+
+enum { BIG = 3 << 20 };
+
+static void *write_versions(void *p)
+{
+    writer_arg *w = p;
+    char *block = malloc(BIG);
+    if (!block) {
+        w->failures++;
+        return NULL;
+    }
+    memset(block, w->fill, BIG);
+    for (int k = 0; k < 10; k++) {
+        ri_atomic_file f;
+        int rc = ri_atomic_open(&f, w->path);
+        if (rc == RECINT_OK) {
+            for (size_t off = 0; off < BIG && rc == RECINT_OK; off += 65536)
+                rc = ri_atomic_write(&f, block + off, 65536);
+            rc = rc == RECINT_OK ? ri_atomic_commit(&f) : (ri_atomic_abort(&f), rc);
+        }
+        w->failures += rc != RECINT_OK;
+    }
+    free(block);
+    return NULL;
+}
+
+/* Concurrent writers of one path never share a temporary: every commit
+ * succeeds and the file is always one writer's complete version. */
+START_TEST(atomic_file_concurrent)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/atomic-race-%d.bin", test_dir(), (int)getpid());
+    writer_arg a = {path, 'a', 0}, b = {path, 'b', 0};
+    pthread_t ta, tb;
+    ck_assert_int_eq(pthread_create(&ta, NULL, write_versions, &a), 0);
+    ck_assert_int_eq(pthread_create(&tb, NULL, write_versions, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    ck_assert_int_eq(a.failures + b.failures, 0);
+    size_t n;
+    char *text = read_all(path, &n);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(n, BIG);
+    size_t same = 0;
+    while (same < n && text[same] == text[0])
+        same++;
+    ck_assert_uint_eq(same, n);
+    ck_assert(text[0] == 'a' || text[0] == 'b');
+    free(text);
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "atomic-race-%d.bin.tmp.", (int)getpid());
+    ck_assert_int_eq(leftovers(test_dir(), prefix), 0);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("util");
@@ -551,6 +869,8 @@ int main(void)
     tcase_add_test(num, f64_values);
     tcase_add_test(num, f64_errors);
     tcase_add_test(num, format_round_trip);
+    tcase_add_test(num, f64_correctly_rounded);
+    tcase_add_test(num, format_shortest_exact);
     tcase_add_test(num, locale_independent);
     suite_add_tcase(s, num);
     TCase *crc = tcase_create("crc32");
@@ -576,6 +896,11 @@ int main(void)
     tcase_add_test(err, last_error_thread_local);
     tcase_add_test(err, error_prefix_and_clear);
     tcase_add_test(err, version);
+    TCase *io = tcase_create("fileio");
+    tcase_add_test(io, strerror_wrapper);
+    tcase_add_test(io, atomic_file_basics);
+    tcase_add_test(io, atomic_file_concurrent);
+    suite_add_tcase(s, io);
     suite_add_tcase(s, err);
     return ri_test_run(s);
 }

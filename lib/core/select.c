@@ -1,2 +1,239 @@
-/* placeholder until implemented */
-typedef int ri_placeholder_select;
+/* Single-user top-k: the kernels score a block of panels at a time into a
+ * small stack buffer (it stays in L1) together with a mask of the lanes that
+ * beat the heap's threshold; only those candidates reach the filters and the
+ * heap. Once the heap is full almost every block reports no candidate, so the
+ * selection costs one test per block and the scan runs at memory speed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "heap.h"
+#include "kernels.h"
+
+/* Panels per kernel call: 256 scores, 1 KiB, in L1 for the candidate pass. */
+#define BLOCK_PANELS 16
+/* Largest int8 shortlist (entries) and quantised user (bytes) kept on the stack. */
+#define STACK_SHORTLIST 4096
+#define STACK_QUSER 1024
+
+static ri_isa clamp_isa(const ri_core_items *it, ri_isa want)
+{
+    /* Never run instructions the CPU lacks, whatever the caller asks. */
+    return (unsigned)want > (unsigned)it->best_isa ? it->best_isa : want;
+}
+
+/* Filter state of one scan. Items are visited in ascending order, so the
+ * position in the ascending exclude list only ever moves forward. */
+typedef struct {
+    const ri_core_filter *f;
+    size_t e;
+} filter_cursor;
+
+static inline int bit_set(const uint64_t *bits, uint32_t i) { return (bits[i >> 6] >> (i & 63)) & 1; }
+
+static inline int eligible(filter_cursor *c, uint32_t i)
+{
+    const ri_core_filter *f = c->f;
+    if (!f)
+        return 1;
+    if (f->allow && !bit_set(f->allow, i))
+        return 0;
+    if (f->block && bit_set(f->block, i))
+        return 0;
+    if (f->exclude) {
+        while (c->e < f->n_exclude && f->exclude[c->e] < i)
+            c->e++;
+        if (c->e < f->n_exclude && f->exclude[c->e] == i)
+            return 0;
+    }
+    return 1;
+}
+
+/* One of the two kernel kinds, behind a single call shape for the scan. */
+typedef struct {
+    const ri_core_items *it;
+    ri_fp32_block_fn fp32;
+    const float *u;
+    ri_i8_block_fn i8;
+    const ri_quser *uq;
+} block_call;
+
+static inline unsigned call_block(const block_call *bc, size_t p0, size_t np, float thr, float *out,
+                                  uint16_t *mask)
+{
+    return bc->fp32 ? bc->fp32(bc->it, bc->u, p0, np, thr, out, mask)
+                    : bc->i8(bc->it, bc->uq, p0, np, thr, out, mask);
+}
+
+/* Offer every eligible item whose score beats the threshold to h.
+ *
+ * Why a strict "score > threshold" loses nothing: the heap ranks by (score
+ * descending, index ascending) and items arrive in ascending index order, so an
+ * item whose score equals the heap's weakest score has a larger index than
+ * every kept item and ranks below all of them; it could never enter. The
+ * threshold given to a kernel may be stale (lower than the heap's current one,
+ * which only rises within a block): that only lets extra candidates through,
+ * and ri_heap_offer makes the exact decision. While the heap is not full every
+ * eligible item is offered regardless of the mask (even a -inf score must be
+ * returned when fewer than k items are eligible); NaN never enters. */
+static void scan(const block_call *bc, const ri_core_filter *f, ri_heap *h)
+{
+    const ri_core_items *it = bc->it;
+    _Alignas(64) float out[BLOCK_PANELS * RI_PANEL];
+    uint16_t mask[BLOCK_PANELS];
+    filter_cursor cur = {f, 0};
+    for (size_t p0 = 0; p0 < it->n_panels; p0 += BLOCK_PANELS) {
+        size_t np = it->n_panels - p0 < BLOCK_PANELS ? it->n_panels - p0 : BLOCK_PANELS;
+        int filling = h->size < h->cap;
+        unsigned any = call_block(bc, p0, np, ri_heap_threshold(h), out, mask);
+        if (!any && !filling)
+            continue;
+        for (size_t p = 0; p < np; p++) {
+            unsigned m = h->size < h->cap ? 0xffffu : mask[p];
+            while (m) {
+                unsigned lane = (unsigned)__builtin_ctz(m);
+                m &= m - 1;
+                size_t i = (p0 + p) * RI_PANEL + lane;
+                if (i >= it->n)
+                    break;
+                if (eligible(&cur, (uint32_t)i))
+                    ri_heap_offer(h, out[p * RI_PANEL + lane], (uint32_t)i);
+            }
+        }
+    }
+}
+
+static int user_finite(const float *u, uint32_t dim)
+{
+    for (uint32_t j = 0; j < dim; j++)
+        if (!isfinite(u[j]))
+            return 0;
+    return 1;
+}
+
+/* Symmetric quantisation of the user to codes in [-qmax, qmax]. */
+static void quantize_user(const float *u, uint32_t dim, int qmax, int8_t *q, ri_quser *uq)
+{
+    float m = 0.0f;
+    for (uint32_t j = 0; j < dim; j++)
+        m = fmaxf(m, fabsf(u[j]));
+    float s = m > 0.0f ? m / (float)qmax : 1.0f;
+    int32_t sum = 0;
+    for (uint32_t j = 0; j < dim; j++) {
+        long c = lroundf(u[j] / s);
+        c = c > qmax ? qmax : c < -qmax ? -qmax : c;
+        q[j] = (int8_t)c;
+        sum += (int32_t)c;
+    }
+    memset(q + dim, 0, ri_q_dim4(dim) - dim);
+    uq->q = q;
+    uq->corr = 128 * sum;
+    uq->scale = s;
+}
+
+/* The int8 pass keeps a shortlist by approximate score; the exact fp32 chain
+ * then ranks the shortlist, so every returned score is exact and the ids are
+ * exact unless a true top-k item fell outside the shortlist. */
+static uint32_t topk_int8(const ri_core_items *it, const float *u, const ri_core_filter *f,
+                          uint32_t k, const ri_core_opts *o, const ri_kernels *K,
+                          uint32_t *out_idx, float *out_score, int *status)
+{
+    uint64_t want = o->shortlist ? o->shortlist : 4ull * k;
+    if (want < (uint64_t)k + (o->shortlist ? 0 : 64))
+        want = (uint64_t)k + (o->shortlist ? 0 : 64);
+    uint32_t L = want > it->n ? it->n : (uint32_t)want;
+    uint32_t s_idx[STACK_SHORTLIST];
+    float s_score[STACK_SHORTLIST];
+    int8_t s_q[STACK_QUSER];
+    uint32_t *sidx = s_idx;
+    float *sscore = s_score;
+    int8_t *q = s_q;
+    size_t dim4 = ri_q_dim4(it->dim);
+    if (L > STACK_SHORTLIST) {
+        sidx = RI_NEW_ARRAY(uint32_t, L);
+        sscore = RI_NEW_ARRAY(float, L);
+    }
+    if (dim4 > STACK_QUSER)
+        q = RI_NEW_ARRAY(int8_t, dim4);
+    uint32_t count = 0;
+    if (!sidx || !sscore || !q) {
+        if (status)
+            *status = RECINT_ENOMEM;
+        goto done;
+    }
+    ri_quser uq;
+    quantize_user(u, it->dim, K->i8_qmax, q, &uq);
+    block_call bc = {it, NULL, NULL, K->i8, &uq};
+    ri_heap shortlist, best;
+    ri_heap_init(&shortlist, sidx, sscore, L);
+    scan(&bc, f, &shortlist);
+    ri_heap_init(&best, out_idx, out_score, k);
+    for (uint32_t t = 0; t < shortlist.size; t++)
+        ri_heap_offer(&best, ri_core_exact_score(it, u, sidx[t]), sidx[t]);
+    count = ri_heap_sort(&best);
+done:
+    if (sidx != s_idx)
+        free(sidx);
+    if (sscore != s_score)
+        free(sscore);
+    if (q != s_q)
+        free(q);
+    return count;
+}
+
+uint32_t ri_core_topk(const ri_core_items *it, const float *u, const ri_core_filter *f, uint32_t k,
+                      const ri_core_opts *o, uint32_t *out_idx, float *out_score, int *status)
+{
+    if (status)
+        *status = RECINT_OK;
+    if (!it || (!u && it->dim > 0) || (k > 0 && (!out_idx || !out_score))) {
+        int rc = ri_error(RECINT_EINVAL, "core top-k: NULL %s",
+                          !it ? "items" : (!u && it->dim > 0) ? "user vector" : "output");
+        if (status)
+            *status = rc;
+        return 0;
+    }
+    if (k == 0 || it->n == 0)
+        return 0;
+    ri_kernels K;
+    ri_kernels_get(clamp_isa(it, o ? o->isa : it->best_isa), it->vnni, &K);
+    /* Without an int8 copy (or with nothing to quantise, or a user vector the
+     * int8 pass cannot scale) the exact path answers: same contract, exact. */
+    if (o && o->use_int8 && it->has_int8 && it->dim > 0 && user_finite(u, it->dim))
+        return topk_int8(it, u, f, k, o, &K, out_idx, out_score, status);
+    ri_heap h;
+    ri_heap_init(&h, out_idx, out_score, k);
+    block_call bc = {it, K.fp32, u, NULL, NULL};
+    scan(&bc, f, &h);
+    return ri_heap_sort(&h);
+}
+
+void ri_core_score_all(const ri_core_items *it, const float *u, ri_isa isa, float *out)
+{
+    if (!it || !out || (!u && it->dim > 0))
+        return;
+    ri_kernels K;
+    ri_kernels_get(clamp_isa(it, isa), it->vnni, &K);
+    _Alignas(64) float buf[BLOCK_PANELS * RI_PANEL];
+    uint16_t mask[BLOCK_PANELS];
+    for (size_t p0 = 0; p0 < it->n_panels; p0 += BLOCK_PANELS) {
+        size_t np = it->n_panels - p0 < BLOCK_PANELS ? it->n_panels - p0 : BLOCK_PANELS;
+        K.fp32(it, u, p0, np, INFINITY, buf, mask);
+        size_t first = p0 * RI_PANEL, cnt = np * RI_PANEL;
+        if (first + cnt > it->n)
+            cnt = it->n - first;
+        memcpy(out + first, buf, cnt * sizeof(float));
+    }
+}
+
+void ri_core_score_some(const ri_core_items *it, const float *u, const uint32_t *items, size_t n,
+                        float *out)
+{
+    if (!it || !out || !items || (!u && it->dim > 0))
+        return;
+    /* An index outside the catalogue has no score: NaN, which no ranking keeps. */
+    for (size_t t = 0; t < n; t++)
+        out[t] = items[t] < it->n ? ri_core_exact_score(it, u, items[t]) : NAN;
+}

@@ -26,15 +26,13 @@ static void csc_reset(recint_dataset *ds)
 
 static int parse_duplicates(const recint_config *cfg, int *out)
 {
-    const char *s = ri_cfg_str(cfg, RI_P_DUPLICATES);
-    if (s && strcmp(s, "sum") == 0)
-        *out = RI_DUP_SUM;
-    else if (s && strcmp(s, "last") == 0)
-        *out = RI_DUP_LAST;
-    else if (s && strcmp(s, "max") == 0)
-        *out = RI_DUP_MAX;
-    else
-        return ri_error(RECINT_EINVAL, "duplicates must be sum|last|max, got \"%s\"", s ? s : "(null)");
+    /* RI_DUP_* are declared in the order of the range text "sum|last|max"
+     * (test_dataset checks every choice against them). */
+    int k = ri_cfg_choice(cfg, RI_P_DUPLICATES);
+    if (k < 0)
+        return ri_error(RECINT_EINVAL, "duplicates: \"%s\" is not a known policy",
+                        ri_cfg_str(cfg, RI_P_DUPLICATES));
+    *out = k;
     return RECINT_OK;
 }
 
@@ -659,6 +657,25 @@ RECINT_API int recint_dataset_add_str(recint_dataset *ds, size_t n, const char *
     return add_rows(ds, n, &uc, &ic, weights, timestamps);
 }
 
+/* Give users interned past old_users empty rows and take the maps' new sizes.
+ * Errors: ENOMEM (ds unchanged; the caller undoes the interning). */
+static int adopt_new_ids(recint_dataset *ds, uint32_t old_users)
+{
+    uint32_t nu = recint_idmap_size(ds->users);
+    if (nu != old_users) {
+        uint64_t *p = ri_realloc_array(ds->indptr, (size_t)nu + 1, sizeof *p);
+        if (!p)
+            return RECINT_ENOMEM;
+        for (uint32_t u = old_users; u < nu; u++)
+            p[u + 1] = p[old_users];
+        ds->indptr = p;
+    }
+    ds->n_users = nu;
+    ds->n_items = recint_idmap_size(ds->items);
+    csc_reset(ds);
+    return RECINT_OK;
+}
+
 static int reserve_ids(recint_dataset *ds, size_t n_users, const id_column *uc, size_t n_items,
                        const id_column *ic, int kind, const char *fn)
 {
@@ -682,20 +699,8 @@ static int reserve_ids(recint_dataset *ds, size_t n_users, const id_column *uc, 
         goto done;
     if ((rc = intern_column(ds->items, ic, n_items, idx)) != RECINT_OK)
         goto undo;
-    uint32_t nu = recint_idmap_size(ds->users);
-    if (nu != old_users) {
-        uint64_t *p = ri_realloc_array(ds->indptr, (size_t)nu + 1, sizeof *p);
-        if (!p) {
-            rc = RECINT_ENOMEM;
-            goto undo;
-        }
-        for (uint32_t u = old_users; u < nu; u++)
-            p[u + 1] = p[old_users];
-        ds->indptr = p;
-    }
-    ds->n_users = nu;
-    ds->n_items = recint_idmap_size(ds->items);
-    csc_reset(ds);
+    if ((rc = adopt_new_ids(ds, old_users)) != RECINT_OK)
+        goto undo;
     goto done;
 undo:
     ri_idmap_truncate(ds->users, old_users);
@@ -719,6 +724,93 @@ RECINT_API int recint_dataset_reserve_ids_str(recint_dataset *ds, size_t n_users
     id_column uc = {NULL, users}, ic = {NULL, items};
     return reserve_ids(ds, n_users, &uc, n_items, &ic, RECINT_IDS_STRING,
                        "recint_dataset_reserve_ids_str");
+}
+
+/* Intern every id of src into m in src's index order; where[k] (when not NULL)
+ * receives the index in m of src's id k. */
+static int intern_in_order(recint_idmap *m, const recint_idmap *src, uint32_t *where)
+{
+    uint32_t n = recint_idmap_size(src);
+    int kind = recint_idmap_kind(src);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t idx;
+        int rc;
+        if (kind == RECINT_IDS_INT) {
+            int64_t id = 0;
+            rc = recint_idmap_id(src, k, &id);
+            if (rc == RECINT_OK)
+                rc = ri_idmap_intern(m, id, &idx, NULL);
+        } else {
+            const char *id = "";
+            rc = recint_idmap_id_str(src, k, &id);
+            if (rc == RECINT_OK)
+                rc = ri_idmap_intern_str(m, id, strlen(id), &idx, NULL);
+        }
+        if (rc != RECINT_OK)
+            return rc;
+        if (where)
+            where[k] = idx;
+    }
+    return RECINT_OK;
+}
+
+int ri_dataset_intern_catalogue(recint_dataset *ds, const recint_idmap *users,
+                                const recint_idmap *items, uint32_t *user_index,
+                                uint32_t *item_index)
+{
+    const char *fn = "dataset catalogue";
+    int rc;
+    if ((recint_idmap_size(users) && (rc = check_kinds(ds, recint_idmap_kind(users), fn)) != 0) ||
+        (recint_idmap_size(items) && (rc = check_kinds(ds, recint_idmap_kind(items), fn)) != 0))
+        return rc;
+    uint32_t old_users = ds->n_users, old_items = ds->n_items;
+    if ((rc = intern_in_order(ds->users, users, user_index)) != RECINT_OK) {
+        rc = ri_error_prefix(rc, "user ids: ");
+    } else if ((rc = intern_in_order(ds->items, items, item_index)) != RECINT_OK) {
+        rc = ri_error_prefix(rc, "item ids: ");
+    } else {
+        rc = adopt_new_ids(ds, old_users);
+    }
+    if (rc != RECINT_OK) {
+        ri_idmap_truncate(ds->users, old_users);
+        ri_idmap_truncate(ds->items, old_items);
+    }
+    return rc;
+}
+
+int ri_dataset_add_indexed(recint_dataset *ds, size_t n, uint32_t **users, uint32_t **items,
+                           const float *weights, const int64_t *timestamps)
+{
+    int rc = RECINT_OK;
+    for (size_t r = 0; r < n && rc == RECINT_OK; r++)
+        if ((*users)[r] >= ds->n_users || (*items)[r] >= ds->n_items)
+            rc = ri_error(RECINT_EINVAL, "row %zu: user index %u or item index %u is outside the "
+                          "catalogue (%u users, %u items)", r, (*users)[r], (*items)[r],
+                          ds->n_users, ds->n_items);
+    if (rc == RECINT_OK)
+        rc = validate_weights(n, weights, "dataset rows");
+    if (rc == RECINT_OK && n) {
+        csr_arrays res;
+        rc = build_merged(ds, ds->n_users, n, users, items, weights, timestamps, &res);
+        if (rc == RECINT_OK)
+            commit(ds, &res);
+    }
+    free(*users);
+    free(*items);
+    *users = NULL;
+    *items = NULL;
+    return rc;
+}
+
+void ri_dataset_drop_ids(recint_dataset *ds, uint32_t n_users, uint32_t n_items)
+{
+    if (n_users > ds->n_users || n_items > ds->n_items)
+        return;
+    ri_idmap_truncate(ds->users, n_users);
+    ri_idmap_truncate(ds->items, n_items);
+    ds->n_users = n_users;
+    ds->n_items = n_items;
+    csc_reset(ds);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -35,4 +35,25 @@ struct recint_dataset {
 int ri_dataset_wrap(recint_dataset **out, int duplicates, recint_idmap *users, recint_idmap *items,
                     uint64_t *indptr, uint32_t *indices, float *weights, int64_t *timestamps);
 
+/* Append to ds's catalogue the ids of users and items (either may be NULL or
+ * empty) that it lacks, in the given maps' index order (unlike the add/reserve
+ * calls, which sort new ids): a dataset reloaded from its saved file keeps its
+ * indices. New users get empty rows. user_index / item_index (each may be NULL,
+ * else sized like its map) receive ds's index of every id of users / items.
+ * Errors: ESTATE (other id kind), ERANGE, ENOMEM; ds unchanged on error. */
+int ri_dataset_intern_catalogue(recint_dataset *ds, const recint_idmap *users,
+                                const recint_idmap *items, uint32_t *user_index,
+                                uint32_t *item_index);
+/* Append n rows given as indices into ds's catalogue, merged by the duplicates
+ * policy as recint_dataset_add does (weights NULL means 1, timestamps NULL 0).
+ * Takes *users and *items (malloc'ed) and frees them, setting both to NULL,
+ * whatever the outcome: a large load never holds them next to the new CSR.
+ * Errors: EINVAL (index outside the catalogue, NaN/Inf weight, weight sum
+ * outside the float range), ENOMEM; ds unchanged on error. */
+int ri_dataset_add_indexed(recint_dataset *ds, size_t n, uint32_t **users, uint32_t **items,
+                           const float *weights, const int64_t *timestamps);
+/* Undo ri_dataset_intern_catalogue: drop the ids at indices >= n_users and
+ * >= n_items. Only valid while no interaction refers to them. Never fails. */
+void ri_dataset_drop_ids(recint_dataset *ds, uint32_t n_users, uint32_t n_items);
+
 #endif

@@ -8,13 +8,15 @@
 #include "error.h"
 
 /* State of the k-core peeling: a vertex is removed once, and at that moment its
- * still-alive neighbours lose one degree each, so every edge is counted off once. */
+ * still-alive neighbours lose one degree each, so every edge is counted off once.
+ * The users of each item come from a private column index over the kept edges
+ * only: the dataset's own CSC cache would stay allocated (nnz * 8 bytes) after
+ * the filter returns, and freeing it could pull it from under another thread
+ * that asked for it meanwhile. */
 typedef struct {
     const recint_dataset *ds;
-    const uint64_t *cptr;
-    const uint32_t *cusers;
-    const float *cw;
-    double min_w;
+    uint64_t *cptr;            /* n_items + 1 */
+    uint32_t *cusers;          /* users of the kept edges, by item */
     uint64_t min_u, min_i;
     uint64_t *deg_u, *deg_i;
     uint8_t *alive_u, *alive_i;
@@ -48,18 +50,47 @@ static void drop_item(kcore *k, uint32_t i)
 {
     for (uint64_t p = k->cptr[i]; p < k->cptr[i + 1]; p++) {
         uint32_t u = k->cusers[p];
-        if (k->cw[p] >= k->min_w && k->alive_u[u] && --k->deg_u[u] < k->min_u)
+        if (k->alive_u[u] && --k->deg_u[u] < k->min_u)
             kill_user(k, u);
     }
 }
 
-static int run_kcore(const recint_dataset *ds, uint8_t *keep, double min_w, uint64_t min_u,
-                     uint64_t min_i)
+/* Column index of the edges with keep[e]; deg_i receives each item's count. */
+static int build_columns(kcore *k, const uint8_t *keep)
 {
-    kcore k = {.ds = ds, .min_w = min_w, .min_u = min_u, .min_i = min_i};
-    int rc = recint_dataset_csc(ds, &k.cptr, &k.cusers, &k.cw);
-    if (rc)
-        return rc;
+    const recint_dataset *ds = k->ds;
+    uint64_t kept = 0;
+    for (uint32_t u = 0; u < ds->n_users; u++)
+        for (uint64_t e = ds->indptr[u]; e < ds->indptr[u + 1]; e++)
+            if (keep[e]) {
+                k->deg_u[u]++;
+                k->deg_i[ds->indices[e]]++;
+                kept++;
+            }
+    k->cptr = RI_NEW_ARRAY(uint64_t, (size_t)ds->n_items + 1);
+    k->cusers = RI_NEW_ARRAY(uint32_t, kept ? kept : 1);
+    if (!k->cptr || !k->cusers)
+        return RECINT_ENOMEM;
+    k->cptr[0] = 0;
+    for (uint32_t i = 0; i < ds->n_items; i++)
+        k->cptr[i + 1] = k->cptr[i] + k->deg_i[i];
+    /* Fill from the column ends downwards (users descending) so no cursor array
+     * is needed; the order within a column does not matter to the peeling. */
+    for (uint32_t u = 0; u < ds->n_users; u++)
+        for (uint64_t e = ds->indptr[u]; e < ds->indptr[u + 1]; e++)
+            if (keep[e])
+                k->cusers[--k->cptr[ds->indices[e] + 1]] = u;
+    /* Each cptr[i + 1] has walked down to the start of column i: shift back. */
+    for (uint32_t i = 0; i < ds->n_items; i++)
+        k->cptr[i] = k->cptr[i + 1];
+    k->cptr[ds->n_items] = kept;
+    return RECINT_OK;
+}
+
+static int run_kcore(const recint_dataset *ds, uint8_t *keep, uint64_t min_u, uint64_t min_i)
+{
+    kcore k = {.ds = ds, .min_u = min_u, .min_i = min_i};
+    int rc;
     uint32_t nu = ds->n_users, ni = ds->n_items;
     k.deg_u = RI_NEW_ZEROED(uint64_t, nu);
     k.deg_i = RI_NEW_ZEROED(uint64_t, ni);
@@ -70,14 +101,10 @@ static int run_kcore(const recint_dataset *ds, uint8_t *keep, double min_w, uint
     rc = RECINT_ENOMEM;
     if (!k.deg_u || !k.deg_i || !k.alive_u || !k.alive_i || !k.queue_u || !k.queue_i)
         goto done;
-    for (uint32_t u = 0; u < nu; u++) {
+    if ((rc = build_columns(&k, keep)) != RECINT_OK)
+        goto done;
+    for (uint32_t u = 0; u < nu; u++)
         k.alive_u[u] = 1;
-        for (uint64_t e = ds->indptr[u]; e < ds->indptr[u + 1]; e++)
-            if (keep[e]) {
-                k.deg_u[u]++;
-                k.deg_i[ds->indices[e]]++;
-            }
-    }
     for (uint32_t i = 0; i < ni; i++)
         k.alive_i[i] = 1;
     for (uint32_t u = 0; u < nu; u++)
@@ -97,6 +124,8 @@ static int run_kcore(const recint_dataset *ds, uint8_t *keep, double min_w, uint
             keep[e] = keep[e] && k.alive_u[u] && k.alive_i[ds->indices[e]];
     rc = RECINT_OK;
 done:
+    free(k.cptr);
+    free(k.cusers);
     free(k.deg_u);
     free(k.deg_i);
     free(k.alive_u);
@@ -128,7 +157,7 @@ RECINT_API int recint_dataset_filter(recint_dataset **out, const recint_dataset 
         keep[e] = ds->weights[e] >= min_w;
     int rc = RECINT_OK;
     if (min_u > 0 || min_i > 0)
-        rc = run_kcore(ds, keep, min_w, (uint64_t)min_u, (uint64_t)min_i);
+        rc = run_kcore(ds, keep, (uint64_t)min_u, (uint64_t)min_i);
     if (rc == RECINT_OK)
         rc = ri_dataset_select(out, ds, keep, 1, implicit);
     free(keep);

@@ -4,7 +4,16 @@
  * strtod: numbers go through numparse.h so a host's LC_NUMERIC cannot change
  * them). Rows accumulate in growable column arrays and reach the dataset in ONE
  * recint_dataset_add(_str) call at the end, which sorts, merges and is atomic: a
- * file that fails to parse leaves the dataset unchanged. */
+ * file that fails to parse leaves the dataset unchanged.
+ *
+ * A file whose first line is "# recint-dataset 1 ids=K users=U items=I" (what
+ * recint_dataset_save writes) describes itself: tab-separated
+ * user,item,weight,timestamp rows, id kind K, and first the catalogue, U lines
+ * "#u<TAB>id" then I lines "#i<TAB>id" in index order. Those ids are interned
+ * in that order before the rows, so an empty dataset reloads equal to the saved
+ * one. The delimiter, columns, header and ids settings do not apply to it. Only
+ * the catalogue lines, counted by the header, start with '#'; after them a
+ * '#' is an id's first character like any other. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,11 +25,18 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "dataset_internal.h"
 #include "error.h"
+#include "fileio.h"
+#include "idmap.h"
 #include "numparse.h"
 
-enum { D_TAB, D_COMMA, D_ML, D_SPACE, D_AUTO };
-enum { H_NO, H_YES, H_AUTO };
+/* In the order of the choices in params.def ("auto|tab|comma|ml|space",
+ * "auto|yes|no", "auto|int|string"): ri_cfg_choice indexes them directly, and
+ * test_loader loads a file in every listed choice. */
+enum { D_AUTO, D_TAB, D_COMMA, D_ML, D_SPACE };
+enum { H_AUTO, H_YES, H_NO };
+enum { IDS_AUTO, IDS_INT, IDS_STRING };
 enum { C_USER, C_ITEM, C_WEIGHT, C_TIME, C_KINDS };
 enum {
     MAX_COLUMNS = 64,
@@ -43,6 +59,16 @@ typedef struct {
     char ids_reason_buf[64];
     int col[C_KINDS];          /* field index of each role, -1 when absent */
     int nfields;               /* fields a data line needs (last used column + 1) */
+
+    /* A "# recint-dataset" file: the catalogue the header promises, read into
+     * maps of their own so that a repeated id and a row id not listed are
+     * found at their line. */
+    int self_described;
+    uint32_t cat_users, cat_items; /* lines promised */
+    uint64_t cat_seen;             /* catalogue lines read */
+    recint_idmap *cat_u, *cat_i;
+    int64_t last_user, last_user_index; /* rows come grouped by user: skip repeats */
+    int have_last_user;
 
     uint64_t line;             /* 1-based number of the line being handled */
     int started;               /* first non-empty line seen */
@@ -162,12 +188,6 @@ static int bad_field(const loader *L, uint64_t line, const char *what, span f, c
                     f.p, f.n > SHOW ? "..." : "", why, detail ? detail : "");
 }
 
-static const char *errno_text(int err, char *buf, size_t cap)
-{
-    /* GNU strerror_r: thread-safe, returns the text (maybe a static one). */
-    return strerror_r(err, buf, cap);
-}
-
 /* -------------------------------------------------------------- columns */
 
 static int column_role(span t)
@@ -217,32 +237,23 @@ static int parse_columns(loader *L, const char *spec)
     return RECINT_OK;
 }
 
-static int pick(const char *value, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(value, names[i]) == 0)
-            return i;
-    return -1;
-}
-
 static int loader_init(loader *L, const recint_dataset *ds, const char *name,
                        const recint_config *cfg)
 {
-    static const char *const delims[] = {"tab", "comma", "ml", "space", "auto"};
-    static const char *const headers[] = {"no", "yes", "auto"};
     memset(L, 0, sizeof *L);
     L->name = name;
     L->columns_spec = ri_cfg_str(cfg, RI_P_COLUMNS);
-    L->delim = pick(ri_cfg_str(cfg, RI_P_DELIMITER), delims, 5);
-    L->header = pick(ri_cfg_str(cfg, RI_P_HEADER), headers, 3);
-    const char *ids = ri_cfg_str(cfg, RI_P_IDS);
-    if (L->delim < 0 || L->header < 0)
-        return ri_error(RECINT_EINVAL, "%s: delimiter '%s' or header '%s' is not a known choice",
-                        name, ri_cfg_str(cfg, RI_P_DELIMITER), ri_cfg_str(cfg, RI_P_HEADER));
-    if (strcmp(ids, "int") == 0) {
+    L->delim = ri_cfg_choice(cfg, RI_P_DELIMITER);
+    L->header = ri_cfg_choice(cfg, RI_P_HEADER);
+    int ids = ri_cfg_choice(cfg, RI_P_IDS);
+    if (L->delim < 0 || L->header < 0 || ids < 0)
+        return ri_error(RECINT_EINVAL, "%s: delimiter '%s', header '%s' or ids '%s' is not a known choice",
+                        name, ri_cfg_str(cfg, RI_P_DELIMITER), ri_cfg_str(cfg, RI_P_HEADER),
+                        ri_cfg_str(cfg, RI_P_IDS));
+    if (ids == IDS_INT) {
         L->ids = RECINT_IDS_INT;
         L->ids_reason = "ids=int";
-    } else if (strcmp(ids, "string") == 0) {
+    } else if (ids == IDS_STRING) {
         L->ids = RECINT_IDS_STRING;
     } else {
         /* Appending to a dataset: its id kind decides. */
@@ -254,6 +265,8 @@ static int loader_init(loader *L, const recint_dataset *ds, const char *name,
 
 static void loader_free(loader *L)
 {
+    ri_idmap_free(L->cat_u);
+    ri_idmap_free(L->cat_i);
     free(L->pending);
     free(L->users);
     free(L->items);
@@ -335,6 +348,56 @@ static int int_id(const loader *L, uint64_t line, const char *what, span f, int6
     return RECINT_OK;
 }
 
+/* Rows of a self-described file are kept as indices into its catalogue (*out),
+ * found here once per id; an id the catalogue does not list means the file was
+ * damaged or edited by hand. */
+static int catalogue_index(loader *L, uint64_t line, const recint_idmap *cat, const char *what,
+                           span f, int64_t *out)
+{
+    uint32_t idx;
+    int rc;
+    if (L->ids == RECINT_IDS_INT) {
+        int64_t v;
+        if ((rc = int_id(L, line, what, f, &v)) != RECINT_OK)
+            return rc;
+        rc = recint_idmap_index(cat, v, &idx);
+    } else {
+        int64_t off = 0;
+        if ((rc = intern_text(L, line, what, f, &off)) != RECINT_OK)
+            return rc;
+        rc = recint_idmap_index_str(cat, L->arena + off, &idx);
+        L->arena_len = (size_t)off; /* the copy only served the lookup */
+    }
+    if (rc != RECINT_OK)
+        return bad_field(L, line, what, f, "is not in the file's catalogue", NULL);
+    *out = idx;
+    return RECINT_OK;
+}
+
+/* Catalogue indices of a row's ids. A saved file lists each user's rows
+ * together, so an integer user id equal to the last one reuses its index. */
+static int self_described_ids(loader *L, uint64_t line, span u, span it, size_t r)
+{
+    int rc;
+    if (L->ids == RECINT_IDS_INT) {
+        int64_t v;
+        if ((rc = int_id(L, line, "user id", u, &v)) != RECINT_OK)
+            return rc;
+        if (!L->have_last_user || v != L->last_user) {
+            uint32_t idx;
+            if (recint_idmap_index(L->cat_u, v, &idx) != RECINT_OK)
+                return bad_field(L, line, "user id", u, "is not in the file's catalogue", NULL);
+            L->last_user = v;
+            L->last_user_index = idx;
+            L->have_last_user = 1;
+        }
+        L->users[r] = L->last_user_index;
+    } else if ((rc = catalogue_index(L, line, L->cat_u, "user id", u, &L->users[r])) != RECINT_OK) {
+        return rc;
+    }
+    return catalogue_index(L, line, L->cat_i, "item id", it, &L->items[r]);
+}
+
 static int data_line(loader *L, const char *s, size_t n, uint64_t line)
 {
     span f[MAX_COLUMNS];
@@ -357,7 +420,10 @@ static int data_line(loader *L, const char *s, size_t n, uint64_t line)
     size_t r = L->n;
     span u = field(L, f, C_USER), it = field(L, f, C_ITEM);
     int rc;
-    if (L->ids == RECINT_IDS_INT) {
+    if (L->self_described) {
+        if ((rc = self_described_ids(L, line, u, it, r)) != RECINT_OK)
+            return rc;
+    } else if (L->ids == RECINT_IDS_INT) {
         if ((rc = int_id(L, line, "user id", u, &L->users[r])) != RECINT_OK ||
             (rc = int_id(L, line, "item id", it, &L->items[r])) != RECINT_OK)
             return rc;
@@ -461,6 +527,113 @@ static int resolve_pending(loader *L, const char *s, size_t n)
     return rc;
 }
 
+/* ------------------------------------------------- self-described files */
+
+#define SELF_TAG "# recint-dataset"
+#define SELF_FORM "'# recint-dataset 1 ids=int|string|none users=N items=N'"
+
+static int header_value(span t, const char *key, span *v)
+{
+    size_t kn = strlen(key);
+    if (t.n < kn || memcmp(t.p, key, kn) != 0)
+        return 0;
+    *v = (span){t.p + kn, t.n - kn};
+    return 1;
+}
+
+static int header_count(span v, uint32_t *out)
+{
+    int64_t x;
+    if (v.n == 0 || v.p[0] < '0' || v.p[0] > '9' || ri_parse_i64(v.p, v.n, &x) != 0 ||
+        x > (int64_t)UINT32_MAX)
+        return 0;
+    *out = (uint32_t)x;
+    return 1;
+}
+
+static int self_header(loader *L, const char *s, size_t n)
+{
+    span f[7], kind = {NULL, 0}, users, items;
+    int k = split(D_SPACE, s, n, f, 7);
+    int show = n > 2 * SHOW ? 2 * SHOW : (int)n;
+    int ok = k == 6 && span_is(f[0], "#") && span_is(f[1], "recint-dataset") &&
+             header_value(f[3], "ids=", &kind) && header_value(f[4], "users=", &users) &&
+             header_value(f[5], "items=", &items) && header_count(users, &L->cat_users) &&
+             header_count(items, &L->cat_items);
+    if (ok && !span_is(f[2], "1"))
+        return ri_error(RECINT_EFORMAT,
+                        "%s:%" PRIu64 ": recint-dataset version '%.*s' is not supported (this build "
+                        "reads version 1)", L->name, L->line, (int)(f[2].n > SHOW ? SHOW : f[2].n), f[2].p);
+    int ids = !ok                     ? -1
+              : span_is(kind, "int")    ? RECINT_IDS_INT
+              : span_is(kind, "string") ? RECINT_IDS_STRING
+              : span_is(kind, "none")   ? RECINT_IDS_NONE
+                                        : -1;
+    if (ids < 0)
+        return ri_error(RECINT_EFORMAT, "%s:%" PRIu64 ": damaged recint-dataset header '%.*s%s'; expected "
+                        SELF_FORM, L->name, L->line, show, s, (size_t)show < n ? "..." : "");
+    if (ids == RECINT_IDS_NONE && (L->cat_users || L->cat_items))
+        return ri_error(RECINT_EFORMAT, "%s:%" PRIu64 ": recint-dataset header says ids=none but lists "
+                        "%" PRIu32 " users and %" PRIu32 " items", L->name, L->line, L->cat_users,
+                        L->cat_items);
+    int rc;
+    if ((rc = ri_idmap_new(&L->cat_u)) != RECINT_OK || (rc = ri_idmap_new(&L->cat_i)) != RECINT_OK)
+        return rc;
+    L->self_described = 1;
+    L->delim = D_TAB;
+    L->header = H_NO;
+    L->ids = ids;
+    L->ids_reason = ids == RECINT_IDS_INT ? "the file's header says ids=int" : NULL;
+    L->columns_spec = "user,item,weight,timestamp";
+    for (int r = 0; r < C_KINDS; r++)
+        L->col[r] = r;
+    L->nfields = C_KINDS;
+    return RECINT_OK;
+}
+
+/* The next of the catalogue lines the header announced (cat_seen read so far). */
+static int catalogue_line(loader *L, const char *s, size_t n)
+{
+    int user = L->cat_seen < L->cat_users;
+    uint64_t nth = (user ? L->cat_seen : L->cat_seen - L->cat_users) + 1;
+    const char *what = user ? "user id" : "item id";
+    if (n < 3 || memcmp(s, user ? "#u\t" : "#i\t", 3) != 0) {
+        int show = n > SHOW ? SHOW : (int)n;
+        return ri_error(RECINT_EFORMAT,
+                        "%s:%" PRIu64 ": expected catalogue line '#%c<TAB>id' (%s %" PRIu64 " of the %"
+                        PRIu32 " the header lists), found '%.*s%s'", L->name, L->line, user ? 'u' : 'i',
+                        user ? "user" : "item", nth, user ? L->cat_users : L->cat_items, show, s,
+                        (size_t)show < n ? "..." : "");
+    }
+    span id = {s + 3, n - 3};
+    recint_idmap *m = user ? L->cat_u : L->cat_i;
+    uint32_t idx = 0;
+    int added = 0, rc;
+    if (L->ids == RECINT_IDS_INT) {
+        int64_t v;
+        if (ri_parse_i64(id.p, id.n, &v) != 0)
+            return bad_field(L, L->line, what, id, "is not an integer", " (the header says ids=int)");
+        rc = ri_idmap_intern(m, v, &idx, &added);
+    } else {
+        if (id.n == 0)
+            return bad_field(L, L->line, what, id, "is empty", NULL);
+        if (memchr(id.p, '\0', id.n))
+            return bad_field(L, L->line, what, id, "holds a NUL byte", NULL);
+        rc = ri_idmap_intern_str(m, id.p, id.n, &idx, &added);
+    }
+    if (rc != RECINT_OK)
+        return ri_error_prefix(rc, "%s:%" PRIu64 ": ", L->name, L->line);
+    if (!added) {
+        char detail[64];
+        snprintf(detail, sizeof detail, " (first at index %" PRIu32 ")", idx);
+        return bad_field(L, L->line, what, id, "is listed twice in the catalogue", detail);
+    }
+    L->cat_seen++;
+    return RECINT_OK;
+}
+
+/* ---------------------------------------------------------------- lines */
+
 static int handle_line(loader *L, const char *s, size_t n)
 {
     L->line++;
@@ -468,6 +641,9 @@ static int handle_line(loader *L, const char *s, size_t n)
         s += 3; /* UTF-8 byte order mark of spreadsheet exports */
         n -= 3;
     }
+    /* Counted by the header, catalogue lines (blank ones included) come first. */
+    if (L->self_described && L->cat_seen < (uint64_t)L->cat_users + L->cat_items)
+        return catalogue_line(L, s, n);
     size_t i = 0;
     while (i < n && is_blank(s[i]))
         i++;
@@ -475,6 +651,8 @@ static int handle_line(loader *L, const char *s, size_t n)
         return RECINT_OK;
     if (!L->started) {
         L->started = 1;
+        if (n >= strlen(SELF_TAG) && memcmp(s, SELF_TAG, strlen(SELF_TAG)) == 0)
+            return self_header(L, s, n);
         if (L->delim == D_AUTO)
             L->delim = detect_delim(s, n);
         return first_line(L, s, n);
@@ -506,6 +684,45 @@ static int feed(loader *L, const char *p, size_t len, int final, size_t *used)
     return rc;
 }
 
+/* The catalogue goes in first, in its order; rows (catalogue indices) are
+ * mapped to ds's indices and merged. A failure takes the catalogue out again. */
+static int finish_self_described(loader *L, recint_dataset *ds)
+{
+    uint64_t want = (uint64_t)L->cat_users + L->cat_items;
+    if (L->cat_seen < want)
+        return ri_error(RECINT_EFORMAT,
+                        "%s: the file ends at line %" PRIu64 " after %" PRIu64 " of the %" PRIu64
+                        " catalogue lines its header lists", L->name, L->line, L->cat_seen, want);
+    uint32_t old_users = recint_dataset_n_users(ds), old_items = recint_dataset_n_items(ds);
+    uint32_t *cu = RI_NEW_ARRAY(uint32_t, L->cat_users ? L->cat_users : 1);
+    uint32_t *ci = RI_NEW_ARRAY(uint32_t, L->cat_items ? L->cat_items : 1);
+    uint32_t *uidx = RI_NEW_ARRAY(uint32_t, L->n ? L->n : 1);
+    uint32_t *iidx = RI_NEW_ARRAY(uint32_t, L->n ? L->n : 1);
+    int rc = RECINT_ENOMEM;
+    if (cu && ci && uidx && iidx)
+        rc = ri_dataset_intern_catalogue(ds, L->cat_u, L->cat_i, cu, ci);
+    if (rc == RECINT_OK) {
+        for (size_t r = 0; r < L->n; r++) {
+            uidx[r] = cu[L->users[r]];
+            iidx[r] = ci[L->items[r]];
+        }
+        free(L->users);
+        free(L->items);
+        L->users = NULL;
+        L->items = NULL;
+        rc = ri_dataset_add_indexed(ds, L->n, &uidx, &iidx, L->weights, L->times);
+        if (rc != RECINT_OK)
+            ri_dataset_drop_ids(ds, old_users, old_items);
+    }
+    free(cu);
+    free(ci);
+    free(uidx);
+    free(iidx);
+    if (rc != RECINT_OK)
+        ri_error_prefix(rc, "%s: ", L->name);
+    return rc;
+}
+
 static int finish(loader *L, recint_dataset *ds)
 {
     if (L->pending) {
@@ -517,6 +734,8 @@ static int finish(loader *L, recint_dataset *ds)
         if (rc != RECINT_OK)
             return rc;
     }
+    if (L->self_described)
+        return finish_self_described(L, ds);
     if (L->n == 0)
         return RECINT_OK;
     int rc;
@@ -557,9 +776,9 @@ static int read_fd(loader *L, int fd)
             if (got < 0 && errno == EINTR)
                 continue;
             if (got < 0) {
-                char eb[128];
+                char eb[RI_STRERROR_CAP];
                 rc = ri_error(RECINT_EIO, "%s: cannot read: %s", L->name,
-                              errno_text(errno, eb, sizeof eb));
+                              ri_strerror(errno, eb, sizeof eb));
                 break;
             }
             if (got == 0) {
@@ -602,8 +821,8 @@ RECINT_API int recint_dataset_load(recint_dataset *ds, const char *path, const r
     if (rc == RECINT_OK) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            char eb[128];
-            rc = ri_error(RECINT_EIO, "%s: cannot open: %s", path, errno_text(errno, eb, sizeof eb));
+            char eb[RI_STRERROR_CAP];
+            rc = ri_error(RECINT_EIO, "%s: cannot open: %s", path, ri_strerror(errno, eb, sizeof eb));
         } else {
             rc = read_fd(&L, fd);
             close(fd);

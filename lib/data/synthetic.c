@@ -62,28 +62,25 @@ typedef struct {
 
 static int read_shape(const recint_config *cfg, syn_shape *sh)
 {
+    /* Rows in the order of syn_scale's choices after "custom": S, M, L. */
     static const struct {
-        const char *name;
         uint32_t users, items;
         uint64_t interactions;
-    } presets[] = {{"S", 100000, 20000, 2000000},
-                   {"M", 500000, 100000, 10000000},
-                   {"L", 2000000, 200000, 50000000}};
+    } presets[] = {{100000, 20000, 2000000}, {500000, 100000, 10000000}, {2000000, 200000, 50000000}};
     memset(sh, 0, sizeof *sh);
     sh->users = (uint32_t)ri_cfg_int(cfg, RI_P_SYN_USERS);
     sh->items = (uint32_t)ri_cfg_int(cfg, RI_P_SYN_ITEMS);
     sh->interactions = (uint64_t)ri_cfg_int(cfg, RI_P_SYN_INTERACTIONS);
-    const char *scale = ri_cfg_str(cfg, RI_P_SYN_SCALE);
-    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-        if (strcmp(scale, presets[i].name) == 0) {
-            /* A preset gives the shape; keys set explicitly still win. */
-            if (!ri_cfg_is_set(cfg, RI_P_SYN_USERS))
-                sh->users = presets[i].users;
-            if (!ri_cfg_is_set(cfg, RI_P_SYN_ITEMS))
-                sh->items = presets[i].items;
-            if (!ri_cfg_is_set(cfg, RI_P_SYN_INTERACTIONS))
-                sh->interactions = presets[i].interactions;
-        }
+    int scale = ri_cfg_choice(cfg, RI_P_SYN_SCALE); /* 0 is "custom" */
+    if (scale >= 1 && (size_t)scale <= sizeof presets / sizeof presets[0]) {
+        /* A preset gives the shape; keys set explicitly still win. */
+        if (!ri_cfg_is_set(cfg, RI_P_SYN_USERS))
+            sh->users = presets[scale - 1].users;
+        if (!ri_cfg_is_set(cfg, RI_P_SYN_ITEMS))
+            sh->items = presets[scale - 1].items;
+        if (!ri_cfg_is_set(cfg, RI_P_SYN_INTERACTIONS))
+            sh->interactions = presets[scale - 1].interactions;
+    }
     sh->clusters = (uint32_t)ri_cfg_int(cfg, RI_P_SYN_CLUSTERS);
     sh->feature_dim = (uint32_t)ri_cfg_int(cfg, RI_P_SYN_FEATURE_DIM);
     sh->zipf = ri_cfg_float(cfg, RI_P_SYN_ZIPF);
@@ -690,12 +687,7 @@ RECINT_API int recint_dataset_synthetic(recint_dataset **out, const recint_confi
         free(indptr), free(indices), free(weights), free(timestamps);
         return rc;
     }
-    int dup = RI_DUP_SUM;
-    const char *policy = ri_cfg_str(cfg, RI_P_DUPLICATES);
-    if (strcmp(policy, "last") == 0)
-        dup = RI_DUP_LAST;
-    else if (strcmp(policy, "max") == 0)
-        dup = RI_DUP_MAX;
+    int dup = ri_cfg_choice(cfg, RI_P_DUPLICATES); /* RI_DUP_* follow "sum|last|max" */
     recint_dataset *ds = NULL;
     rc = ri_dataset_wrap(&ds, dup, users, items, indptr, indices, weights, timestamps);
     if (rc != RECINT_OK) {

@@ -1,49 +1,40 @@
-/* Dataset -> tab-separated text that recint_dataset_load reads back.
+/* Dataset -> self-describing tab-separated text that recint_dataset_load reads
+ * back to an equal dataset (docs/api-guide.md, "Text dataset files"):
  *
- * The text goes to "path.tmp" and is renamed over path only once it is
- * complete and synced, so a failed or interrupted save never leaves a partial
- * file under the real name. */
-#include <errno.h>
-#include <fcntl.h>
+ *   # recint-dataset 1 ids=int users=3 items=2
+ *   #u<TAB>17            one line per user, in index order
+ *   #i<TAB>4             one line per item, in index order
+ *   17<TAB>4<TAB>2.5<TAB>964982703
+ *
+ * The catalogue lines carry what rows cannot: ids without interactions and the
+ * index order; the header carries the id kind ("42" may be a string id).
+ * The text goes to a unique temporary file renamed over path once complete and
+ * synced (fileio.h), so a failed save never leaves a partial file under path. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "error.h"
+#include "fileio.h"
 #include "idmap.h"
 #include "numparse.h"
 
 enum { OUT_BLOCK = 1 << 20 };
 
 typedef struct {
-    int fd;
-    const char *tmp;
+    ri_atomic_file *f;
     char *buf;
     size_t len;
     int rc;       /* first failure; later writes are skipped */
 } out;
 
-static int io_fail(const char *what, const char *path, int err)
-{
-    char eb[128];
-    return ri_error(RECINT_EIO, "%s '%s': %s", what, path, strerror_r(err, eb, sizeof eb));
-}
-
 static void flush(out *o)
 {
-    size_t done = 0;
-    while (o->rc == RECINT_OK && done < o->len) {
-        ssize_t w = write(o->fd, o->buf + done, o->len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            o->rc = io_fail("cannot write", o->tmp, errno);
-        else
-            done += (size_t)w;
-    }
+    if (o->rc == RECINT_OK)
+        o->rc = ri_atomic_write(o->f, o->buf, o->len);
     o->len = 0;
 }
 
@@ -90,17 +81,34 @@ static void put_i64(out *o, int64_t v, char sep)
     o->len += k + 1;
 }
 
+/* Shortest of 6..9 significant digits that the loader (ri_parse_f64, then a
+ * cast to float) turns back into exactly w; 9 digits always do. */
+static size_t format_float(char *d, float w)
+{
+    char text[32];
+    for (int digits = 6; digits <= 9; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, (double)w);
+        for (char *p = text; *p; p++)
+            if (*p == ',') /* a host locale's decimal point */
+                *p = '.';
+        double back;
+        if (ri_parse_f64(text, strlen(text), &back) == 0 && (float)back == w)
+            break;
+    }
+    size_t k = strlen(text);
+    memcpy(d, text, k);
+    return k;
+}
+
 static void put_weight(out *o, float w)
 {
     char *d = room(o, 40);
     size_t k;
     /* Whole weights (counts, star ratings) skip snprintf; the digits are the same. */
-    if (w == truncf(w) && fabsf(w) < 16777216.0f && !signbit(w)) {
+    if (w == truncf(w) && fabsf(w) < 16777216.0f && !signbit(w))
         k = format_i64(d, (int64_t)w);
-    } else {
-        ri_format_f64((double)w, d, 32); /* %.9g: every float reads back exactly */
-        k = strlen(d);
-    }
+    else
+        k = format_float(d, w);
     d[k] = '\t';
     o->len += k + 1;
 }
@@ -123,10 +131,11 @@ static int check_string_ids(const recint_idmap *m, const char *what)
     return RECINT_OK;
 }
 
-static void put_id(out *o, const recint_idmap *m, const int64_t *ints, uint32_t index)
+/* The id of index, then sep. */
+static void put_id(out *o, const recint_idmap *m, const int64_t *ints, uint32_t index, char sep)
 {
     if (ints) {
-        put_i64(o, ints[index], '\t');
+        put_i64(o, ints[index], sep);
         return;
     }
     const char *s = "";
@@ -134,8 +143,31 @@ static void put_id(out *o, const recint_idmap *m, const int64_t *ints, uint32_t 
     if (rc != RECINT_OK && o->rc == RECINT_OK)
         o->rc = rc;
     put(o, s, strlen(s));
-    *room(o, 1) = '\t';
+    *room(o, 1) = sep;
     o->len++;
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == RECINT_IDS_INT ? "int" : kind == RECINT_IDS_STRING ? "string" : "none";
+}
+
+static void write_header(out *o, const recint_dataset *ds, int kind)
+{
+    char line[128];
+    int n = snprintf(line, sizeof line, "# recint-dataset 1 ids=%s users=%" PRIu32 " items=%" PRIu32 "\n",
+                     kind_name(kind), recint_dataset_n_users(ds), recint_dataset_n_items(ds));
+    put(o, line, (size_t)n);
+}
+
+static void write_catalogue(out *o, const recint_idmap *m, const char *tag)
+{
+    const int64_t *ints = ri_idmap_ints(m);
+    uint32_t n = recint_idmap_size(m);
+    for (uint32_t k = 0; k < n && o->rc == RECINT_OK; k++) {
+        put(o, tag, 3);
+        put_id(o, m, ints, k, '\n');
+    }
 }
 
 static void write_rows(out *o, const recint_dataset *ds, const uint64_t *indptr,
@@ -146,13 +178,25 @@ static void write_rows(out *o, const recint_dataset *ds, const uint64_t *indptr,
     uint32_t n_users = recint_dataset_n_users(ds);
     for (uint32_t u = 0; u < n_users && o->rc == RECINT_OK; u++) {
         for (uint64_t e = indptr[u]; e < indptr[u + 1]; e++) {
-            put_id(o, um, uints, u);
-            put_id(o, im, iints, items[e]);
+            put_id(o, um, uints, u, '\t');
+            put_id(o, im, iints, items[e], '\t');
             put_weight(o, weights[e]);
             put_i64(o, times[e], '\n');
         }
     }
-    flush(o);
+}
+
+/* One id kind for the header: an empty map has none and takes the other's. */
+static int file_kind(const recint_dataset *ds, int *kind)
+{
+    int ku = recint_idmap_kind(recint_dataset_users(ds));
+    int ki = recint_idmap_kind(recint_dataset_items(ds));
+    if (ku != RECINT_IDS_NONE && ki != RECINT_IDS_NONE && ku != ki)
+        return ri_error(RECINT_EINVAL,
+                        "recint_dataset_save: user ids are %s but item ids are %s; a dataset file "
+                        "holds one id kind", kind_name(ku), kind_name(ki));
+    *kind = ku != RECINT_IDS_NONE ? ku : ki;
+    return RECINT_OK;
 }
 
 RECINT_API int recint_dataset_save(const recint_dataset *ds, const char *path)
@@ -167,37 +211,30 @@ RECINT_API int recint_dataset_save(const recint_dataset *ds, const char *path)
     if (rc != RECINT_OK)
         return rc;
     const recint_idmap *um = recint_dataset_users(ds), *im = recint_dataset_items(ds);
-    if ((recint_idmap_kind(um) == RECINT_IDS_STRING && (rc = check_string_ids(um, "user")) != 0) ||
+    int kind = RECINT_IDS_NONE;
+    if ((rc = file_kind(ds, &kind)) != RECINT_OK ||
+        (recint_idmap_kind(um) == RECINT_IDS_STRING && (rc = check_string_ids(um, "user")) != 0) ||
         (recint_idmap_kind(im) == RECINT_IDS_STRING && (rc = check_string_ids(im, "item")) != 0))
         return rc;
 
-    size_t plen = strlen(path);
-    char *tmp = ri_malloc_array(plen + 5, 1);
-    out o = {-1, tmp, ri_malloc_array(OUT_BLOCK, 1), 0, RECINT_OK};
-    if (!tmp || !o.buf) {
-        free(tmp);
-        free(o.buf);
+    ri_atomic_file f;
+    out o = {&f, ri_malloc_array(OUT_BLOCK, 1), 0, RECINT_OK};
+    if (!o.buf)
         return RECINT_ENOMEM;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (o.fd < 0) {
-        rc = io_fail("cannot create", tmp, errno);
-    } else {
+    rc = ri_atomic_open(&f, path);
+    if (rc == RECINT_OK) {
+        write_header(&o, ds, kind);
+        write_catalogue(&o, um, "#u\t");
+        write_catalogue(&o, im, "#i\t");
         write_rows(&o, ds, indptr, items, weights, times);
-        rc = o.rc;
-        /* Synced before the rename: a crash must not leave an empty file under path. */
-        if (rc == RECINT_OK && fsync(o.fd) != 0)
-            rc = io_fail("cannot sync", tmp, errno);
-        if (close(o.fd) != 0 && rc == RECINT_OK)
-            rc = io_fail("cannot close", tmp, errno);
-        if (rc == RECINT_OK && rename(tmp, path) != 0)
-            rc = io_fail("cannot rename the finished file to", path, errno);
-        if (rc != RECINT_OK)
-            unlink(tmp);
+        flush(&o);
+        if (o.rc != RECINT_OK) {
+            ri_atomic_abort(&f);
+            rc = o.rc;
+        } else {
+            rc = ri_atomic_commit(&f);
+        }
     }
-    free(tmp);
     free(o.buf);
-    return rc;
+    return rc ? ri_error_prefix(rc, "recint_dataset_save: ") : RECINT_OK;
 }

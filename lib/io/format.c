@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "crc32.h"
 #include "error.h"
+#include "fileio.h"
 
 /* Sections are used in place as native arrays, so the host must match the file. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -84,11 +85,15 @@ size_t ri_fmt_type_size(uint32_t type)
 {
     switch (type) {
     case RI_FMT_BYTES:
-    case RI_FMT_TEXT: return 1;
+    case RI_FMT_TEXT:
+    case RI_FMT_I8:
+    case RI_FMT_U8: return 1;
     case RI_FMT_U32:
+    case RI_FMT_I32:
     case RI_FMT_F32: return 4;
     case RI_FMT_U64:
-    case RI_FMT_I64: return 8;
+    case RI_FMT_I64:
+    case RI_FMT_F64: return 8;
     default: return 0;
     }
 }
@@ -102,6 +107,10 @@ const char *ri_fmt_type_name(uint32_t type)
     case RI_FMT_U64: return "u64";
     case RI_FMT_I64: return "i64";
     case RI_FMT_F32: return "f32";
+    case RI_FMT_I8: return "i8";
+    case RI_FMT_U8: return "u8";
+    case RI_FMT_I32: return "i32";
+    case RI_FMT_F64: return "f64";
     default: return "?";
     }
 }
@@ -165,7 +174,7 @@ int ri_fmt_add(ri_fmt_writer *w, const char *tag, ri_fmt_type type, const void *
     return RECINT_OK;
 }
 
-/* Where the bytes of a file go: a FILE or a memory buffer. */
+/* Where the bytes of a file go (the atomic file writer or a memory buffer). */
 typedef int (*sink_fn)(void *ctx, const void *p, size_t n);
 
 /* Header and table of w, with each section's offset and CRC, in canonical layout. */
@@ -231,31 +240,6 @@ static int emit(const ri_fmt_writer *w, sink_fn sink, void *ctx)
 }
 
 typedef struct {
-    FILE *f;
-    const char *path;
-} file_sink;
-
-static int errno_text(int err, char *buf, size_t cap)
-{
-    /* GNU strerror_r: thread-safe, may return a static string instead of buf. */
-    const char *s = strerror_r(err, buf, cap);
-    if (s != buf)
-        snprintf(buf, cap, "%s", s);
-    return 0;
-}
-
-static int to_file(void *ctx, const void *p, size_t n)
-{
-    file_sink *fs = ctx;
-    if (n && fwrite(p, 1, n, fs->f) != n) {
-        char msg[128];
-        errno_text(errno, msg, sizeof msg);
-        return ri_error(RECINT_EIO, "%s: write failed: %s", fs->path, msg);
-    }
-    return RECINT_OK;
-}
-
-typedef struct {
     uint8_t *buf;
     size_t pos;
 } mem_sink;
@@ -303,39 +287,18 @@ int ri_fmt_write_file(const ri_fmt_writer *w, const char *path)
 {
     if (!w || !path)
         return ri_error(RECINT_EINVAL, "model file writer: NULL argument");
-    size_t len = strlen(path);
-    char *tmp = RI_NEW_ARRAY(char, len + 5);
-    if (!tmp)
-        return ri_error(RECINT_ENOMEM, "model file writer: out of memory");
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);
-    char msg[128];
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        errno_text(errno, msg, sizeof msg);
-        int rc = ri_error(RECINT_EIO, "%s: cannot create: %s", tmp, msg);
-        free(tmp);
+    /* A unique temporary beside path, renamed over it once complete and synced
+     * (fileio.h): readers and concurrent writers never see a partial file. */
+    ri_atomic_file f;
+    int rc = ri_atomic_open(&f, path);
+    if (rc != RECINT_OK)
+        return rc;
+    rc = emit(w, ri_atomic_write, &f);
+    if (rc != RECINT_OK) {
+        ri_atomic_abort(&f);
         return rc;
     }
-    file_sink fs = {f, tmp};
-    int rc = emit(w, to_file, &fs);
-    /* fsync before rename: the new name must never point at unwritten data. */
-    if (rc == RECINT_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
-        errno_text(errno, msg, sizeof msg);
-        rc = ri_error(RECINT_EIO, "%s: write failed: %s", tmp, msg);
-    }
-    if (fclose(f) != 0 && rc == RECINT_OK) {
-        errno_text(errno, msg, sizeof msg);
-        rc = ri_error(RECINT_EIO, "%s: close failed: %s", tmp, msg);
-    }
-    if (rc == RECINT_OK && rename(tmp, path) != 0) {
-        errno_text(errno, msg, sizeof msg);
-        rc = ri_error(RECINT_EIO, "%s: cannot rename to %s: %s", tmp, path, msg);
-    }
-    if (rc != RECINT_OK)
-        remove(tmp);
-    free(tmp);
-    return rc;
+    return ri_atomic_commit(&f);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -461,9 +424,15 @@ static int check_entry(const ri_fmt_reader *r, uint32_t i, uint64_t expected, ri
     const char *t = s->tag;
     if (!all_zero(e + E_RESERVED, RI_FMT_ENTRY_SIZE - E_RESERVED))
         return ri_error(RECINT_EFORMAT, "%s: section %s: reserved entry bytes are not zero", name, t);
+    /* An unknown type is a newer writer's: its element size is taken on trust
+     * (only bounded to be sane) since no reader of this build interprets it. */
     size_t es = ri_fmt_type_size(s->type);
-    if (es == 0)
-        return ri_error(RECINT_EFORMAT, "%s: section %s: unknown element type %u", name, t, s->type);
+    if (es == 0) {
+        if (s->elem_size == 0 || s->elem_size > 64)
+            return ri_error(RECINT_EFORMAT, "%s: section %s: element size %u of unknown type %u",
+                            name, t, s->elem_size, s->type);
+        es = s->elem_size;
+    }
     if (s->elem_size != es)
         return ri_error(RECINT_EFORMAT, "%s: section %s: element size %u, expected %zu for %s",
                         name, t, s->elem_size, es, ri_fmt_type_name(s->type));

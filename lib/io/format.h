@@ -28,9 +28,16 @@ typedef enum {
     RI_FMT_U64 = 4,
     RI_FMT_I64 = 5,
     RI_FMT_F32 = 6,
+    RI_FMT_I8 = 7,
+    RI_FMT_U8 = 8,
+    RI_FMT_I32 = 9,
+    RI_FMT_F64 = 10,
 } ri_fmt_type;
 
-/* Size in bytes of one element of type, 0 for an unknown type. */
+/* Size in bytes of one element of type, 0 for a type this build does not know.
+ * A reader accepts sections of unknown types (a newer writer's optional data)
+ * after the usual layout and CRC checks; only asking for one as a typed view
+ * fails. */
 size_t ri_fmt_type_size(uint32_t type);
 /* Static name of a type ("u32"), "?" when unknown. */
 const char *ri_fmt_type_name(uint32_t type);
@@ -53,7 +60,8 @@ void ri_fmt_writer_free(ri_fmt_writer *w);
  * characters of [A-Z0-9_], unique in the file; size a multiple of the element size.
  * Errors: EINVAL (bad tag, repeated tag, type, size), ENOMEM. */
 int ri_fmt_add(ri_fmt_writer *w, const char *tag, ri_fmt_type type, const void *data, uint64_t size);
-/* Write the file to "path.tmp", then rename it onto path, so a reader never sees a
+/* Write the file to a unique temporary file beside path, then rename it onto path
+ * (lib/util/fileio.h), so a reader never sees a
  * half-written file. Errors: EIO (with the system's reason), ENOMEM. */
 int ri_fmt_write_file(const ri_fmt_writer *w, const char *path);
 /* Same into a new 64-byte aligned buffer (free with ri_aligned_free). */

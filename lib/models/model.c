@@ -1,5 +1,6 @@
 /* The model handle: what every kind shares (catalogue, id maps, the training
- * rows to exclude, validation, top-k, the file container). */
+ * rows to exclude, validation, the file container). Scoring and ranking live in
+ * serve.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,9 +16,8 @@
 #include "idmap.h"
 #include "model_internal.h"
 #include "numparse.h"
-#include "topk.h"
 
-static const ri_model_ops *const kinds[] = {&ri_pop_ops};
+static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 static const ri_model_ops *find_kind(const char *name)
@@ -28,7 +28,7 @@ static const ri_model_ops *find_kind(const char *name)
     return NULL;
 }
 
-RECINT_API const char *recint_model_kinds(void) { return "pop"; }
+RECINT_API const char *recint_model_kinds(void) { return "pop|factors"; }
 
 /* The fitted part of a model, built aside and swapped in whole, so a failed fit
  * or load never leaves a half-updated model. */
@@ -38,10 +38,12 @@ typedef struct {
     uint64_t *seen_indptr;
     uint32_t *seen_items;
     void *state;
+    ri_serving serve;
 } fitted_part;
 
 static void part_free(const ri_model_ops *ops, fitted_part *p)
 {
+    ri_serving_free(&p->serve);
     if (p->state)
         ops->destroy(p->state);
     ri_idmap_free(p->users);
@@ -54,7 +56,7 @@ static void part_free(const ri_model_ops *ops, fitted_part *p)
 static void part_take(recint_model *m, const fitted_part *p)
 {
     fitted_part old = {m->n_users, m->n_items, m->users, m->items,
-                       m->seen_indptr, m->seen_items, m->state};
+                       m->seen_indptr, m->seen_items, m->state, m->serve};
     part_free(m->ops, &old);
     m->n_users = p->n_users;
     m->n_items = p->n_items;
@@ -63,6 +65,7 @@ static void part_take(recint_model *m, const fitted_part *p)
     m->seen_indptr = p->seen_indptr;
     m->seen_items = p->seen_items;
     m->state = p->state;
+    m->serve = p->serve;
     m->fitted = 1;
 }
 
@@ -89,11 +92,19 @@ RECINT_API int recint_model_new(recint_model **out, const char *kind, const reci
     if (!ops)
         return ri_error(RECINT_EUNSUPPORTED, "recint_model_new: unknown model kind '%s' (known: %s)",
                         kind, recint_model_kinds());
+    if (!ops->fit)
+        return ri_error(RECINT_EUNSUPPORTED,
+                        "recint_model_new: kind '%s' is built from given arrays, not trained: "
+                        "use recint_model_new_%s", kind, kind);
     if (ops->check_config) {
         int rc = ops->check_config(cfg);
         if (rc)
             return rc;
     }
+    ri_isa isa;
+    int rc = ri_serving_isa(cfg, 0, &isa);
+    if (rc)
+        return ri_error_prefix(rc, "recint_model_new: ");
     return model_alloc(out, ops, cfg);
 }
 
@@ -102,7 +113,7 @@ RECINT_API void recint_model_free(recint_model *m)
     if (!m)
         return;
     fitted_part p = {m->n_users, m->n_items, m->users, m->items,
-                     m->seen_indptr, m->seen_items, m->state};
+                     m->seen_indptr, m->seen_items, m->state, m->serve};
     part_free(m->ops, &p);
     recint_config_free(m->cfg);
     free(m);
@@ -120,9 +131,8 @@ int ri_model_linear(const recint_model *m, ri_linear_view *out)
         return ri_error(RECINT_EINVAL, "model linear view: NULL argument");
     if (!m->fitted)
         return ri_error(RECINT_ESTATE, "model '%s' is not fitted", m->ops->name);
-    if (!m->ops->linear)
-        return ri_error(RECINT_EUNSUPPORTED, "model kind '%s' has no linear form", m->ops->name);
-    return m->ops->linear(m, m->state, out);
+    *out = m->serve.view;
+    return RECINT_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -156,6 +166,11 @@ int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_data
 {
     if (!m || !train)
         return ri_error(RECINT_EINVAL, "fit: %s is NULL", !m ? "model" : "train");
+    if (!m->ops->fit)
+        return ri_error(RECINT_EUNSUPPORTED,
+                        "fit: a '%s' model serves the arrays it was made from and cannot be "
+                        "trained (train another kind, or make a new one with "
+                        "recint_model_new_%s)", m->ops->name, m->ops->name);
     fitted_part p = {0};
     p.n_users = recint_dataset_n_users(train);
     p.n_items = recint_dataset_n_items(train);
@@ -179,6 +194,14 @@ int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_data
     }
     ri_fit_args a = {m, train, valid, train_cfg, progress, ctx};
     rc = m->ops->fit(&a, &p.state);
+    if (p.state) {
+        /* A canceled fit's complete state is kept only when it can serve too. */
+        int brc = ri_serving_build(m, p.state, p.n_items, NULL, &p.serve);
+        if (brc) {
+            part_free(m->ops, &p);
+            return brc;
+        }
+    }
     if (p.state)
         part_take(m, &p);
     else
@@ -186,87 +209,35 @@ int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_data
     return rc;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Scoring                                                                  */
-/* ------------------------------------------------------------------------ */
-
-static int check_indices(const uint32_t *idx, size_t n, uint32_t bound, const char *what)
+int ri_model_from_state(recint_model **out, const ri_model_ops *ops, const recint_config *cfg,
+                        uint32_t n_users, uint32_t n_items, void *state)
 {
-    for (size_t i = 0; i < n; i++)
-        if (idx[i] >= bound)
-            return ri_error(RECINT_ERANGE, "%s[%zu] = %u is out of range (n_%s = %u)", what, i,
-                            idx[i], what, bound);
-    return RECINT_OK;
-}
-
-RECINT_API int recint_model_score(const recint_model *m, const uint32_t *users, size_t n_users,
-                                  const uint32_t *items, size_t n_items, float *out)
-{
-    if (!m || (!users && n_users) || (!out && n_users))
-        return ri_error(RECINT_EINVAL, "recint_model_score: %s is NULL",
-                        !m ? "model" : !users ? "users" : "out");
-    if (!m->fitted)
-        return ri_error(RECINT_ESTATE, "recint_model_score: model '%s' is not fitted", m->ops->name);
-    int rc = check_indices(users, n_users, m->n_users, "users");
-    if (rc == RECINT_OK && items)
-        rc = check_indices(items, n_items, m->n_items, "items");
-    if (rc)
-        return rc;
-    size_t cols = items ? n_items : m->n_items, total;
-    if (ri_mul_overflow(n_users, cols, &total) || total > SIZE_MAX / sizeof(float))
-        return ri_error(RECINT_EINVAL, "recint_model_score: %zu users x %zu items overflows",
-                        n_users, cols);
-    if (n_users == 0 || cols == 0)
-        return RECINT_OK;
-    float *row = RI_NEW_ARRAY(float, m->n_items);
-    if (!row)
-        return ri_error(RECINT_ENOMEM, "recint_model_score: out of memory for %u scores", m->n_items);
-    for (size_t u = 0; u < n_users && rc == RECINT_OK; u++) {
-        rc = m->ops->score_user(m, m->state, users[u], row);
-        float *dst = out + u * cols;
-        if (rc == RECINT_OK && items)
-            for (size_t j = 0; j < n_items; j++)
-                dst[j] = row[items[j]];
-        else if (rc == RECINT_OK)
-            memcpy(dst, row, cols * sizeof(float));
-    }
-    free(row);
-    return rc;
-}
-
-RECINT_API int recint_model_recommend(const recint_model *m, uint32_t user, uint32_t k,
-                                      uint32_t *items, float *scores, uint32_t *n_out)
-{
-    if (!m || !items || !n_out)
-        return ri_error(RECINT_EINVAL, "recint_model_recommend: %s is NULL",
-                        !m ? "model" : !items ? "items" : "n_out");
-    if (k == 0)
-        return ri_error(RECINT_EINVAL, "recint_model_recommend: k must be >= 1");
-    if (!m->fitted)
-        return ri_error(RECINT_ESTATE, "recint_model_recommend: model '%s' is not fitted",
-                        m->ops->name);
-    if (user >= m->n_users)
-        return ri_error(RECINT_ERANGE, "recint_model_recommend: user %u is out of range (n_users = %u)",
-                        user, m->n_users);
-    /* More than n_items can never be returned, so k beyond that needs no room. */
-    uint32_t kk = k < m->n_items ? k : m->n_items;
-    float *row = RI_NEW_ARRAY(float, m->n_items);
-    float *top = scores ? NULL : RI_NEW_ARRAY(float, kk);
-    if (!row || (!scores && !top)) {
-        free(row);
-        free(top);
-        return ri_error(RECINT_ENOMEM, "recint_model_recommend: out of memory for %u scores",
-                        m->n_items);
-    }
-    int rc = m->ops->score_user(m, m->state, user, row);
+    recint_model *m = NULL;
+    fitted_part p = {0};
+    p.n_users = n_users;
+    p.n_items = n_items;
+    p.state = state;
+    int rc = model_alloc(&m, ops, cfg);
+    if (rc == RECINT_OK)
+        rc = ri_idmap_new_range(&p.users, n_users);
+    if (rc == RECINT_OK)
+        rc = ri_idmap_new_range(&p.items, n_items);
     if (rc == RECINT_OK) {
-        uint64_t b = m->seen_indptr[user], e = m->seen_indptr[user + 1];
-        *n_out = ri_topk(row, m->n_items, m->seen_items + b, (size_t)(e - b), kk, items,
-                         scores ? scores : top);
+        p.seen_indptr = RI_NEW_ZEROED(uint64_t, (size_t)n_users + 1);
+        p.seen_items = RI_NEW_ARRAY(uint32_t, 1);
+        if (!p.seen_indptr || !p.seen_items)
+            rc = ri_error(RECINT_ENOMEM, "model: out of memory for %u users", n_users);
     }
-    free(row);
-    free(top);
-    return rc;
+    if (rc == RECINT_OK)
+        rc = ri_serving_build(m, state, n_items, NULL, &p.serve);
+    if (rc) {
+        part_free(ops, &p);
+        recint_model_free(m);
+        return rc;
+    }
+    part_take(m, &p);
+    *out = m;
+    return RECINT_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -366,6 +337,25 @@ static int add_idmap(ri_fmt_writer *w, const recint_idmap *map, uint32_t n, int 
     return rc ? rc : ri_fmt_add(w, tags[which][2], RI_FMT_TEXT, blob, off[n]);
 }
 
+/* The optional int8 copy of the item matrix: written when the model has one,
+ * so a loaded model serves exactly as the saved one did. */
+#define Q8_CODES "Q8CODES"
+#define Q8_SCALES "Q8SCALE"
+
+static int add_int8(ri_fmt_writer *w, const recint_model *m)
+{
+    const int8_t *codes;
+    const float *scales;
+    if (!ri_core_items_has_int8(m->serve.items))
+        return RECINT_OK;
+    int rc = ri_core_items_int8_view(m->serve.items, &codes, &scales);
+    if (rc)
+        return rc;
+    uint64_t n = m->n_items, dim = ri_core_items_dim(m->serve.items);
+    rc = ri_fmt_add(w, Q8_CODES, RI_FMT_BYTES, codes, n * dim);
+    return rc ? rc : ri_fmt_add(w, Q8_SCALES, RI_FMT_F32, scales, n * sizeof(float));
+}
+
 RECINT_API int recint_model_save(const recint_model *m, const char *path)
 {
     if (!m || !path)
@@ -391,6 +381,8 @@ RECINT_API int recint_model_save(const recint_model *m, const char *path)
     if (rc == RECINT_OK)
         rc = m->ops->save_sections(m, m->state, &w);
     if (rc == RECINT_OK)
+        rc = add_int8(&w, m);
+    if (rc == RECINT_OK)
         rc = ri_fmt_write_file(&w, path);
     ri_fmt_writer_free(&w);
     free(meta.s);
@@ -410,15 +402,17 @@ typedef struct {
     int64_t n_users, n_items;
 } meta_info;
 
+/* min is 0 for users (a factors model may serve only vectors and similar items)
+ * and 1 for items. */
 static int meta_count(const ri_fmt_reader *r, unsigned line, const char *key, const char *v,
-                      size_t len, int64_t *out)
+                      size_t len, int64_t min, int64_t *out)
 {
     int64_t x;
     if (*out >= 0)
         return ri_error(RECINT_EFORMAT, "%s: META line %u: %s given twice", r->name, line, key);
-    if (ri_parse_i64(v, len, &x) != 0 || x < 1 || x > UINT32_MAX)
-        return ri_error(RECINT_EFORMAT, "%s: META line %u: %s = '%.*s' is not in [1, %u]", r->name,
-                        line, key, (int)(len > 40 ? 40 : len), v, UINT32_MAX);
+    if (ri_parse_i64(v, len, &x) != 0 || x < min || x > UINT32_MAX)
+        return ri_error(RECINT_EFORMAT, "%s: META line %u: %s = '%.*s' is not in [%d, %u]",
+                        r->name, line, key, (int)(len > 40 ? 40 : len), v, (int)min, UINT32_MAX);
     *out = x;
     return RECINT_OK;
 }
@@ -463,9 +457,9 @@ static int meta_line(const ri_fmt_reader *r, unsigned line, const char *s, size_
         return RECINT_OK;
     }
     if (KEY_IS("n_users"))
-        return meta_count(r, line, "n_users", v, vlen, &mi->n_users);
+        return meta_count(r, line, "n_users", v, vlen, 0, &mi->n_users);
     if (KEY_IS("n_items"))
-        return meta_count(r, line, "n_items", v, vlen, &mi->n_items);
+        return meta_count(r, line, "n_items", v, vlen, 1, &mi->n_items);
 #undef KEY_IS
     if (klen > 7 && memcmp(s, "config.", 7) == 0)
         return meta_config(r, line, cfg, s + 7, klen - 7, v, vlen);
@@ -616,6 +610,40 @@ static int load_seen(const ri_fmt_reader *r, fitted_part *p)
     return RECINT_OK;
 }
 
+/* The serving side of a loaded state, with the file's int8 copy when it has one
+ * (both sections or neither; sizes and scales checked). */
+static int load_serving(const ri_fmt_reader *r, const recint_model *m, fitted_part *p)
+{
+    ri_fmt_section s;
+    int has_codes = ri_fmt_find(r, Q8_CODES, &s) == RECINT_OK;
+    int has_scales = ri_fmt_find(r, Q8_SCALES, &s) == RECINT_OK;
+    if (has_codes != has_scales)
+        return ri_error(RECINT_EFORMAT, "%s: section %s without section %s", r->name,
+                        has_codes ? Q8_CODES : Q8_SCALES, has_codes ? Q8_SCALES : Q8_CODES);
+    if (!has_codes) {
+        ri_int8_copy none = {NULL, NULL};
+        return ri_serving_build(m, p->state, p->n_items, &none, &p->serve);
+    }
+    ri_linear_view v;
+    int rc = m->ops->linear(m, p->state, &v);
+    if (rc)
+        return rc;
+    if (v.dim == 0)
+        return ri_error(RECINT_EFORMAT, "%s: section %s in a model without item vectors (dim 0)",
+                        r->name, Q8_CODES);
+    const void *codes, *scales;
+    rc = ri_fmt_array(r, Q8_CODES, RI_FMT_BYTES, (uint64_t)p->n_items * v.dim, &codes, NULL);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_array(r, Q8_SCALES, RI_FMT_F32, p->n_items, &scales, NULL);
+    if (rc)
+        return rc;
+    ri_int8_copy q = {codes, scales};
+    rc = ri_serving_build(m, p->state, p->n_items, &q, &p->serve);
+    if (rc == RECINT_EINVAL)
+        return ri_error_prefix(RECINT_EFORMAT, "%s: section %s: ", r->name, Q8_SCALES);
+    return rc;
+}
+
 static int load_from(recint_model **out, const void *data, size_t size, const char *name)
 {
     ri_fmt_reader r;
@@ -648,6 +676,8 @@ static int load_from(recint_model **out, const void *data, size_t size, const ch
         m->n_items = p.n_items;
         rc = m->ops->load_sections(m, &r, &p.state);
     }
+    if (rc == RECINT_OK)
+        rc = load_serving(&r, m, &p);
     if (rc) {
         part_free(m->ops, &p);
         recint_model_free(m);

@@ -1,23 +1,32 @@
 /* The model handle and the table of operations each model kind supplies.
  * model.c owns everything every kind shares (catalogue, id maps, seen items,
- * validation, top-k, the file container); a kind owns only its state. */
+ * validation, the file container); serve.c owns scoring and ranking, which go
+ * through the scoring core (lib/core/core.h) for every kind; a kind owns only
+ * its state. */
 #ifndef RI_MODEL_INTERNAL_H
 #define RI_MODEL_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core.h"
 #include "format.h"
 #include "recint.h"
 
-/* Scoring as a linear form R[u, i] = <user_vec(u), item_mat[i, :]> + item_bias[i],
- * the shape the SIMD scoring core consumes. dim 0 means scores are item_bias
- * alone (popularity). Views borrowed from the model's state. */
+/* Every kind scores as a linear form R[u, i] = <user_vec(u), item_mat[i, :]> +
+ * item_bias[i], the shape the scoring core consumes. dim 0 means scores are
+ * item_bias alone (popularity). Views borrowed from the kind's state.
+ *
+ * User vectors come from user_mat when the kind stores them; a kind that
+ * computes them on the fly (a sequential model reading a history) leaves
+ * user_mat NULL and supplies the user_vector operation instead. */
 typedef struct {
     uint32_t dim;
     const float *item_mat;   /* n_items rows of item_stride floats (NULL when dim 0) */
     size_t item_stride;
     const float *item_bias;  /* n_items (NULL: zero) */
+    const float *user_mat;   /* n_users rows of user_stride floats, or NULL (see above) */
+    size_t user_stride;
 } ri_linear_view;
 
 /* Everything a kind's fit needs. The kind builds a NEW state and never touches
@@ -38,20 +47,36 @@ typedef struct {
     void (*destroy)(void *state);
     /* Fit into *state_out. On RECINT_ECANCELED a kind may still return a complete
      * state (its last finished epoch) in *state_out, which the model then keeps;
-     * NULL keeps the model's previous state. On other errors *state_out is NULL. */
+     * NULL keeps the model's previous state. On other errors *state_out is NULL.
+     * NULL for kinds built from given arrays (factors): such a kind cannot be
+     * created empty by recint_model_new, and a trainer refuses it. */
     int (*fit)(const ri_fit_args *a, void **state_out);
-    /* Scores of user against every item into out[0..n_items). Thread-safe: no
-     * writes to the model; scratch lives on the stack or is allocated per call. */
-    int (*score_user)(const recint_model *m, const void *state, uint32_t user, float *out);
-    /* Linear form of the scores, or EUNSUPPORTED for kinds that are not linear
-     * (may be NULL). */
+    /* Linear form of a state (required). Called once when a state is installed
+     * (fit, load, creation); the views must stay valid as long as the state.
+     * During a fit m still holds the previous catalogue: read sizes from state. */
     int (*linear)(const recint_model *m, const void *state, ri_linear_view *out);
+    /* Vector of user (view.dim floats) for kinds whose view has no user_mat; may
+     * be NULL otherwise. Thread-safe: no writes to the model. */
+    int (*user_vector)(const recint_model *m, const void *state, uint32_t user, float *out);
     /* Add the kind's sections (borrowing state's arrays) to w. */
     int (*save_sections)(const recint_model *m, const void *state, ri_fmt_writer *w);
     /* Build a state from a validated container. m holds the catalogue sizes, config
      * and seen items already; every array must be checked (sizes, finite values). */
     int (*load_sections)(const recint_model *m, const ri_fmt_reader *r, void **state_out);
 } ri_model_ops;
+
+/* What serving reads, built from the kind's linear view whenever a state is
+ * installed, immutable afterwards (so concurrent const calls need no lock). */
+typedef struct {
+    ri_linear_view view;
+    ri_core_items *items; /* W, bias, optional int8 copy */
+    /* Similar items: W without bias, scaled by 1/||w_i|| for cosine. Equal to
+     * items when that is already the right form (dot, no bias); NULL for dim 0. */
+    ri_core_items *sim;
+    int cosine;           /* sim holds the cosine form */
+    ri_isa isa;
+    uint32_t shortlist;   /* int8_shortlist (0: the core's default) */
+} ri_serving;
 
 struct recint_model {
     const ri_model_ops *ops;
@@ -63,15 +88,47 @@ struct recint_model {
     uint64_t *seen_indptr; /* n_users + 1 */
     uint32_t *seen_items;
     void *state;
+    ri_serving serve;
+};
+
+/* The recint_filter handle (filter.c); read by serve.c. */
+struct recint_filter {
+    uint32_t n_items;
+    uint64_t *allow; /* (n_items + 63) / 64 words, or NULL: every item allowed */
+    uint64_t *block; /* same, or NULL: nothing blocked */
+    int include_seen;
 };
 
 extern const ri_model_ops ri_pop_ops;
+extern const ri_model_ops ri_factors_ops;
 
-/* Linear form of a fitted model. Errors: ESTATE, EUNSUPPORTED. */
+/* Linear form of a fitted model. Errors: ESTATE. */
 int ri_model_linear(const recint_model *m, ri_linear_view *out);
 /* Fit m from scratch (the trainer's entry point). Errors: EINVAL, ENOMEM,
- * ECANCELED and those of the kind. */
+ * ECANCELED, EUNSUPPORTED (kind cannot be fitted) and those of the kind. */
 int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_dataset *valid,
                  const recint_config *train_cfg, recint_progress_fn progress, void *ctx);
+/* A fitted model of kind ops made from a ready state (recint_model_new_factors):
+ * catalogue 0..n-1 on both sides, no seen items. Takes state (destroyed on
+ * failure). Errors: EINVAL, ENOMEM, EUNSUPPORTED (isa). */
+int ri_model_from_state(recint_model **out, const ri_model_ops *ops, const recint_config *cfg,
+                        uint32_t n_users, uint32_t n_items, void *state);
+
+/* serve.c: build the serving side of a state of m's kind (n_items items) under
+ * m's config (isa, quantize, similarity, int8_shortlist). int8 NULL (fit,
+ * creation): quantize decides whether to build an int8 copy. Non-NULL (load):
+ * the file's optional int8 section, attached as read, or codes NULL when the
+ * file has none, which serves fp32 only whatever quantize says.
+ * Errors: EINVAL, ENOMEM, EUNSUPPORTED. */
+typedef struct {
+    const int8_t *codes;
+    const float *scales;
+} ri_int8_copy;
+int ri_serving_build(const recint_model *m, const void *state, uint32_t n_items,
+                     const ri_int8_copy *int8, ri_serving *out);
+void ri_serving_free(ri_serving *s);
+/* Instruction set for cfg's isa request. at_load: a level this CPU lacks falls
+ * back to the best it has (a saved preference of another machine). */
+int ri_serving_isa(const recint_config *cfg, int at_load, ri_isa *out);
 
 #endif

@@ -67,15 +67,6 @@ static int pop_fit(const ri_fit_args *a, void **state_out)
     return RECINT_OK;
 }
 
-static int pop_score_user(const recint_model *m, const void *state, uint32_t user, float *out)
-{
-    (void)user;
-    const pop_state *s = state;
-    for (uint32_t i = 0; i < m->n_items; i++)
-        out[i] = s->scores[i];
-    return RECINT_OK;
-}
-
 static int pop_linear(const recint_model *m, const void *state, ri_linear_view *out)
 {
     (void)m;
@@ -84,6 +75,8 @@ static int pop_linear(const recint_model *m, const void *state, ri_linear_view *
     out->item_mat = NULL;
     out->item_stride = 0;
     out->item_bias = s->scores;
+    out->user_mat = NULL;
+    out->user_stride = 0;
     return RECINT_OK;
 }
 
@@ -118,8 +111,8 @@ const ri_model_ops ri_pop_ops = {
     .check_config = NULL,
     .destroy = pop_destroy,
     .fit = pop_fit,
-    .score_user = pop_score_user,
     .linear = pop_linear,
+    .user_vector = NULL, /* dim 0: scores need no user vector */
     .save_sections = pop_save,
     .load_sections = pop_load,
 };

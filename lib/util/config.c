@@ -95,20 +95,21 @@ static void bounds(const param *p, double *lo, double *hi)
     ri_parse_f64(b, (size_t)(end - b), hi);
 }
 
-static int choice_ok(const char *choices, const char *v)
+/* Position of v among the '|'-separated choices, or -1. */
+static int choice_index(const char *choices, const char *v)
 {
     size_t n = strlen(v);
     const char *c = choices;
-    while (*c) {
+    for (int k = 0; *c; k++) {
         const char *bar = strchr(c, '|');
         size_t len = bar ? (size_t)(bar - c) : strlen(c);
         if (len == n && strncmp(c, v, n) == 0)
-            return 1;
+            return k;
         if (!bar)
             break;
         c = bar + 1;
     }
-    return 0;
+    return -1;
 }
 
 /* Parse text for parameter p into *out (allocating out->s for text types). */
@@ -148,7 +149,7 @@ static int parse_value(const param *p, const char *text, value *out)
                             text);
         break;
     case T_CHOICE:
-        if (!choice_ok(p->range, text))
+        if (choice_index(p->range, text) < 0)
             return ri_error(RECINT_EINVAL, "parameter %s: '%s' is not one of %s", p->key, text,
                             p->range);
         /* fall through */
@@ -356,3 +357,10 @@ const char *ri_cfg_str(const recint_config *cfg, ri_param_id id)
 }
 
 int ri_cfg_is_set(const recint_config *cfg, ri_param_id id) { return cfg ? cfg->set[id] : 0; }
+
+int ri_cfg_choice(const recint_config *cfg, ri_param_id id)
+{
+    if ((unsigned)id >= RI_P_COUNT || table[id].type != T_CHOICE)
+        return -1;
+    return choice_index(table[id].range, ri_cfg_str(cfg, id));
+}

@@ -20,5 +20,10 @@ int ri_cfg_bool(const recint_config *cfg, ri_param_id id);
 /* choice and string values; the pointer lives as long as cfg (static for NULL). */
 const char *ri_cfg_str(const recint_config *cfg, ri_param_id id);
 int ri_cfg_is_set(const recint_config *cfg, ri_param_id id);
+/* Position of a choice parameter's value among the choices of its range text in
+ * params.def ("sum|last|max": sum 0, last 1, max 2), so that C code maps choices
+ * to enums declared in the same order instead of re-listing the names.
+ * -1 when id is not a choice parameter (a config only ever holds listed values). */
+int ri_cfg_choice(const recint_config *cfg, ri_param_id id);
 
 #endif

@@ -5,6 +5,7 @@
     train, test = data.split("temporal:0.2")
     model = recint.Model("pop").fit(train)
     items, scores = model.recommend(0, k=10)
+    ids, scores, counts = model.recommend_batch(range(model.n_users), k=10)
     print(recint.evaluate(model, train, test, k=10))
 
 See docs/python.md. The C library is found through $RECINT_LIBRARY, the build
@@ -23,6 +24,7 @@ from ._config import default as param_default
 from ._dataset import Dataset
 from ._features import Features
 from ._model import Model, Trainer, kinds
+from ._filter import Filter
 from ._evaluate import evaluate, evaluate_next
 
 __version__ = _version_string()
@@ -32,5 +34,6 @@ __all__ = [
     "RecintError", "InvalidArgumentError", "OutOfMemoryError", "RecintIOError", "FormatError",
     "RangeError", "StateError", "CanceledError", "UnsupportedError", "NotFoundError",
     "Config", "params", "param_default", "Dataset", "Features", "Model", "Trainer", "kinds",
+    "Filter",
     "evaluate", "evaluate_next",
 ]

@@ -46,12 +46,17 @@ class _Trainer(ctypes.Structure):
     pass
 
 
+class _Filter(ctypes.Structure):
+    pass
+
+
 ConfigP = ctypes.POINTER(_Config)
 IdMapP = ctypes.POINTER(_IdMap)
 DatasetP = ctypes.POINTER(_Dataset)
 FeaturesP = ctypes.POINTER(_Features)
 ModelP = ctypes.POINTER(_Model)
 TrainerP = ctypes.POINTER(_Trainer)
+FilterP = ctypes.POINTER(_Filter)
 
 c_int, c_double, c_float = ctypes.c_int, ctypes.c_double, ctypes.c_float
 c_size, c_char_p, c_void_p = ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p
@@ -131,6 +136,24 @@ PROTOTYPES = [
     ("recint_model_items", IdMapP, [ModelP]),
     ("recint_model_score", c_int, [ModelP, P(c_u32), c_size, P(c_u32), c_size, P(c_float)]),
     ("recint_model_recommend", c_int, [ModelP, c_u32, c_u32, P(c_u32), P(c_float), P(c_u32)]),
+    ("recint_model_dim", c_u32, [ModelP]),
+    ("recint_model_new_factors", c_int,
+     [P(ModelP), c_u32, c_u32, c_u32, P(c_float), P(c_float), P(c_float), ConfigP]),
+    # filters and serving
+    ("recint_filter_new", c_int, [P(FilterP), c_u32]),
+    ("recint_filter_free", None, [FilterP]),
+    ("recint_filter_allow", c_int, [FilterP, P(c_u32), c_size]),
+    ("recint_filter_block", c_int, [FilterP, P(c_u32), c_size]),
+    ("recint_filter_clear", None, [FilterP]),
+    ("recint_filter_include_seen", c_int, [FilterP, c_int]),
+    ("recint_model_recommend_filtered", c_int,
+     [ModelP, c_u32, c_u32, FilterP, P(c_u32), P(c_float), P(c_u32)]),
+    ("recint_model_recommend_batch", c_int,
+     [ModelP, P(c_u32), c_size, c_u32, FilterP, ConfigP, P(c_u32), P(c_float), P(c_u32)]),
+    ("recint_model_recommend_vector", c_int,
+     [ModelP, P(c_float), c_u32, FilterP, P(c_u32), c_size, P(c_u32), P(c_float), P(c_u32)]),
+    ("recint_model_similar_items", c_int,
+     [ModelP, c_u32, c_u32, FilterP, P(c_u32), P(c_float), P(c_u32)]),
     ("recint_model_save", c_int, [ModelP, c_char_p]),
     ("recint_model_load", c_int, [P(ModelP), c_char_p]),
     ("recint_model_load_buffer", c_int, [P(ModelP), c_void_p, c_size]),
@@ -184,9 +207,12 @@ def candidates():
 
 
 def _needs_asan(path):
+    """True for sanitizer builds (AddressSanitizer or ThreadSanitizer), which a
+    plain interpreter cannot load."""
     try:
         with open(path, "rb") as f:
-            return b"libasan.so" in f.read()
+            data = f.read()
+        return b"libasan.so" in data or b"libtsan.so" in data
     except OSError:
         return False
 
@@ -199,8 +225,8 @@ def _load():
             tried.append("%s: %s (does not exist)" % (label, path))
             continue
         if is_path and label == "build tree" and _needs_asan(path):
-            # dlopen of an ASan build aborts the interpreter instead of failing.
-            tried.append("%s: %s (AddressSanitizer build, skipped)" % (label, path))
+            # dlopen of a sanitizer build aborts the interpreter instead of failing.
+            tried.append("%s: %s (sanitizer build, skipped)" % (label, path))
             continue
         try:
             lib = ctypes.CDLL(path)

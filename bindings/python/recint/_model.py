@@ -3,15 +3,38 @@
 import ctypes
 
 from . import _arrays, _config, _errors
+from . import _filter
 from ._dataset import fspath_bytes
 from ._handle import Handle
 from ._ids import IdLookup, scalar_u32
 from ._lib import PROGRESS_FN, ModelP, TrainerP, lib
 
 
+_U32_MAX = (1 << 32) - 1
+
+
 def kinds():
-    """Model kinds this build of the library knows, e.g. ['pop']."""
+    """Model kinds this build of the library knows, e.g. ['pop', 'factors']."""
     return [k for k in lib.recint_model_kinds().decode().split("|") if k]
+
+
+def _matrix(values, what):
+    """A 2-D float32 input as (C view, rows, cols): a numpy array (or anything
+    numpy.asarray takes) with numpy, a list of equal-length rows without."""
+    if _arrays.np is not None:
+        np = _arrays.np
+        a = np.ascontiguousarray(np.asarray(values, dtype=np.float32))
+        if a.ndim != 2:
+            raise ValueError("%s: expected a 2-D array, got shape %s" % (what, a.shape))
+        rows, cols = int(a.shape[0]), int(a.shape[1])
+        return _arrays.to_c(a.reshape(-1), ctypes.c_float, what), rows, cols
+    rows = [list(r) for r in values]
+    cols = len(rows[0]) if rows else 0
+    for i, r in enumerate(rows):
+        if len(r) != cols:
+            raise ValueError("%s: row %d has %d values, row 0 has %d" % (what, i, len(r), cols))
+    flat = [v for r in rows for v in r]
+    return _arrays.to_c(flat, ctypes.c_float, what), len(rows), cols
 
 
 def call_with_progress(call, progress):
@@ -97,28 +120,95 @@ class Model(Handle):
             return self.users.index(user_id)
         return scalar_u32(user, "user")
 
-    def recommend(self, user=None, k=10, *, user_id=None, ids=False):
-        """Top-k items for a user, best first, excluding the user's training items.
-
-        user is a dense index; pass user_id= instead to look up an external id.
-        Returns (items, scores): item indices (uint32) and float32 scores as numpy
-        arrays (lists without numpy). ids=True returns external item ids (a list)
-        in place of indices."""
-        u = self._user_arg(user, user_id)
+    def _top(self, k, call):
+        """Run call(k, items_ptr, scores_ptr, n_ptr) with room for k results and
+        return (items, scores)."""
         k = scalar_u32(k, "k")
-        p = self._p
-        n_items = lib.recint_model_n_items(p)
+        n_items = lib.recint_model_n_items(self._p)
         if n_items and k > n_items:
             k = n_items  # no more can come back; spares allocating a huge k
         items, ip = _arrays.alloc(ctypes.c_uint32, max(k, 1))
         scores, sp = _arrays.alloc(ctypes.c_float, max(k, 1))
         n = ctypes.c_uint32()
-        _errors.check(lib.recint_model_recommend(p, u, k, ip, sp, ctypes.byref(n)))
+        _errors.check(call(k, ip, sp, ctypes.byref(n)))
         n = min(n.value, k)
-        items, scores = _arrays.finish(items, n), _arrays.finish(scores, n)
+        return _arrays.finish(items, n), _arrays.finish(scores, n)
+
+    def recommend(self, user=None, k=10, *, user_id=None, ids=False, filter=None):
+        """Top-k items for a user, best first, excluding the user's training items.
+
+        user is a dense index; pass user_id= instead to look up an external id.
+        filter: a recint.Filter (allow/block lists, include_seen).
+        Returns (items, scores): item indices (uint32) and float32 scores as numpy
+        arrays (lists without numpy). ids=True returns external item ids (a list)
+        in place of indices."""
+        u = self._user_arg(user, user_id)
+        p, fp = self._p, _filter.ptr_of(filter)
+        if fp is None:
+            call = lambda kk, ip, sp, np_: lib.recint_model_recommend(p, u, kk, ip, sp, np_)
+        else:
+            call = lambda kk, ip, sp, np_: lib.recint_model_recommend_filtered(
+                p, u, kk, fp, ip, sp, np_)
+        items, scores = self._top(k, call)
         if ids:
             items = self.items.ids(items)
         return items, scores
+
+    def recommend_batch(self, users, k=10, filter=None, threads=None):
+        """Top-k for many users (dense indices) at once, through the batch path.
+
+        Returns (items, scores, counts). With numpy: items (uint32) and scores
+        (float32) are 2-D arrays of len(users) rows and min(k, n_items) columns;
+        row r holds counts[r] results, and the slots after them hold item
+        4294967295 and score NaN. Without numpy: lists of lists, each row cut to
+        its count. Results equal recommend(users[r], k, filter=filter) row by
+        row. threads: worker threads for this call (None: the model's setting)."""
+        u = _arrays.to_c(users, ctypes.c_uint32, "users")
+        k = scalar_u32(k, "k")
+        p, fp = self._p, _filter.ptr_of(filter)
+        n_items = lib.recint_model_n_items(p)
+        if n_items and k > n_items:
+            k = n_items
+        cfg = _config.make({"threads": threads} if threads is not None else {})
+        total = u.n * k
+        items, ip = _arrays.alloc(ctypes.c_uint32, max(total, 1))
+        scores, sp = _arrays.alloc(ctypes.c_float, max(total, 1))
+        counts, cp = _arrays.alloc(ctypes.c_uint32, max(u.n, 1))
+        _errors.check(lib.recint_model_recommend_batch(p, u.ptr, u.n, k, fp,
+                                                       _config.ptr_of(cfg), ip, sp, cp))
+        counts = _arrays.finish(counts, u.n)
+        if _arrays.np is not None:
+            items = items[:total].reshape(u.n, k)
+            scores = scores[:total].reshape(u.n, k)
+            pad = _arrays.np.arange(k)[None, :] >= counts[:, None]
+            items[pad] = _U32_MAX
+            scores[pad] = float("nan")
+            return items, scores, counts
+        return ([list(items[r * k:r * k + counts[r]]) for r in range(u.n)],
+                [list(scores[r * k:r * k + counts[r]]) for r in range(u.n)], counts)
+
+    def recommend_vector(self, vector, k=10, filter=None, exclude=None):
+        """Top-k items for a user vector of `dim` floats that is not in the model
+        (a folded-in or cold user). exclude: item indices to leave out (any
+        order; repeats are fine). Returns (items, scores)."""
+        v = _arrays.to_c(vector, ctypes.c_float, "vector")
+        dim = self.dim
+        if v.n != dim:
+            raise ValueError("vector has %d values, the model's dim is %d" % (v.n, dim))
+        ex = sorted(set(int(i) for i in exclude)) if exclude is not None else []
+        e = _arrays.to_c(ex, ctypes.c_uint32, "exclude")
+        p, fp = self._p, _filter.ptr_of(filter)
+        return self._top(k, lambda kk, ip, sp, np_: lib.recint_model_recommend_vector(
+            p, v.ptr, kk, fp, e.ptr, e.n, ip, sp, np_))
+
+    def similar_items(self, item, k=10, filter=None):
+        """Items most similar to item (a dense index), by the model's similarity
+        parameter (cosine, or dot); the item itself is never returned.
+        Returns (items, scores)."""
+        i = scalar_u32(item, "item")
+        p, fp = self._p, _filter.ptr_of(filter)
+        return self._top(k, lambda kk, ip, sp, np_: lib.recint_model_similar_items(
+            p, i, kk, fp, ip, sp, np_))
 
     def score(self, users, items=None):
         """Scores of users x items (dense indices; items None: all items) as a
@@ -151,6 +241,30 @@ class Model(Handle):
         return cls(_ptr=ptr)
 
     @classmethod
+    def from_factors(cls, user_factors, item_factors, bias=None, **params):
+        """A model serving given vectors (kind "factors"): scores are
+        user_factors @ item_factors.T + bias. user_factors: n_users x dim (None
+        or empty for a model without users); item_factors: n_items x dim;
+        bias: n_items values or None. The arrays are copied; ids are 0..n-1.
+        params are library parameters (quantize, similarity, isa, ...)."""
+        V, n_items, dim = _matrix(item_factors, "item_factors")
+        if user_factors is None or len(user_factors) == 0:
+            U, n_users = None, 0
+        else:
+            U, n_users, udim = _matrix(user_factors, "user_factors")
+            if udim != dim:
+                raise ValueError("user_factors have %d columns, item_factors %d" % (udim, dim))
+        b = _arrays.to_c(bias, ctypes.c_float, "bias") if bias is not None else None
+        if b is not None and b.n != n_items:
+            raise ValueError("bias has %d values for %d items" % (b.n, n_items))
+        cfg = _config.make(params)
+        ptr = ModelP()
+        _errors.check(lib.recint_model_new_factors(
+            ctypes.byref(ptr), n_users, n_items, dim, U.ptr if U is not None and dim else None,
+            V.ptr if dim else None, b.ptr if b is not None else None, _config.ptr_of(cfg)))
+        return cls(_ptr=ptr)
+
+    @classmethod
     def from_bytes(cls, data):
         """A model from the bytes of a saved file (copied by the library)."""
         data = bytes(data)
@@ -172,6 +286,11 @@ class Model(Handle):
     @property
     def n_items(self):
         return lib.recint_model_n_items(self._p)
+
+    @property
+    def dim(self):
+        """Length of the user and item vectors (0 for pop and before fit)."""
+        return lib.recint_model_dim(self._p)
 
     def user_index(self, user_id):
         return self.users.index(user_id)

@@ -1,0 +1,200 @@
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "error.h"
+
+/* Temporary names are "path.tmp.XXXXXX": recognisable as leftovers should the
+ * process die before the rename, and never "path.tmp", which may be the user's. */
+#define TMP_MARK ".tmp."
+enum {
+    MARK = sizeof TMP_MARK - 1,
+    SUFFIX = 6,          /* random characters after the mark */
+    ATTEMPTS = 100,      /* names tried before giving up (each collides ~1 in 62^6) */
+};
+
+const char *ri_strerror(int err, char *buf, size_t cap)
+{
+    if (!buf || cap == 0)
+        return "";
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    /* GNU strerror_r may return a static text instead of filling buf. */
+    const char *s = strerror_r(err, buf, cap);
+    if (s != buf)
+        snprintf(buf, cap, "%s", s);
+#else
+    if (strerror_r(err, buf, cap) != 0)
+        snprintf(buf, cap, "error %d", err);
+#endif
+    return buf;
+}
+
+static int io_error(const char *what, const char *name, int err)
+{
+    char eb[RI_STRERROR_CAP];
+    return ri_error(RECINT_EIO, "%s '%s': %s", what, name, ri_strerror(err, eb, sizeof eb));
+}
+
+/* Random bytes for a temporary name. Only uniqueness matters (O_EXCL guarantees
+ * correctness), so when the kernel has no entropy ready the clock, the process
+ * id, an address and the attempt number are mixed instead. */
+static void name_bytes(unsigned char *b, size_t n, unsigned attempt, const void *where)
+{
+    if (getrandom(b, n, GRND_NONBLOCK) == (ssize_t)n)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 17) ^
+                 (uint64_t)(uintptr_t)where ^ ((uint64_t)attempt * 0x9E3779B97F4A7C15u);
+    for (size_t i = 0; i < n; i++) {
+        x ^= x >> 33;
+        x *= 0xFF51AFD7ED558CCDu;
+        x ^= x >> 29;
+        b[i] = (unsigned char)x;
+    }
+}
+
+/* A unique "path.tmp.XXXXXX" created with O_EXCL. mkstemp would do the same but
+ * creates the file with mode 0600, and the mode open() gives (0666 less the
+ * umask) cannot be restored afterwards without reading the umask, which is not
+ * thread-safe: saved files would silently stop being readable by others. */
+static int create_unique(ri_atomic_file *f, size_t plen)
+{
+    static const char alphabet[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    memcpy(f->tmp + plen, TMP_MARK, MARK);
+    f->tmp[plen + MARK + SUFFIX] = '\0';
+    int err = EEXIST;
+    for (unsigned attempt = 0; attempt < ATTEMPTS && err == EEXIST; attempt++) {
+        unsigned char b[SUFFIX];
+        name_bytes(b, sizeof b, attempt, f);
+        for (int i = 0; i < SUFFIX; i++)
+            f->tmp[plen + MARK + i] = alphabet[b[i] % (sizeof alphabet - 1)];
+        f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (f->fd >= 0)
+            return RECINT_OK;
+        err = errno == EINTR ? EEXIST : errno;
+    }
+    return io_error("cannot create the temporary file", f->tmp, err);
+}
+
+static void release(ri_atomic_file *f)
+{
+    free(f->tmp);
+    free(f->path);
+    f->tmp = NULL;
+    f->path = NULL;
+    f->fd = -1;
+}
+
+int ri_atomic_open(ri_atomic_file *f, const char *path)
+{
+    if (!f || !path || !path[0])
+        return ri_error(RECINT_EINVAL, "atomic file: %s", !f ? "handle is NULL" : "empty or NULL path");
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    size_t plen = strlen(path);
+    if (plen > SIZE_MAX - (MARK + SUFFIX + 1))
+        return ri_error(RECINT_EINVAL, "atomic file: path too long");
+    f->path = ri_strdup(path);
+    f->tmp = ri_malloc_array(plen + MARK + SUFFIX + 1, 1); /* path ".tmp." XXXXXX NUL */
+    if (!f->path || !f->tmp) {
+        release(f);
+        return RECINT_ENOMEM;
+    }
+    memcpy(f->tmp, path, plen);
+    int rc = create_unique(f, plen);
+    if (rc != RECINT_OK)
+        release(f);
+    return rc;
+}
+
+int ri_atomic_write(void *handle, const void *data, size_t n)
+{
+    ri_atomic_file *f = handle;
+    const char *p = data;
+    while (f->rc == RECINT_OK && n > 0) {
+        ssize_t w = write(f->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            f->rc = io_error("cannot write", f->tmp, errno);
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return f->rc;
+}
+
+void ri_atomic_abort(ri_atomic_file *f)
+{
+    if (!f || !f->tmp)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    unlink(f->tmp);
+    release(f);
+}
+
+/* The rename is durable only once the directory entry is synced. Filesystems
+ * that cannot sync a directory (EINVAL) and directories the process may write
+ * but not open for reading (EACCES) are left as they are. */
+static int sync_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? ri_strdup(path) : ri_strdup(".");
+    if (!dir)
+        return RECINT_ENOMEM;
+    if (slash)
+        dir[slash == path ? 1 : (size_t)(slash - path)] = '\0';
+    int rc = RECINT_OK;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EACCES)
+            rc = io_error("saved, but cannot open its directory to sync it", dir, errno);
+    } else {
+        if (fsync(fd) != 0 && errno != EINVAL)
+            rc = io_error("saved, but cannot sync the directory", dir, errno);
+        close(fd);
+    }
+    free(dir);
+    return rc;
+}
+
+int ri_atomic_commit(ri_atomic_file *f)
+{
+    if (!f || !f->tmp)
+        return ri_error(RECINT_EINVAL, "atomic file: commit without an open file");
+    int rc = f->rc;
+    /* Synced before the rename: the name must never point at unwritten data. */
+    if (rc == RECINT_OK && fsync(f->fd) != 0)
+        rc = io_error("cannot sync", f->tmp, errno);
+    int fd = f->fd;
+    f->fd = -1;
+    if (close(fd) != 0 && rc == RECINT_OK)
+        rc = io_error("cannot close", f->tmp, errno);
+    if (rc == RECINT_OK && rename(f->tmp, f->path) != 0) {
+        char eb[RI_STRERROR_CAP];
+        rc = ri_error(RECINT_EIO, "cannot rename '%s' to '%s': %s", f->tmp, f->path,
+                      ri_strerror(errno, eb, sizeof eb));
+    }
+    if (rc != RECINT_OK) {
+        unlink(f->tmp);
+        release(f);
+        return rc;
+    }
+    rc = sync_directory(f->path);
+    release(f);
+    return rc;
+}
