@@ -467,6 +467,23 @@ START_TEST(validation_errors)
     recint_model_free(other);
     recint_dataset_free(wide);
 
+    /* Same sizes, other ids: item 0 of this test set is external id 100, not 0. */
+    recint_dataset *shifted = NULL;
+    int64_t uid[5], iid[6];
+    for (int j = 0; j < 5; j++)
+        uid[j] = j;
+    for (int j = 0; j < 6; j++)
+        iid[j] = 100 + j;
+    RI_OK(recint_dataset_new(&shifted, NULL));
+    RI_OK(recint_dataset_reserve_ids(shifted, 5, uid, 6, iid));
+    RI_FAILS(RECINT_EINVAL, recint_evaluate(f.m, f.train, shifted, 2, NULL, out, n));
+    ck_assert_msg(strstr(recint_last_error(), "test dataset's ids sit at other indices"),
+                  "message: %s", recint_last_error());
+    RI_FAILS(RECINT_EINVAL, recint_evaluate_next(f.m, shifted, f.test, 2, NULL, out, n));
+    ck_assert_msg(strstr(recint_last_error(), "history dataset's ids"), "message: %s",
+                  recint_last_error());
+    recint_dataset_free(shifted);
+
     /* A model that was never fitted. */
     recint_model *unfit = NULL;
     RI_OK(recint_model_new(&unfit, "pop", NULL));

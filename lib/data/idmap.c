@@ -580,3 +580,22 @@ RECINT_API int recint_idmap_id_str(const recint_idmap *map, uint32_t index, cons
     *out = map->arena + map->offs[index];
     return RECINT_OK;
 }
+
+int ri_idmap_equal(const recint_idmap *a, const recint_idmap *b)
+{
+    uint32_t n = recint_idmap_size(a);
+    if (n != recint_idmap_size(b))
+        return 0;
+    if (n == 0)
+        return 1;
+    if (a == b)
+        return 1;
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == RECINT_IDS_INT)
+        return memcmp(a->ints, b->ints, (size_t)n * sizeof *a->ints) == 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(a->arena + a->offs[i], b->arena + b->offs[i]) != 0)
+            return 0;
+    return 1;
+}

@@ -24,5 +24,9 @@ int ri_idmap_intern(recint_idmap *m, int64_t id, uint32_t *index, int *added);
 int ri_idmap_intern_str(recint_idmap *m, const char *id, size_t len, uint32_t *index, int *added);
 /* Contiguous int64 ids of an int map (NULL otherwise), for serialisation. */
 const int64_t *ri_idmap_ints(const recint_idmap *m);
+/* 1 when both maps hold the same ids at the same indices (NULL equals an empty
+ * map). Catalogue checks use it: equal sizes alone would let data loaded
+ * separately, with other indices, be scored against a model and give garbage. */
+int ri_idmap_equal(const recint_idmap *a, const recint_idmap *b);
 
 #endif

@@ -144,7 +144,7 @@ static int label_random(const recint_dataset *ds, const split_spec *sp, int with
                         uint64_t seed, uint8_t *label)
 {
     ri_rng rng;
-    ri_rng_seed(&rng, seed, 0);
+    ri_rng_seed(&rng, seed, RI_STREAM_SPLIT);
     memset(label, PART_TRAIN, ds->nnz);
     uint64_t n_test = ceil_part(ds->nnz, sp);
     pick_random(label, ds->nnz, ds->nnz, n_test, PART_TRAIN, PART_TEST, &rng);

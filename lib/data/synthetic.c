@@ -25,7 +25,10 @@
 #define SYN_MAX_MIX 4           /* up to 3 clusters + 1 new one from drift */
 
 /* Random streams of the sequential parts; user groups use SYN_STREAM_USERS + group. */
-enum { SYN_STREAM_ITEMS = 0, SYN_STREAM_COUNTS = 1, SYN_STREAM_FEATURES = 2, SYN_STREAM_USERS = 16 };
+#define SYN_STREAM_ITEMS (RI_STREAM_SYNTHETIC + 0)
+#define SYN_STREAM_COUNTS (RI_STREAM_SYNTHETIC + 1)
+#define SYN_STREAM_FEATURES (RI_STREAM_SYNTHETIC + 2)
+#define SYN_STREAM_USERS (RI_STREAM_SYNTHETIC + 16)
 
 typedef struct {
     uint32_t users, items, clusters, feature_dim;

@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "config.h"
 #include "error.h"
+#include "idmap.h"
 #include "parallel.h"
 #include "rng.h"
 #include "topk.h"
@@ -89,6 +90,17 @@ static int check_catalogues(const char *fn, const recint_model *m, const char *a
                         "%s: catalogues differ: %s has %u users x %u items, test %u x %u, "
                         "model %u x %u (they must share the model's catalogue)",
                         fn, a_name, au, ai, tu, ti, mu, mi);
+    /* Same sizes are not enough: separately loaded data may index other ids. */
+    const recint_idmap *mu_map = recint_model_users(m), *mi_map = recint_model_items(m);
+    const recint_dataset *sets[2] = {a, test};
+    for (int d = 0; d < 2; d++)
+        if (!ri_idmap_equal(recint_dataset_users(sets[d]), mu_map) ||
+            !ri_idmap_equal(recint_dataset_items(sets[d]), mi_map))
+            return ri_error(RECINT_EINVAL,
+                            "%s: the %s dataset's ids sit at other indices than the model's "
+                            "(same sizes, different catalogue): make datasets with "
+                            "recint_dataset_split or recint_dataset_new_with_catalogue",
+                            fn, d == 0 ? a_name : "test");
     return RECINT_OK;
 }
 
@@ -553,7 +565,7 @@ static void next_user(void *vctx, scratch *w, size_t slot, uint32_t u, const flo
 
     /* One stream per user: the draws do not depend on which worker runs it. */
     ri_rng rng;
-    ri_rng_seed(&rng, c->seed, u);
+    ri_rng_seed(&rng, c->seed, RI_STREAM_EVAL + u);
     for (size_t j = 0; j < n_te; j++) {
         uint32_t t = te[j];
         if (w->mark[t])

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "error.h"
 #include "format.h"
+#include "fileio.h"
 #include "idmap.h"
 #include "model_internal.h"
 #include "numparse.h"
@@ -177,10 +178,11 @@ int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_data
     if (p.n_users == 0 || p.n_items == 0)
         return ri_error(RECINT_EINVAL, "fit: training data has %u users and %u items (need >= 1 each)",
                         p.n_users, p.n_items);
-    if (valid && (recint_dataset_n_users(valid) != p.n_users ||
-                  recint_dataset_n_items(valid) != p.n_items))
+    if (valid && (!ri_idmap_equal(recint_dataset_users(valid), recint_dataset_users(train)) ||
+                  !ri_idmap_equal(recint_dataset_items(valid), recint_dataset_items(train))))
         return ri_error(RECINT_EINVAL,
-                        "fit: validation catalogue %u x %u differs from training %u x %u",
+                        "fit: the validation data's catalogue (%u x %u) is not the training "
+                        "data's (%u x %u): split both from one dataset",
                         recint_dataset_n_users(valid), recint_dataset_n_items(valid), p.n_users,
                         p.n_items);
     int rc = ri_idmap_copy(&p.users, recint_dataset_users(train));
@@ -431,6 +433,9 @@ static int meta_config(const ri_fmt_reader *r, unsigned line, recint_config *cfg
     /* A key this build lacks comes from a newer library: its kinds are not ours. */
     if (rc == RECINT_ENOTFOUND)
         return RECINT_OK;
+    /* Out of memory is not damage: the caller may retry a good file. */
+    if (rc == RECINT_ENOMEM)
+        return rc;
     if (rc)
         return ri_error_prefix(RECINT_EFORMAT, "%s: META line %u: config %s: ", r->name, line, key);
     return RECINT_OK;
@@ -708,8 +713,7 @@ RECINT_API int recint_model_load_buffer(recint_model **out, const void *data, si
 static int io_error(const char *path, const char *what)
 {
     char msg[128];
-    const char *s = strerror_r(errno, msg, sizeof msg);
-    return ri_error(RECINT_EIO, "%s: %s: %s", path, what, s);
+    return ri_error(RECINT_EIO, "%s: %s: %s", path, what, ri_strerror(errno, msg, sizeof msg));
 }
 
 RECINT_API int recint_model_load(recint_model **out, const char *path)

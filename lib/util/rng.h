@@ -8,8 +8,17 @@ typedef struct ri_rng {
     uint64_t s[4];
 } ri_rng;
 
+/* Each purpose numbers its streams from its own base, so that one seed never
+ * gives two purposes (a split and the synthetic data it splits, say) the same
+ * sequence. */
+#define RI_STREAM_SPLIT (1ull << 56)
+#define RI_STREAM_SYNTHETIC (2ull << 56)
+#define RI_STREAM_EVAL (3ull << 56)
+#define RI_STREAM_TRAIN (4ull << 56)
+#define RI_STREAM_EXPLORE (5ull << 56)
+
 /* Seed a stream; (seed, stream) pairs give independent sequences, so work split
- * into chunks can seed chunk c with stream c and stay deterministic. */
+ * into chunks can seed chunk c with stream base + c and stay deterministic. */
 void ri_rng_seed(ri_rng *r, uint64_t seed, uint64_t stream);
 uint64_t ri_rng_u64(ri_rng *r);
 /* Uniform in [0, n) without modulo bias; n > 0. */
