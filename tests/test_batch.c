@@ -288,6 +288,34 @@ START_TEST(process_state_unchanged)
 }
 END_TEST
 
+START_TEST(lower_isa_levels)
+{
+    /* The AVX2 and scalar scans, and BLIS's own kernel choice, through the
+     * testing override RECINT_ISA (it can only lower the level). */
+    const char *levels[] = {"avx2", "scalar"};
+    for (size_t l = 0; l < 2; l++) {
+        ck_assert_int_eq(setenv("RECINT_ISA", levels[l], 1), 0);
+        ck_assert_str_eq(ri_core_blis_arch(), bli_arch_string(bli_arch_query_id()));
+        shape s = {40, 1300, 64, 10, 2, 1, 0, 0, 0};
+        check_shape(300 + l, s);
+        shape t = {13, 1000, 777, 3, 1, 0, 1, 0, 3};
+        check_shape(310 + l, t);
+        shape v = {17, 2000, 33, 50, 3, 1, 1, 0, 0};
+        check_shape(320 + l, v);
+    }
+    ck_assert_int_eq(setenv("RECINT_ISA", "bogus", 1), 0);
+    ri_core_items *it = NULL;
+    const float W[] = {1, 2};
+    RI_OK(ri_core_items_new(&it, 1, 2, W, 2, NULL, NULL, 0));
+    uint32_t idx[1], cnt[1];
+    float sc[1];
+    RI_FAILS(RECINT_EINVAL, ri_core_topk_batch(it, W, 2, 1, NULL, 1, 1, idx, sc, cnt));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "RECINT_ISA"));
+    ck_assert_int_eq(unsetenv("RECINT_ISA"), 0);
+    ri_core_items_free(it);
+}
+END_TEST
+
 START_TEST(argument_errors)
 {
     const float W[] = {1, 2, 3, 4, 5, 6};
@@ -339,6 +367,7 @@ int main(void)
     tcase_add_test(tc, near_ties_fall_back_exactly);
     tcase_add_test(tc, several_blocks_and_tiles);
     tcase_add_test(tc, process_state_unchanged);
+    tcase_add_test(tc, lower_isa_levels);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }

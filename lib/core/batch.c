@@ -32,11 +32,11 @@
 /* BLIS's own choice here may be an AVX2 set (it cannot count FMA units on
  * every CPU); its skx kernels are faster wherever AVX-512 runs, so ask for
  * them by id. The lookup is only in the static archive the build links. */
-static cntx_t *blis_context(const char **name)
+static cntx_t *blis_context(ri_isa isa, const char **name)
 {
     bli_init();
 #ifndef RI_BLIS_SHARED
-    if (ri_core_isa_detect() == RI_ISA_AVX512) {
+    if (isa == RI_ISA_AVX512) {
         cntx_t **set = bli_gks_lookup_id(BLIS_ARCH_SKX);
         if (set && set[BLIS_NAT]) {
             if (name)
@@ -50,10 +50,17 @@ static cntx_t *blis_context(const char **name)
     return bli_gks_query_cntx();
 }
 
+/* The ISA level of the batch path: the CPU's best, lowered by RECINT_ISA for
+ * tests (ri_core_isa_resolve); below AVX-512 BLIS keeps its own choice too. */
+static int batch_isa(ri_isa *isa) { return ri_core_isa_resolve("auto", isa); }
+
 const char *ri_core_blis_arch(void)
 {
     const char *name = "unknown";
-    blis_context(&name);
+    ri_isa isa;
+    if (batch_isa(&isa) != RECINT_OK)
+        isa = ri_core_isa_detect();
+    blis_context(isa, &name);
     return name;
 }
 
@@ -130,6 +137,18 @@ static void scan_scalar(row_state *r, const float *c, uint32_t i0, uint32_t nb, 
     }
 }
 
+/* The lanes set in bits, in ascending order; kept out of line so that the
+ * scanning loops keep their registers. */
+__attribute__((noinline)) static void take_hits(row_state *r, const float *v, uint64_t bits,
+                                                 uint32_t base)
+{
+    for (; bits; bits &= bits - 1) {
+        unsigned l = (unsigned)__builtin_ctzll(bits);
+        if (v[l] > ri_heap_threshold(&r->h))
+            take(r, v[l], base + l);
+    }
+}
+
 /* Items scanned in ascending order enter a full heap only when strictly above
  * its root (an equal score loses on the larger index), so one vector compare
  * per 16 scores filters nearly everything. */
@@ -140,6 +159,27 @@ __attribute__((target("avx512f"))) static void scan_avx512(row_state *r, const f
     uint32_t j = scan_fill(r, c, i0, nb, bias, scale);
     __m512 t = _mm512_set1_ps(ri_heap_threshold(&r->h));
     float v[16];
+    if (!scale) /* the common case: four vectors per test */
+        for (; j + 64 <= nb; j += 64) {
+            const float *cj = c + j, *bj = bias + i0 + j;
+            __m512 s0 = _mm512_add_ps(_mm512_loadu_ps(cj), _mm512_loadu_ps(bj));
+            __m512 s1 = _mm512_add_ps(_mm512_loadu_ps(cj + 16), _mm512_loadu_ps(bj + 16));
+            __m512 s2 = _mm512_add_ps(_mm512_loadu_ps(cj + 32), _mm512_loadu_ps(bj + 32));
+            __m512 s3 = _mm512_add_ps(_mm512_loadu_ps(cj + 48), _mm512_loadu_ps(bj + 48));
+            uint64_t bits = (uint64_t)_mm512_cmp_ps_mask(s0, t, _CMP_GT_OQ) |
+                            (uint64_t)_mm512_cmp_ps_mask(s1, t, _CMP_GT_OQ) << 16 |
+                            (uint64_t)_mm512_cmp_ps_mask(s2, t, _CMP_GT_OQ) << 32 |
+                            (uint64_t)_mm512_cmp_ps_mask(s3, t, _CMP_GT_OQ) << 48;
+            if (!bits)
+                continue;
+            float v64[64];
+            _mm512_storeu_ps(v64, s0);
+            _mm512_storeu_ps(v64 + 16, s1);
+            _mm512_storeu_ps(v64 + 32, s2);
+            _mm512_storeu_ps(v64 + 48, s3);
+            take_hits(r, v64, bits, i0 + j);
+            t = _mm512_set1_ps(ri_heap_threshold(&r->h));
+        }
     for (; j + 16 <= nb; j += 16) {
         __m512 s = _mm512_loadu_ps(c + j);
         __m512 b = _mm512_loadu_ps(bias + i0 + j);
@@ -301,12 +341,12 @@ static void run_block(const batch *b, scratch *w, size_t begin, uint32_t mb)
         w->rows[r].cursor = 0;
     }
     const float *Ub = b->U + begin * b->ldu;
-    for (uint32_t i0 = 0; i0 < it->n; i0 += RI_BATCH_NB) {
-        uint32_t nb = it->n - i0 < RI_BATCH_NB ? it->n - i0 : RI_BATCH_NB;
-        tile_sgemm(b->cx, Ub, b->ldu, it->W + (size_t)i0 * it->dim, it->dim, mb, nb, w->C,
-                   RI_BATCH_NB);
+    for (size_t i0 = 0; i0 < it->n; i0 += RI_BATCH_NB) {
+        uint32_t nb = (uint32_t)(it->n - i0 < RI_BATCH_NB ? it->n - i0 : RI_BATCH_NB);
+        tile_sgemm(b->cx, Ub, b->ldu, it->W + i0 * it->dim, it->dim, mb, nb, w->C, RI_BATCH_NB);
         for (uint32_t r = 0; r < mb; r++)
-            b->scan(&w->rows[r], w->C + (size_t)r * RI_BATCH_NB, i0, nb, b->bias, it->scale);
+            b->scan(&w->rows[r], w->C + (size_t)r * RI_BATCH_NB, (uint32_t)i0, nb, b->bias,
+                    it->scale);
     }
     for (uint32_t r = 0; r < mb; r++)
         finish_user(b, w, begin + r, &w->rows[r]);
@@ -449,7 +489,10 @@ int ri_core_topk_batch(const ri_core_items *it, const float *U, size_t ldu, uint
     int rc = check_args(it, U, ldu, n_users, filters, k, out_idx, out_score, out_count);
     if (rc != RECINT_OK || n_users == 0)
         return rc;
-    batch b = {.it = it, .U = U, .ldu = ldu, .filters = filters, .k = k, .isa = ri_core_isa_detect(),
+    ri_isa isa;
+    if ((rc = batch_isa(&isa)) != RECINT_OK)
+        return rc;
+    batch b = {.it = it, .U = U, .ldu = ldu, .filters = filters, .k = k, .isa = isa,
                .out_idx = out_idx, .out_score = out_score, .out_count = out_count};
     int gemm = it->dim > 0 && it->n > 0;
     /* Margin: enough candidates past the k-th that near-ties at the cut are
@@ -473,7 +516,7 @@ int ri_core_topk_batch(const ri_core_items *it, const float *U, size_t ldu, uint
             return RECINT_ENOMEM;
         b.bias = it->bias ? it->bias : zeros;
         item_bounds(it, &b.wmax, &b.bmax);
-        b.cx = blis_context(NULL);
+        b.cx = blis_context(isa, NULL);
         b.scan = pick_scan(b.isa);
     }
     b.work = alloc_work(threads, b.mb, b.cap, it->n, gemm);

@@ -26,6 +26,19 @@ T256 static inline unsigned emit(__m256 lo, __m256 hi, __m256 thr, float *out, u
     return m;
 }
 
+T256 float ri_core_exact_score_fma(const ri_core_items *it, const float *u, uint32_t i)
+{
+    const float *w = it->W + (size_t)i * it->dim;
+    float s = 0.0f;
+    for (uint32_t j = 0; j < it->dim; j++)
+        s = __builtin_fmaf(u[j], w[j], s);
+    if (it->scale)
+        s = s * it->scale[i];
+    if (it->bias)
+        s = s + it->bias[i];
+    return s;
+}
+
 T256 unsigned ri_fp32_block_avx2(const ri_core_items *it, const float *u, size_t p0, size_t np,
                                  float thr, float *out, uint16_t *mask)
 {

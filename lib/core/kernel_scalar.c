@@ -17,13 +17,23 @@ static inline float finish(const ri_core_items *it, float s, size_t i)
     return s;
 }
 
-float ri_core_exact_score(const ri_core_items *it, const float *u, uint32_t i)
+static float exact_score_portable(const ri_core_items *it, const float *u, uint32_t i)
 {
     const float *w = it->W + (size_t)i * it->dim;
     float s = 0.0f;
     for (uint32_t j = 0; j < it->dim; j++)
         s = __builtin_fmaf(u[j], w[j], s);
     return finish(it, s, i);
+}
+
+/* Rescoring (int8 shortlists, batch candidates) calls this per item: on baseline
+ * x86-64 each __builtin_fmaf is a libm call, so CPUs with FMA take the inlined
+ * instruction instead (same single rounding, same result). */
+float ri_core_exact_score(const ri_core_items *it, const float *u, uint32_t i)
+{
+    if (it->best_isa >= RI_ISA_AVX2)
+        return ri_core_exact_score_fma(it, u, i);
+    return exact_score_portable(it, u, i);
 }
 
 unsigned ri_fp32_block_scalar(const ri_core_items *it, const float *u, size_t p0, size_t np,
@@ -34,7 +44,7 @@ unsigned ri_fp32_block_scalar(const ri_core_items *it, const float *u, size_t p0
         unsigned m = 0;
         for (size_t lane = 0; lane < RI_PANEL; lane++) {
             size_t i = (p0 + p) * RI_PANEL + lane;
-            float s = i < it->n ? ri_core_exact_score(it, u, (uint32_t)i) : -INFINITY;
+            float s = i < it->n ? exact_score_portable(it, u, (uint32_t)i) : -INFINITY;
             out[p * RI_PANEL + lane] = s;
             m |= (unsigned)(s > thr) << lane;
         }

@@ -56,6 +56,8 @@ unsigned ri_i8_block_vnni(const ri_core_items *it, const ri_quser *uq, size_t p0
 
 /* Exact fp32 chain of one item (the reference every path equals). */
 float ri_core_exact_score(const ri_core_items *it, const float *u, uint32_t i);
+/* The same chain compiled for CPUs with FMA (kernel_avx2.c). */
+float ri_core_exact_score_fma(const ri_core_items *it, const float *u, uint32_t i);
 
 /* Dims of the int8 panel layout: dim rounded up to a multiple of 4. */
 static inline uint32_t ri_q_dim4(uint32_t dim) { return (dim + 3u) & ~3u; }
