@@ -109,6 +109,7 @@ T512 unsigned ri_i8_block_vnni(const ri_core_items *it, const ri_quser *uq, size
     const __m512 t = _mm512_set1_ps(thr);
     unsigned any = 0;
     size_t p = 0;
+#if QGROUP > 1
     for (; p + QGROUP <= np; p += QGROUP) {
         const uint8_t *P = it->qpanels + (p0 + p) * stride;
         __m512i a[QGROUP];
@@ -132,11 +133,23 @@ T512 unsigned ri_i8_block_vnni(const ri_core_items *it, const ri_quser *uq, size
         for (int g = 0; g < QGROUP; g++)
             any |= emit16(i8_finish16(it, uq, a[g], p0 + p + g), t, out + (p + g) * RI_PANEL, mask + p + g);
     }
+#endif
     for (; p < np; p++) {
         const uint8_t *P = it->qpanels + (p0 + p) * stride;
-        __m512i a = _mm512_setzero_si512();
-        for (size_t g = 0; g < groups; g++)
-            a = _mm512_dpbusd_epi32(a, _mm512_load_si512(P + g * 64), user4(uq, g));
+        /* Four independent accumulators break the chain of dependent vpdpbusd
+         * (latency, not throughput, bounds one chain); integer sums are exact in
+         * any order, so the result equals the single chain's. */
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        size_t g = 0;
+        for (; g + 4 <= groups; g += 4) {
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(P + g * 64), user4(uq, g));
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(P + (g + 1) * 64), user4(uq, g + 1));
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_load_si512(P + (g + 2) * 64), user4(uq, g + 2));
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_load_si512(P + (g + 3) * 64), user4(uq, g + 3));
+        }
+        for (; g < groups; g++)
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(P + g * 64), user4(uq, g));
+        __m512i a = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
         any |= emit16(i8_finish16(it, uq, a, p0 + p), t, out + p * RI_PANEL, mask + p);
     }
     return any;
