@@ -360,6 +360,24 @@ RECINT_API int recint_model_recommend_vector(const recint_model *m, const float 
                                              uint32_t k, const recint_filter *f,
                                              const uint32_t *exclude, size_t n_exclude,
                                              uint32_t *items, float *scores, uint32_t *n_out);
+/* Fold-in: the vector the model gives a user with these interactions (items, with
+ * weights; weights NULL means 1), computed against the const model without changing
+ * it, into user_vector (recint_model_dim floats). Pass it to
+ * recint_model_recommend_vector. For kind "als" it is the exact (Cholesky) solve of
+ * the user's ALS row. Thread-safe; allocates nothing for dim <= 128 and n <= 2048.
+ * Errors: EUNSUPPORTED (kind without fold-in), ESTATE, ERANGE (item), EINVAL (NULL,
+ * NaN/Inf or negative weight, repeated item). */
+RECINT_API int recint_model_fold_in(const recint_model *m, const uint32_t *items,
+                                    const float *weights, size_t n, float *user_vector);
+/* Why item scores as it does for user: the score decomposes over the user's training
+ * items (for "als": score = sum_j contribution_j, from the exact solve of the user's
+ * row with weight 1 per training item: the model keeps which items, not their weights). Writes the k largest contributions (best first) into items/contributions,
+ * their count into *n_out, and the explained score (the sum over ALL training items)
+ * into *score (may be NULL). Thread-safe. Errors: EUNSUPPORTED, ESTATE, ERANGE, EINVAL. */
+RECINT_API int recint_model_explain(const recint_model *m, uint32_t user, uint32_t item,
+                                    uint32_t k, uint32_t *items, float *contributions,
+                                    uint32_t *n_out, float *score);
+
 /* Items most similar to item: cosine (cfg key similarity, default) or dot product
  * of the item vectors, read when the model is created, fitted or loaded; the item
  * itself is never returned. f may be NULL (its

@@ -531,7 +531,8 @@ START_TEST(forged_contents)
     EDIT("ITEMIDS", s.size -= 8, "ITEMIDS: 3 elements, expected 4");
     /* META */
     static const char *const metas[][2] = {
-        {"kind=als\nn_users=3\nn_items=4\n", "unknown model kind 'als'"},
+        {"kind=nosuchkind\nn_users=3\nn_items=4\n", "unknown model kind 'nosuchkind'"},
+        {"kind=als\nn_users=3\nn_items=4\n", "missing required section ALSDIM"},
         {"kind=pop\nn_users=3\n", "missing n_items"},
         {"kind=pop\nn_users=3\nn_items=4\nn_users=3\n", "n_users given twice"},
         {"kind=pop\nn_users=3\nn_items=0\n", "n_items = '0' is not in [1, "},

@@ -18,7 +18,7 @@
 #include "model_internal.h"
 #include "numparse.h"
 
-static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops};
+static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops, &ri_als_ops};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 static const ri_model_ops *find_kind(const char *name)
@@ -29,7 +29,7 @@ static const ri_model_ops *find_kind(const char *name)
     return NULL;
 }
 
-RECINT_API const char *recint_model_kinds(void) { return "pop|factors"; }
+RECINT_API const char *recint_model_kinds(void) { return "pop|factors|als"; }
 
 /* The fitted part of a model, built aside and swapped in whole, so a failed fit
  * or load never leaves a half-updated model. */

@@ -58,6 +58,16 @@ typedef struct {
     /* Vector of user (view.dim floats) for kinds whose view has no user_mat; may
      * be NULL otherwise. Thread-safe: no writes to the model. */
     int (*user_vector)(const recint_model *m, const void *state, uint32_t user, float *out);
+    /* Fold-in (recint_model_fold_in): the user vector for these interactions,
+     * already validated (items in range and distinct, weights NULL or finite
+     * and >= 0). Thread-safe: reads the state only. NULL: kind has none. */
+    int (*fold_in)(const recint_model *m, const void *state, const uint32_t *items,
+                   const float *weights, size_t n, float *out);
+    /* Explanation (recint_model_explain) of item for user, both in range, k > 0.
+     * Thread-safe. NULL: kind has none. */
+    int (*explain)(const recint_model *m, const void *state, uint32_t user, uint32_t item,
+                   uint32_t k, uint32_t *items, float *contributions, uint32_t *n_out,
+                   float *score);
     /* Add the kind's sections (borrowing state's arrays) to w. */
     int (*save_sections)(const recint_model *m, const void *state, ri_fmt_writer *w);
     /* Build a state from a validated container. m holds the catalogue sizes, config
@@ -101,6 +111,7 @@ struct recint_filter {
 
 extern const ri_model_ops ri_pop_ops;
 extern const ri_model_ops ri_factors_ops;
+extern const ri_model_ops ri_als_ops;
 
 /* Linear form of a fitted model. Errors: ESTATE. */
 int ri_model_linear(const recint_model *m, ri_linear_view *out);

@@ -510,3 +510,92 @@ RECINT_API int recint_model_recommend_batch(const recint_model *m, const uint32_
     free(gathered);
     return rc;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Fold-in and explanations                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Pairwise comparison needs no memory and is cheaper than sorting at the sizes a
+ * fold-in sees; past this many items a bitset of the catalogue takes over. */
+#define PAIRWISE_MAX 2048
+
+static int repeated_item(const char *fn, const uint32_t *items, size_t n, uint32_t n_items)
+{
+    if (n <= PAIRWISE_MAX) {
+        for (size_t a = 1; a < n; a++)
+            for (size_t b = 0; b < a; b++)
+                if (items[a] == items[b])
+                    return ri_error(RECINT_EINVAL, "%s: items[%zu] = %u repeats items[%zu]", fn,
+                                    a, items[a], b);
+        return RECINT_OK;
+    }
+    uint64_t *bits = RI_NEW_ZEROED(uint64_t, ((size_t)n_items + 63) / 64);
+    if (!bits)
+        return ri_error(RECINT_ENOMEM, "%s: out of memory checking %zu items for repeats", fn, n);
+    int rc = RECINT_OK;
+    for (size_t a = 0; a < n && rc == RECINT_OK; a++) {
+        uint64_t bit = 1ull << (items[a] % 64);
+        if (bits[items[a] / 64] & bit)
+            rc = ri_error(RECINT_EINVAL, "%s: items[%zu] = %u is repeated", fn, a, items[a]);
+        bits[items[a] / 64] |= bit;
+    }
+    free(bits);
+    return rc;
+}
+
+static int check_fold_weights(const char *fn, const float *w, size_t n)
+{
+    for (size_t j = 0; w && j < n; j++)
+        if (!isfinite(w[j]) || !(w[j] >= 0))
+            return ri_error(RECINT_EINVAL, "%s: weights[%zu] is %g; weights must be finite and >= 0",
+                            fn, j, (double)w[j]);
+    return RECINT_OK;
+}
+
+/* NULL, kind support, fitted: the checks both entry points share, in this order. */
+static int check_kind_op(const char *fn, const recint_model *m, int has_op, const char *what)
+{
+    if (!has_op)
+        return ri_error(RECINT_EUNSUPPORTED, "%s: model kind '%s' has no %s (kind 'als' has)",
+                        fn, m->ops->name, what);
+    return check_fitted(fn, m);
+}
+
+RECINT_API int recint_model_fold_in(const recint_model *m, const uint32_t *items,
+                                    const float *weights, size_t n, float *user_vector)
+{
+    const char *fn = "recint_model_fold_in";
+    if (!m || (!items && n) || !user_vector)
+        return ri_error(RECINT_EINVAL, "%s: %s is NULL", fn,
+                        !m ? "model" : !user_vector ? "user_vector" : "items");
+    int rc = check_kind_op(fn, m, m->ops->fold_in != NULL, "fold-in");
+    if (rc == RECINT_OK)
+        rc = check_indices(fn, items, n, m->n_items, "items");
+    if (rc == RECINT_OK)
+        rc = check_fold_weights(fn, weights, n);
+    if (rc == RECINT_OK)
+        rc = repeated_item(fn, items, n, m->n_items);
+    if (rc)
+        return rc;
+    return m->ops->fold_in(m, m->state, items, weights, n, user_vector);
+}
+
+RECINT_API int recint_model_explain(const recint_model *m, uint32_t user, uint32_t item,
+                                    uint32_t k, uint32_t *items, float *contributions,
+                                    uint32_t *n_out, float *score)
+{
+    const char *fn = "recint_model_explain";
+    if (!m || !items || !contributions || !n_out)
+        return ri_error(RECINT_EINVAL, "%s: %s is NULL", fn,
+                        !m ? "model" : !items ? "items" : !contributions ? "contributions" : "n_out");
+    int rc = check_kind_op(fn, m, m->ops->explain != NULL, "explanations");
+    if (rc)
+        return rc;
+    if (user >= m->n_users)
+        return ri_error(RECINT_ERANGE, "%s: user %u is out of range (n_users = %u)", fn, user,
+                        m->n_users);
+    if (item >= m->n_items)
+        return ri_error(RECINT_ERANGE, "%s: item %u is out of range (n_items = %u)", fn, item,
+                        m->n_items);
+    return m->ops->explain(m, m->state, user, item, k, items, contributions, n_out, score);
+}

@@ -3,7 +3,7 @@
     import recint
     data = recint.Dataset.load("u.data").filter(min_weight=4)
     train, test = data.split("temporal:0.2")
-    model = recint.Model("pop").fit(train)
+    model = recint.Model("pop").fit(train)    # or recint.ALSModel(dim=64).fit(train)
     items, scores = model.recommend(0, k=10)
     ids, scores, counts = model.recommend_batch(range(model.n_users), k=10)
     print(recint.evaluate(model, train, test, k=10))
@@ -23,7 +23,7 @@ from ._config import Config, params
 from ._config import default as param_default
 from ._dataset import Dataset
 from ._features import Features
-from ._model import Model, Trainer, kinds
+from ._model import ALSModel, Model, Trainer, kinds
 from ._filter import Filter
 from ._evaluate import evaluate, evaluate_next
 
@@ -33,7 +33,8 @@ __all__ = [
     "ABI_MAJOR", "HAVE_NUMPY", "LibraryNotFound", "library_path", "__version__",
     "RecintError", "InvalidArgumentError", "OutOfMemoryError", "RecintIOError", "FormatError",
     "RangeError", "StateError", "CanceledError", "UnsupportedError", "NotFoundError",
-    "Config", "params", "param_default", "Dataset", "Features", "Model", "Trainer", "kinds",
+    "Config", "params", "param_default", "Dataset", "Features", "Model", "ALSModel", "Trainer",
+    "kinds",
     "Filter",
     "evaluate", "evaluate_next",
 ]

@@ -210,6 +210,46 @@ class Model(Handle):
         return self._top(k, lambda kk, ip, sp, np_: lib.recint_model_similar_items(
             p, i, kk, fp, ip, sp, np_))
 
+    def fold_in(self, items, weights=None):
+        """The vector the model gives a user with these interactions (item
+        indices, distinct; weights None means 1, else finite and >= 0), computed
+        without changing the model: for "als" the exact solve of the user's row.
+        Pass it to recommend_vector. Returns dim float32 values (numpy array, or a
+        list without numpy). Kinds without fold-in raise UnsupportedError."""
+        it = _arrays.to_c(items, ctypes.c_uint32, "items")
+        w = None
+        if weights is not None:
+            w = _arrays.to_c(weights, ctypes.c_float, "weights")
+            if w.n != it.n:
+                raise ValueError("weights has %d values for %d items" % (w.n, it.n))
+        dim = self.dim
+        buf, out = _arrays.alloc(ctypes.c_float, max(dim, 1))
+        _errors.check(lib.recint_model_fold_in(self._p, it.ptr if it.n else None,
+                                               w.ptr if w is not None and w.n else None,
+                                               it.n, out))
+        return _arrays.finish(buf, dim)
+
+    def explain(self, user, item, k=10):
+        """Why item (dense index) scores as it does for user (dense index): the
+        score decomposes over the user's training items. Returns (items,
+        contributions, score): the k largest contributions, best first (ties to
+        the smaller item), and the explained score, the sum over ALL training
+        items, equal to item_vector . fold_in(user's training items) (for "als"
+        the exact solve, which differs from the served score by the training
+        solver's convergence)."""
+        u, i = scalar_u32(user, "user"), scalar_u32(item, "item")
+        k = scalar_u32(k, "k")
+        n_items = lib.recint_model_n_items(self._p)
+        if n_items and k > n_items:
+            k = n_items  # a history holds at most n_items items
+        items, ip = _arrays.alloc(ctypes.c_uint32, max(k, 1))
+        contrib, cp = _arrays.alloc(ctypes.c_float, max(k, 1))
+        n, score = ctypes.c_uint32(), ctypes.c_float()
+        _errors.check(lib.recint_model_explain(self._p, u, i, k, ip, cp, ctypes.byref(n),
+                                               ctypes.byref(score)))
+        n = min(n.value, k)
+        return _arrays.finish(items, n), _arrays.finish(contrib, n), score.value
+
     def score(self, users, items=None):
         """Scores of users x items (dense indices; items None: all items) as a
         2-D float32 numpy array, or a list of lists without numpy."""
@@ -308,3 +348,36 @@ class Model(Handle):
         if self.closed:
             return "Model(<closed>)"
         return "Model(kind=%r, n_users=%d, n_items=%d)" % (self.kind, self.n_users, self.n_items)
+
+
+class ALSModel(Model):
+    """Implicit-feedback alternating least squares (model kind "als"):
+
+        model = recint.ALSModel(dim=64, regularization=..., alpha=...).fit(train)
+        items, scores = model.recommend(0, k=10)
+        vec = model.fold_in([3, 17, 42], weights=[1, 2, 1])
+        items, scores = model.recommend_vector(vec, k=10)
+        items, contributions, score = model.explain(0, items[0], k=5)
+
+    Keyword arguments are library parameters of the als kind (recint.params());
+    fit, recommend, similar_items, fold_in and explain are those of Model."""
+
+    def __init__(self, _ptr=None, **params):
+        super().__init__("als", _ptr=_ptr, **params)
+
+    @classmethod
+    def load(cls, path):
+        """An als model saved by save(); a file of another kind raises ValueError."""
+        return _only_als(super().load(path))
+
+    @classmethod
+    def from_bytes(cls, data):
+        return _only_als(super().from_bytes(data))
+
+
+def _only_als(model):
+    if model.kind != "als":
+        kind = model.kind
+        model.close()
+        raise ValueError("the saved model is of kind %r, not 'als'" % kind)
+    return model

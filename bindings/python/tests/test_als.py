@@ -1,0 +1,130 @@
+import math
+import os
+import unittest
+
+import recint
+from support import TmpDirCase, np, tolist
+
+
+def lcg_dataset(n_users=40, n_items=30, density=25, seed=7):
+    """A random implicit dataset (ids 1000 + u, 5000 + i) from a tiny LCG."""
+    users, items, weights = [], [], []
+    s = seed
+    for u in range(n_users):
+        for i in range(n_items):
+            s = (s * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+            if (s >> 33) % 100 < density:
+                users.append(1000 + u)
+                items.append(5000 + i)
+                weights.append(float(1 + (s >> 20) % 3))
+    return recint.Dataset.from_arrays(users, items, weights=weights)
+
+
+PARAMS = dict(dim=8, iterations=3, regularization=0.5, alpha=2.0, threads=1)
+
+
+def dot(a, b):
+    return sum(float(x) * float(y) for x, y in zip(a, b))
+
+
+class ALS(TmpDirCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.train = lcg_dataset()
+        cls.model = recint.ALSModel(**PARAMS).fit(cls.train)
+
+    def history(self, user):
+        """The user's training items (dense indices) from recommend's exclusion:
+        every item not recommended with k = n_items is a training item."""
+        items, _ = self.model.recommend(user, k=self.model.n_items)
+        rec = set(tolist(items))
+        return [i for i in range(self.model.n_items) if i not in rec]
+
+    def test_is_an_als_model(self):
+        m = self.model
+        self.assertIsInstance(m, recint.Model)
+        self.assertEqual((m.kind, m.dim), ("als", 8))
+        self.assertIn("ALSModel", recint.__all__)
+
+    def test_fold_in_matches_explained_score_and_recommend_vector(self):
+        m = self.model
+        for user in (0, 5, 17):
+            hist = self.history(user)
+            vec = m.fold_in(hist)
+            self.assertEqual(len(vec), 8)
+            if np is not None:
+                self.assertIsInstance(vec, np.ndarray)
+                self.assertEqual(vec.dtype, np.float32)
+            else:
+                self.assertIsInstance(vec, list)
+            rec_items, _ = m.recommend(user, k=3)
+            item = int(tolist(rec_items)[0])
+            top, contrib, score = m.explain(user, item, k=m.n_items)
+            self.assertEqual(sorted(tolist(top)), hist)
+            self.assertLessEqual(abs(sum(tolist(contrib)) - score), 1e-4 * max(1, abs(score)))
+            # score of item for the folded vector, through recommend_vector
+            items, scores = m.recommend_vector(vec, k=m.n_items)
+            by_item = dict(zip(tolist(items), tolist(scores)))
+            self.assertLessEqual(abs(by_item[item] - score), 1e-4 * max(1, abs(score)))
+            # top-k is the head of the full list, best first
+            top3, c3, score3 = m.explain(user, item, k=3)
+            self.assertEqual(tolist(top3), tolist(top)[:3])
+            self.assertEqual(tolist(c3), tolist(contrib)[:3])
+            self.assertEqual(score3, score)
+            self.assertEqual(tolist(c3), sorted(tolist(c3), reverse=True))
+
+    def test_fold_in_weights_and_inputs(self):
+        m = self.model
+        a = tolist(m.fold_in([1, 4, 9]))
+        b = tolist(m.fold_in((1, 4, 9), weights=[1, 1, 1]))
+        self.assertEqual(a, b)
+        c = tolist(m.fold_in([1, 4, 9], weights=[1, 5, 1]))
+        self.assertNotEqual(a, c)
+        self.assertEqual(tolist(m.fold_in([])), [0.0] * 8)
+        if np is not None:
+            d = m.fold_in(np.array([1, 4, 9], dtype=np.int64), np.array([1, 5, 1]))
+            self.assertEqual(d.tolist(), c)
+
+    def test_errors(self):
+        m = self.model
+        with self.assertRaises(recint.RangeError):
+            m.fold_in([m.n_items])
+        with self.assertRaises(recint.InvalidArgumentError):
+            m.fold_in([1, 1])
+        with self.assertRaises(recint.InvalidArgumentError):
+            m.fold_in([1, 2], weights=[1, -1])
+        with self.assertRaises(recint.InvalidArgumentError):
+            m.fold_in([1, 2], weights=[1, math.nan])
+        with self.assertRaises(ValueError):
+            m.fold_in([1, 2], weights=[1])
+        with self.assertRaises(recint.RangeError):
+            m.explain(m.n_users, 0)
+        with self.assertRaises(recint.RangeError):
+            m.explain(0, m.n_items)
+        with self.assertRaises(recint.StateError):
+            recint.ALSModel(dim=4).fold_in([0])
+        pop = recint.Model("pop").fit(self.train)
+        with self.assertRaises(recint.UnsupportedError):
+            pop.fold_in([0])
+        with self.assertRaises(recint.UnsupportedError):
+            pop.explain(0, 0)
+
+    def test_similar_items_and_save_load(self):
+        m = self.model
+        items, scores = m.similar_items(2, k=5)
+        self.assertEqual(len(tolist(items)), 5)
+        self.assertNotIn(2, tolist(items))
+        path = os.path.join(self.tmp, "als.bin")
+        m.save(path)
+        back = recint.ALSModel.load(path)
+        self.assertIsInstance(back, recint.ALSModel)
+        self.assertEqual(tolist(back.fold_in([3, 8])), tolist(m.fold_in([3, 8])))
+        self.assertEqual(back.explain(4, 2, k=4)[2], m.explain(4, 2, k=4)[2])
+        pop_path = os.path.join(self.tmp, "pop.bin")
+        recint.Model("pop").fit(self.train).save(pop_path)
+        with self.assertRaises(ValueError):
+            recint.ALSModel.load(pop_path)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,770 @@
+/* Kind "als": implicit-feedback alternating least squares (Hu, Koren & Volinsky
+ * 2008), R = U V^T.
+ *
+ * Every (user, item) pair is a preference p (1 for a training row, 0 otherwise)
+ * with a confidence c: c = 1 + alpha * weight for a training row, 1 otherwise.
+ * The convention is Hu's; the `implicit` package takes alpha * weight itself as
+ * the confidence, so at weight 1 its alpha = 2 is alpha = 1 here.
+ * The objective is
+ *   sum_{u,i} c_ui (p_ui - x_u . y_i)^2 + sum_u lambda_u |x_u|^2 + sum_i lambda_i |y_i|^2,
+ * lambda_r = regularization * max(n_r, 1)^regularization_exponent for a row
+ * with n_r training rows (exponent 0: plain L2; Rendle et al. 2021 scale it by
+ * frequency).
+ *
+ * With the other side Y fixed, row x solves the normal equations
+ *   (Y^T Y + sum_{j in rows} (c_j - 1) y_j y_j^T + lambda I) x = sum_j c_j y_j,
+ * where the Gram Y^T Y is shared by all rows: it is computed once per half
+ * sweep (BLIS), so a row costs O(n_r dim^2 + dim^3) (Cholesky) or
+ * O(steps (dim^2 + n_r dim)) (conjugate gradient warm-started from the row's
+ * previous value, which is why a few steps per sweep suffice). Every row reads
+ * only the other side and its own previous value, so results do not depend on
+ * the thread count or schedule. */
+#include <blis.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "error.h"
+#include "model_internal.h"
+#include "parallel.h"
+#include "topk.h"
+#include "rng.h"
+
+#define TAG_DIM "ALSDIM"
+#define TAG_USER "ALSUSER"
+#define TAG_ITEM "ALSITEM"
+
+/* Initial factors ~ N(0, INIT_STD^2): small enough that the first solves are
+ * dominated by the data, nonzero so that the two sides are not stuck at 0. */
+#define INIT_STD 0.01
+
+/* Rows handed to a worker at a time: rows differ a lot in length, so hand out
+ * small chunks dynamically. */
+#define ROW_CHUNK 32
+
+typedef enum { SOLVER_CG = 0, SOLVER_CHOLESKY = 1 } als_solver; /* params.def order */
+
+typedef struct {
+    uint32_t n_users, n_items, dim;
+    float *U; /* n_users x dim */
+    float *V; /* n_items x dim */
+    /* V^T V (dim x dim): shared by every fold-in and explanation, so each costs
+     * O(n dim^2 + dim^3) instead of O(n_items dim^2). Derived from V at fit end
+     * and at load, never stored in the file. */
+    float *G;
+} als_state;
+
+typedef struct {
+    uint32_t dim, iterations, cg_steps;
+    double lambda, exponent, alpha;
+    als_solver solver;
+    unsigned threads;
+    uint64_t seed;
+    ri_isa isa; /* of the row solvers: the model's isa key, as serving reads it */
+} als_params;
+
+static void als_destroy(void *state)
+{
+    als_state *s = state;
+    if (!s)
+        return;
+    free(s->U);
+    free(s->V);
+    free(s->G);
+    free(s);
+}
+
+static als_state *state_alloc(uint32_t n_users, uint32_t n_items, uint32_t dim)
+{
+    als_state *s = RI_NEW_ZEROED(als_state, 1);
+    if (!s)
+        return NULL;
+    s->n_users = n_users;
+    s->n_items = n_items;
+    s->dim = dim;
+    s->U = ri_malloc_array((size_t)(n_users ? n_users : 1), (size_t)dim * sizeof(float));
+    s->V = ri_malloc_array((size_t)n_items, (size_t)dim * sizeof(float));
+    s->G = ri_malloc_array((size_t)dim, (size_t)dim * sizeof(float));
+    if (!s->U || !s->V || !s->G) {
+        als_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int als_check_config(const recint_config *cfg)
+{
+    if (!(ri_cfg_float(cfg, RI_P_REGULARIZATION) > 0))
+        return ri_error(RECINT_EINVAL,
+                        "als: regularization must be > 0 (the per-row systems need it to be "
+                        "positive definite), got %g", ri_cfg_float(cfg, RI_P_REGULARIZATION));
+    return RECINT_OK;
+}
+
+/* The trainer's config decides the thread count when it sets one; else the model's. */
+static als_params read_params(const ri_fit_args *a)
+{
+    const recint_config *mc = a->model->cfg;
+    als_params p;
+    p.dim = (uint32_t)ri_cfg_int(mc, RI_P_DIM);
+    p.iterations = (uint32_t)ri_cfg_int(mc, RI_P_ITERATIONS);
+    if (a->train_cfg && ri_cfg_is_set(a->train_cfg, RI_P_ITERATIONS))
+        p.iterations = (uint32_t)ri_cfg_int(a->train_cfg, RI_P_ITERATIONS);
+    p.cg_steps = (uint32_t)ri_cfg_int(mc, RI_P_CG_STEPS);
+    p.lambda = ri_cfg_float(mc, RI_P_REGULARIZATION);
+    p.exponent = ri_cfg_float(mc, RI_P_REGULARIZATION_EXPONENT);
+    p.alpha = ri_cfg_float(mc, RI_P_ALPHA);
+    p.solver = ri_cfg_choice(mc, RI_P_SOLVER) == SOLVER_CHOLESKY ? SOLVER_CHOLESKY : SOLVER_CG;
+    const recint_config *tc =
+        a->train_cfg && ri_cfg_is_set(a->train_cfg, RI_P_THREADS) ? a->train_cfg : mc;
+    p.threads = ri_threads_resolve(ri_cfg_int(tc, RI_P_THREADS));
+    p.seed = (uint64_t)ri_cfg_int(mc, RI_P_SEED);
+    /* at_load: a level this CPU lacks falls back instead of failing; the fit
+     * only gets faster with it. */
+    if (ri_serving_isa(mc, 1, &p.isa) != RECINT_OK)
+        p.isa = RI_ISA_SCALAR;
+    return p;
+}
+
+/* G = Y^T Y (dim x dim, row-major) for Y rows x dim, BLIS in the calling thread:
+ * the runtime object is local, so the process's BLIS settings are untouched. */
+static void gram(const float *Y, uint32_t rows, uint32_t dim, float *G)
+{
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &rntm);
+    float one = 1.0f, zero = 0.0f;
+    /* Y^T is Y read with swapped strides. */
+    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)dim, (dim_t)dim, (dim_t)rows, &one,
+                 (float *)Y, 1, (inc_t)dim, (float *)Y, (inc_t)dim, 1, &zero, G, (inc_t)dim, 1,
+                 NULL, &rntm);
+}
+
+/* The per-row solvers are compiled twice: for the baseline instruction set and,
+ * on x86-64, for AVX2 (wider vectors for the dot products and updates, the
+ * bulk of a fit). Inlining them into each entry point gives each its own copy. */
+#if defined(__GNUC__)
+#define RI_HOT inline __attribute__((always_inline))
+#else
+#define RI_HOT inline
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ALS_HAVE_AVX2 1
+#else
+#define ALS_HAVE_AVX2 0
+#endif
+
+/* One half sweep: every row of X (n_rows x dim) solved against Y. */
+typedef struct {
+    const als_params *p;
+    float *X;
+    const float *Y;
+    const float *G;
+    const uint64_t *indptr;
+    const uint32_t *idx;
+    const float *w; /* NULL: every weight 1 */
+    int avx2;       /* use the AVX2 copy of the solvers */
+    double *dscratch; /* per worker: dim * dim + dim doubles (cholesky) */
+    float *fscratch;  /* per worker: 3 * dim floats (cg) */
+} half_sweep;
+
+static double row_lambda(const als_params *p, uint64_t n)
+{
+    if (p->exponent == 0)
+        return p->lambda;
+    return p->lambda * pow((double)(n ? n : 1), p->exponent);
+}
+
+/* Exact solve in double: A = G + sum (c-1) y y^T + lambda I (lower triangle),
+ * Cholesky A = L L^T in place, then two triangular solves. */
+RI_HOT static void solve_cholesky(const half_sweep *h, size_t row, double *A, double *b)
+{
+    const uint32_t d = h->p->dim;
+    const uint64_t beg = h->indptr[row], end = h->indptr[row + 1];
+    const double lambda = row_lambda(h->p, end - beg);
+    for (uint32_t r = 0; r < d; r++) {
+        for (uint32_t c = 0; c <= r; c++)
+            A[(size_t)r * d + c] = h->G[(size_t)r * d + c];
+        A[(size_t)r * d + r] += lambda;
+        b[r] = 0;
+    }
+    for (uint64_t j = beg; j < end; j++) {
+        const float *y = h->Y + (size_t)h->idx[j] * d;
+        double conf = 1.0 + h->p->alpha * (h->w ? h->w[j] : 1.0f);
+        double extra = conf - 1.0;
+        for (uint32_t r = 0; r < d; r++) {
+            double yr = extra * y[r];
+            double *Ar = A + (size_t)r * d;
+            for (uint32_t c = 0; c <= r; c++)
+                Ar[c] += yr * y[c];
+            b[r] += conf * y[r];
+        }
+    }
+    /* A is G (positive semidefinite) plus nonnegative rank-one terms plus
+     * lambda I with lambda > 0, so every pivot is positive; the guard keeps a
+     * rounding accident from producing NaN. */
+    for (uint32_t r = 0; r < d; r++) {
+        double *Ar = A + (size_t)r * d;
+        for (uint32_t c = 0; c <= r; c++) {
+            const double *Ac = A + (size_t)c * d;
+            double s = Ar[c];
+            for (uint32_t k = 0; k < c; k++)
+                s -= Ar[k] * Ac[k];
+            if (c < r)
+                Ar[c] = s / Ac[c];
+            else
+                Ar[r] = sqrt(s > 1e-300 ? s : 1e-300);
+        }
+    }
+    for (uint32_t r = 0; r < d; r++) { /* L z = b */
+        const double *Ar = A + (size_t)r * d;
+        double s = b[r];
+        for (uint32_t k = 0; k < r; k++)
+            s -= Ar[k] * b[k];
+        b[r] = s / Ar[r];
+    }
+    for (uint32_t r = d; r-- > 0;) { /* L^T x = z */
+        double s = b[r];
+        for (uint32_t k = r + 1; k < d; k++)
+            s -= A[(size_t)k * d + r] * b[k];
+        b[r] = s / A[(size_t)r * d + r];
+    }
+    float *x = h->X + row * d;
+    for (uint32_t r = 0; r < d; r++)
+        x[r] = (float)b[r];
+}
+
+/* Lanes of the dot product: independent partial sums the compiler keeps in
+ * vector registers (a single running sum is one long dependency chain, and
+ * without reassociation it cannot be vectorised). */
+#define DOT_LANES 8
+
+RI_HOT static float dot(const float *a, const float *b, uint32_t d)
+{
+    float acc[DOT_LANES] = {0};
+    uint32_t k = 0;
+    for (; k + DOT_LANES <= d; k += DOT_LANES)
+        for (uint32_t l = 0; l < DOT_LANES; l++)
+            acc[l] += a[k + l] * b[k + l];
+    for (uint32_t l = 0; k < d; k++, l++)
+        acc[l] += a[k] * b[k];
+    /* pairwise, so the lanes fold as vectors rather than one by one */
+    for (uint32_t half = DOT_LANES / 2; half > 0; half /= 2)
+        for (uint32_t l = 0; l < half; l++)
+            acc[l] += acc[l + half];
+    return acc[0];
+}
+
+/* out = (G + lambda I) v for symmetric G, column by column: each step is an
+ * independent update of all of out, which vectorises. */
+RI_HOT static void gram_times(const float *G, float lambda, const float *v, uint32_t d, float *out)
+{
+    for (uint32_t r = 0; r < d; r++)
+        out[r] = lambda * v[r];
+    for (uint32_t c = 0; c < d; c++) {
+        const float *Gc = G + (size_t)c * d;
+        const float vc = v[c];
+        for (uint32_t r = 0; r < d; r++)
+            out[r] += Gc[r] * vc;
+    }
+}
+
+/* A few conjugate-gradient steps on the row's normal equations, starting from
+ * its current value; A v is formed from G and the row's items without A. */
+RI_HOT static void solve_cg(const half_sweep *h, size_t row, float *scratch)
+{
+    const uint32_t d = h->p->dim;
+    const uint64_t beg = h->indptr[row], end = h->indptr[row + 1];
+    const float lambda = (float)row_lambda(h->p, end - beg);
+    const float alpha = (float)h->p->alpha;
+    float *x = h->X + row * d, *r = scratch, *dir = scratch + d, *Ad = scratch + 2 * d;
+    /* r = b - A x = -(G + lambda I) x + sum_j (c_j - (c_j - 1) y_j.x) y_j */
+    gram_times(h->G, lambda, x, d, r);
+    for (uint32_t k = 0; k < d; k++)
+        r[k] = -r[k];
+    for (uint64_t j = beg; j < end; j++) {
+        const float *y = h->Y + (size_t)h->idx[j] * d;
+        float extra = alpha * (h->w ? h->w[j] : 1.0f);
+        float coef = 1.0f + extra - extra * dot(y, x, d);
+        for (uint32_t k = 0; k < d; k++)
+            r[k] += coef * y[k];
+    }
+    memcpy(dir, r, d * sizeof(float));
+    float rr = dot(r, r, d);
+    for (uint32_t step = 0; step < h->p->cg_steps; step++) {
+        if (!(rr > 1e-30f))
+            break; /* converged (or nothing to do: zero right-hand side) */
+        gram_times(h->G, lambda, dir, d, Ad);
+        for (uint64_t j = beg; j < end; j++) {
+            const float *y = h->Y + (size_t)h->idx[j] * d;
+            float coef = alpha * (h->w ? h->w[j] : 1.0f) * dot(y, dir, d);
+            for (uint32_t k = 0; k < d; k++)
+                Ad[k] += coef * y[k];
+        }
+        float dAd = dot(dir, Ad, d);
+        if (!(dAd > 0))
+            break; /* rounding only: A is positive definite */
+        float step_len = rr / dAd;
+        for (uint32_t k = 0; k < d; k++) {
+            x[k] += step_len * dir[k];
+            r[k] -= step_len * Ad[k];
+        }
+        float rr_new = dot(r, r, d);
+        float beta = rr_new / rr;
+        for (uint32_t k = 0; k < d; k++)
+            dir[k] = r[k] + beta * dir[k];
+        rr = rr_new;
+    }
+}
+
+RI_HOT static void solve_rows(const half_sweep *h, size_t begin, size_t end, unsigned worker)
+{
+    const uint32_t d = h->p->dim;
+    for (size_t row = begin; row < end; row++) {
+        if (h->p->solver == SOLVER_CHOLESKY) {
+            double *A = h->dscratch + (size_t)worker * ((size_t)d * d + d);
+            solve_cholesky(h, row, A, A + (size_t)d * d);
+        } else {
+            solve_cg(h, row, h->fscratch + (size_t)worker * 3 * d);
+        }
+    }
+}
+
+static void solve_rows_baseline(const half_sweep *h, size_t begin, size_t end, unsigned worker)
+{
+    solve_rows(h, begin, end, worker);
+}
+
+#if ALS_HAVE_AVX2
+__attribute__((target("avx2"))) static void solve_rows_avx2(const half_sweep *h, size_t begin,
+                                                             size_t end, unsigned worker)
+{
+    solve_rows(h, begin, end, worker);
+}
+#endif
+
+static int half_sweep_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    const half_sweep *h = ctx;
+#if ALS_HAVE_AVX2
+    if (h->avx2) {
+        solve_rows_avx2(h, begin, end, worker);
+        return RECINT_OK;
+    }
+#endif
+    solve_rows_baseline(h, begin, end, worker);
+    return RECINT_OK;
+}
+
+/* Scratch of all workers for one fit. */
+typedef struct {
+    float *G;
+    double *dscratch;
+    float *fscratch;
+} fit_scratch;
+
+static void scratch_free(fit_scratch *s)
+{
+    free(s->G);
+    free(s->dscratch);
+    free(s->fscratch);
+}
+
+static int scratch_alloc(fit_scratch *s, const als_params *p)
+{
+    const size_t d = p->dim;
+    memset(s, 0, sizeof *s);
+    s->G = ri_malloc_array(d * d, sizeof(float));
+    if (p->solver == SOLVER_CHOLESKY)
+        s->dscratch = ri_malloc_array(p->threads, (d * d + d) * sizeof(double));
+    else
+        s->fscratch = ri_malloc_array(p->threads, 3 * d * sizeof(float));
+    if (!s->G || (!s->dscratch && !s->fscratch)) {
+        scratch_free(s);
+        return ri_error(RECINT_ENOMEM, "als fit: out of memory for scratch of %u threads at dim %u",
+                        p->threads, p->dim);
+    }
+    return RECINT_OK;
+}
+
+static int solve_side(const als_params *p, fit_scratch *sc, float *X, uint32_t n_x,
+                      const float *Y, uint32_t n_y, const uint64_t *indptr, const uint32_t *idx,
+                      const float *w)
+{
+    gram(Y, n_y, p->dim, sc->G);
+    half_sweep h = {p, X, Y, sc->G, indptr, idx, w, p->isa >= RI_ISA_AVX2, sc->dscratch,
+                    sc->fscratch};
+    return ri_parallel_for(p->threads, n_x, ROW_CHUNK, half_sweep_range, &h);
+}
+
+/* Weights must keep every confidence >= 1 (A positive definite), so they must
+ * be finite and nonnegative. */
+static int check_weights(const float *w, uint64_t nnz)
+{
+    for (uint64_t j = 0; w && j < nnz; j++)
+        if (!(w[j] >= 0) || !isfinite(w[j]))
+            return ri_error(RECINT_EINVAL,
+                            "als fit: training row %llu has weight %g; als needs finite "
+                            "weights >= 0 (confidence 1 + alpha*weight)",
+                            (unsigned long long)j, (double)w[j]);
+    return RECINT_OK;
+}
+
+static void init_factors(float *a, size_t n, uint64_t seed, uint64_t stream)
+{
+    ri_rng rng;
+    ri_rng_seed(&rng, seed, stream);
+    for (size_t k = 0; k < n; k++)
+        a[k] = (float)(INIT_STD * ri_rng_normal(&rng));
+}
+
+static int als_fit(const ri_fit_args *a, void **state_out)
+{
+    *state_out = NULL;
+    const als_params p = read_params(a);
+    const uint32_t n_users = recint_dataset_n_users(a->train);
+    const uint32_t n_items = recint_dataset_n_items(a->train);
+    const uint64_t *r_ptr, *c_ptr;
+    const uint32_t *r_idx, *c_idx;
+    const float *r_w, *c_w;
+    int rc = recint_dataset_csr(a->train, &r_ptr, &r_idx, &r_w, NULL);
+    if (rc == RECINT_OK)
+        rc = recint_dataset_csc(a->train, &c_ptr, &c_idx, &c_w);
+    if (rc == RECINT_OK)
+        rc = check_weights(r_w, r_ptr[n_users]);
+    if (rc)
+        return rc;
+    als_state *s = state_alloc(n_users, n_items, p.dim);
+    if (!s)
+        return ri_error(RECINT_ENOMEM, "als fit: out of memory for %u users and %u items of dim %u",
+                        n_users, n_items, p.dim);
+    fit_scratch sc;
+    rc = scratch_alloc(&sc, &p);
+    if (rc) {
+        als_destroy(s);
+        return rc;
+    }
+    init_factors(s->U, (size_t)n_users * p.dim, p.seed, RI_STREAM_TRAIN);
+    init_factors(s->V, (size_t)n_items * p.dim, p.seed, RI_STREAM_TRAIN + 1);
+    for (uint32_t it = 0; rc == RECINT_OK && it < p.iterations; it++) {
+        rc = solve_side(&p, &sc, s->U, n_users, s->V, n_items, r_ptr, r_idx, r_w);
+        if (rc == RECINT_OK)
+            rc = solve_side(&p, &sc, s->V, n_items, s->U, n_users, c_ptr, c_idx, c_w);
+        if (rc == RECINT_OK && a->progress && a->progress(a->ctx, it + 1, p.iterations, NAN) != 0)
+            rc = ri_error(RECINT_ECANCELED,
+                          "als fit: canceled by the progress callback after iteration %u of %u",
+                          it + 1, p.iterations);
+    }
+    scratch_free(&sc);
+    if (rc) {
+        /* A canceled fit keeps the model's previous state, not a partial one. */
+        als_destroy(s);
+        return rc;
+    }
+    gram(s->V, n_items, p.dim, s->G);
+    *state_out = s;
+    return RECINT_OK;
+}
+
+static int als_linear(const recint_model *m, const void *state, ri_linear_view *out)
+{
+    (void)m;
+    const als_state *s = state;
+    out->dim = s->dim;
+    out->item_mat = s->V;
+    out->item_stride = s->dim;
+    out->item_bias = NULL;
+    out->user_mat = s->U;
+    out->user_stride = s->dim;
+    return RECINT_OK;
+}
+
+static int als_save(const recint_model *m, const void *state, ri_fmt_writer *w)
+{
+    const als_state *s = state;
+    (void)m;
+    int rc = ri_fmt_add(w, TAG_DIM, RI_FMT_U32, &s->dim, sizeof s->dim);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(w, TAG_USER, RI_FMT_F32, s->U,
+                        (uint64_t)s->n_users * s->dim * sizeof(float));
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(w, TAG_ITEM, RI_FMT_F32, s->V,
+                        (uint64_t)s->n_items * s->dim * sizeof(float));
+    return rc;
+}
+
+/* rows x dim floats of section tag, all finite, copied into dst. */
+static int load_block(const ri_fmt_reader *r, const char *tag, uint32_t rows, uint32_t dim,
+                      float *dst)
+{
+    const void *d;
+    const uint64_t n = (uint64_t)rows * dim;
+    int rc = ri_fmt_array(r, tag, RI_FMT_F32, n, &d, NULL);
+    if (rc)
+        return rc;
+    const float *src = d;
+    for (uint64_t k = 0; k < n; k++)
+        if (!isfinite(src[k]))
+            return ri_error(RECINT_EFORMAT, "%s: section %s: value [%llu][%llu] is not finite",
+                            r->name, tag, (unsigned long long)(k / dim),
+                            (unsigned long long)(k % dim));
+    if (n)
+        memcpy(dst, src, (size_t)n * sizeof(float));
+    return RECINT_OK;
+}
+
+static int als_load(const recint_model *m, const ri_fmt_reader *r, void **state_out)
+{
+    const void *d;
+    int rc = ri_fmt_array(r, TAG_DIM, RI_FMT_U32, 1, &d, NULL);
+    if (rc)
+        return rc;
+    uint32_t dim;
+    memcpy(&dim, d, sizeof dim);
+    uint32_t want = (uint32_t)ri_cfg_int(m->cfg, RI_P_DIM);
+    if (dim != want)
+        return ri_error(RECINT_EFORMAT, "%s: section %s: dim %u differs from the saved config's dim %u",
+                        r->name, TAG_DIM, dim, want);
+    /* The element counts are checked against the file before allocating, so a
+     * damaged size cannot ask for more memory than the file holds. */
+    rc = ri_fmt_array(r, TAG_USER, RI_FMT_F32, (uint64_t)m->n_users * dim, &d, NULL);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_array(r, TAG_ITEM, RI_FMT_F32, (uint64_t)m->n_items * dim, &d, NULL);
+    if (rc)
+        return rc;
+    als_state *s = state_alloc(m->n_users, m->n_items, dim);
+    if (!s)
+        return ri_error(RECINT_ENOMEM, "als load: out of memory for %u users and %u items of dim %u",
+                        m->n_users, m->n_items, dim);
+    rc = load_block(r, TAG_USER, m->n_users, dim, s->U);
+    if (rc == RECINT_OK)
+        rc = load_block(r, TAG_ITEM, m->n_items, dim, s->V);
+    if (rc) {
+        als_destroy(s);
+        return rc;
+    }
+    gram(s->V, m->n_items, dim, s->G);
+    *state_out = s;
+    return RECINT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exact single-row solves: fold-in and explanations                        */
+/* ------------------------------------------------------------------------ */
+
+/* These run against a const model from any thread, so the system is kept as a
+ * packed lower triangle in double (row r starts at r (r + 1) / 2): at dim 128
+ * the whole workspace is 67 KiB, small enough for the caller's stack. */
+#define ROW_STACK_DIM 128
+
+static size_t tri_len(uint32_t d)
+{
+    return (size_t)d * (d + 1) / 2;
+}
+
+/* A = G + sum_j (c_j - 1) y_j y_j^T + lambda_u I (packed) and b = sum_j c_j y_j
+ * for a user with rows items[0..n) (weights NULL: 1), as in training. */
+RI_HOT static void row_system(const recint_model *m, const als_state *s, const uint32_t *items,
+                       const float *weights, size_t n, double *A, double *b)
+{
+    const uint32_t d = s->dim;
+    const double alpha = ri_cfg_float(m->cfg, RI_P_ALPHA);
+    const double lambda0 = ri_cfg_float(m->cfg, RI_P_REGULARIZATION);
+    const double exponent = ri_cfg_float(m->cfg, RI_P_REGULARIZATION_EXPONENT);
+    const double lambda =
+        exponent == 0 ? lambda0 : lambda0 * pow((double)(n ? n : 1), exponent);
+    for (uint32_t r = 0; r < d; r++) {
+        double *Ar = A + tri_len(r);
+        for (uint32_t c = 0; c <= r; c++)
+            Ar[c] = s->G[(size_t)r * d + c];
+        Ar[r] += lambda;
+        b[r] = 0;
+    }
+    for (size_t j = 0; j < n; j++) {
+        const float *y = s->V + (size_t)items[j] * d;
+        const double conf = 1.0 + alpha * (weights ? weights[j] : 1.0f);
+        const double extra = conf - 1.0;
+        for (uint32_t r = 0; r < d; r++) {
+            const double yr = extra * y[r];
+            double *Ar = A + tri_len(r);
+            for (uint32_t c = 0; c <= r; c++)
+                Ar[c] += yr * y[c];
+            b[r] += conf * y[r];
+        }
+    }
+}
+
+/* Cholesky A = L L^T in place (packed lower), right-looking: after column k is
+ * scaled (and copied to col, d doubles) the trailing update of each row is a
+ * contiguous axpy, which vectorises; the dot-product form does not without
+ * reassociation. A is positive definite (see solve_cholesky); the guard only
+ * keeps rounding from producing NaN. */
+RI_HOT static void cholesky_packed(double *A, uint32_t d, double *col)
+{
+    for (uint32_t k = 0; k < d; k++) {
+        double *pivot = A + tri_len(k) + k;
+        const double l = sqrt(*pivot > 1e-300 ? *pivot : 1e-300);
+        *pivot = l;
+        for (uint32_t r = k + 1; r < d; r++) {
+            double *Ark = A + tri_len(r) + k;
+            *Ark /= l;
+            col[r] = *Ark;
+        }
+        for (uint32_t r = k + 1; r < d; r++) {
+            double *Ar = A + tri_len(r);
+            const double lr = col[r];
+            for (uint32_t c = k + 1; c <= r; c++)
+                Ar[c] -= lr * col[c];
+        }
+    }
+}
+
+/* The system of a row, factored: the bulk of a fold-in, so compiled twice like
+ * the training solvers (the serving isa of the model picks the copy). */
+RI_HOT static void factor_row(const recint_model *m, const als_state *s, const uint32_t *items,
+                              const float *weights, size_t n, double *A, double *b)
+{
+    row_system(m, s, items, weights, n, A, b);
+    cholesky_packed(A, s->dim, b + s->dim);
+}
+
+static void factor_row_baseline(const recint_model *m, const als_state *s, const uint32_t *items,
+                                const float *weights, size_t n, double *A, double *b)
+{
+    factor_row(m, s, items, weights, n, A, b);
+}
+
+#if ALS_HAVE_AVX2
+__attribute__((target("avx2,fma"))) static void
+factor_row_avx2(const recint_model *m, const als_state *s, const uint32_t *items,
+                const float *weights, size_t n, double *A, double *b)
+{
+    factor_row(m, s, items, weights, n, A, b);
+}
+#endif
+
+static void factor_row_best(const recint_model *m, const als_state *s, const uint32_t *items,
+                            const float *weights, size_t n, double *A, double *b)
+{
+#if ALS_HAVE_AVX2
+    if (m->serve.isa >= RI_ISA_AVX2) {
+        factor_row_avx2(m, s, items, weights, n, A, b);
+        return;
+    }
+#endif
+    factor_row_baseline(m, s, items, weights, n, A, b);
+}
+
+/* x = (L L^T)^{-1} x in place. */
+static void cholesky_solve_packed(const double *L, uint32_t d, double *x)
+{
+    for (uint32_t r = 0; r < d; r++) {
+        const double *Lr = L + tri_len(r);
+        double sum = x[r];
+        for (uint32_t k = 0; k < r; k++)
+            sum -= Lr[k] * x[k];
+        x[r] = sum / Lr[r];
+    }
+    for (uint32_t r = d; r-- > 0;) {
+        double sum = x[r];
+        for (uint32_t k = r + 1; k < d; k++)
+            sum -= L[tri_len(k) + r] * x[k];
+        x[r] = sum / L[tri_len(r) + r];
+    }
+}
+
+/* Workspace of tri_len(dim) + 2 dim doubles (A, right-hand side, column): the stack buffer up to
+ * ROW_STACK_DIM, else one allocation (*heap, to be freed). */
+static double *row_workspace(double *stack, uint32_t d, double **heap)
+{
+    *heap = NULL;
+    if (d <= ROW_STACK_DIM)
+        return stack;
+    *heap = ri_malloc_array(tri_len(d) + 2 * (size_t)d, sizeof(double));
+    if (!*heap)
+        ri_error(RECINT_ENOMEM, "als: out of memory for the workspace of a row solve at dim %u", d);
+    return *heap;
+}
+
+#define ROW_STACK_DOUBLES (ROW_STACK_DIM * (ROW_STACK_DIM + 1) / 2 + 2 * ROW_STACK_DIM)
+
+static int als_fold_in(const recint_model *m, const void *state, const uint32_t *items,
+                       const float *weights, size_t n, float *out)
+{
+    const als_state *s = state;
+    const uint32_t d = s->dim;
+    double stack[ROW_STACK_DOUBLES], *heap;
+    double *A = row_workspace(stack, d, &heap);
+    if (!A)
+        return RECINT_ENOMEM;
+    double *b = A + tri_len(d);
+    factor_row_best(m, s, items, weights, n, A, b);
+    cholesky_solve_packed(A, d, b);
+    for (uint32_t r = 0; r < d; r++)
+        out[r] = (float)b[r];
+    free(heap);
+    return RECINT_OK;
+}
+
+/* The exact row x = A^{-1} b, so y_i . x = sum_j c_j (A^{-1} y_i) . y_j: solving
+ * once for z = A^{-1} y_i (A symmetric) gives every contribution as a dot
+ * product. The model keeps which items a user had, not their weights, so the
+ * history counts with weight 1. */
+static int als_explain(const recint_model *m, const void *state, uint32_t user, uint32_t item,
+                       uint32_t k, uint32_t *items, float *contributions, uint32_t *n_out,
+                       float *score)
+{
+    const als_state *s = state;
+    const uint32_t d = s->dim;
+    const uint32_t *hist = m->seen_items + m->seen_indptr[user];
+    const uint32_t n = (uint32_t)(m->seen_indptr[user + 1] - m->seen_indptr[user]);
+    float *all = RI_NEW_ARRAY(float, n ? n : 1);
+    double stack[ROW_STACK_DOUBLES], *heap;
+    double *A = all ? row_workspace(stack, d, &heap) : NULL;
+    if (!A) {
+        free(all);
+        return ri_error(RECINT_ENOMEM, "recint_model_explain: out of memory for %u history items "
+                        "at dim %u", n, d);
+    }
+    double *z = A + tri_len(d);
+    factor_row_best(m, s, hist, NULL, n, A, z);
+    const float *yi = s->V + (size_t)item * d;
+    for (uint32_t r = 0; r < d; r++)
+        z[r] = yi[r];
+    cholesky_solve_packed(A, d, z);
+    const double conf = 1.0 + ri_cfg_float(m->cfg, RI_P_ALPHA);
+    double total = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        const float *y = s->V + (size_t)hist[j] * d;
+        double c = 0;
+        for (uint32_t r = 0; r < d; r++)
+            c += z[r] * y[r];
+        c *= conf;
+        total += c;
+        all[j] = (float)c;
+    }
+    /* positions in the history, which is ascending: ties go to the smaller item */
+    uint32_t got = ri_topk(all, n, NULL, 0, k, items, contributions);
+    for (uint32_t r = 0; r < got; r++)
+        items[r] = hist[items[r]];
+    *n_out = got;
+    if (score)
+        *score = (float)total;
+    free(all);
+    free(heap);
+    return RECINT_OK;
+}
+
+const ri_model_ops ri_als_ops = {
+    .name = "als",
+    .check_config = als_check_config,
+    .destroy = als_destroy,
+    .fit = als_fit,
+    .linear = als_linear,
+    .user_vector = NULL, /* user_mat holds them */
+    .fold_in = als_fold_in,
+    .explain = als_explain,
+    .save_sections = als_save,
+    .load_sections = als_load,
+};
