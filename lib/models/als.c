@@ -165,7 +165,7 @@ typedef struct {
     const uint32_t *idx;
     const float *w; /* NULL: every weight 1 */
     int avx2;       /* use the AVX2 copy of the solvers */
-    double *dscratch; /* per worker: dim * dim + dim doubles (cholesky) */
+    double *dscratch; /* per worker: cholesky_scratch_len(dim) doubles */
     float *fscratch;  /* per worker: 3 * dim floats (cg) */
 } half_sweep;
 
@@ -176,60 +176,98 @@ static double row_lambda(const als_params *p, uint64_t n)
     return p->lambda * pow((double)(n ? n : 1), p->exponent);
 }
 
-/* Exact solve in double: A = G + sum (c-1) y y^T + lambda I (lower triangle),
- * Cholesky A = L L^T in place, then two triangular solves. */
-RI_HOT static void solve_cholesky(const half_sweep *h, size_t row, double *A, double *b)
+static size_t tri_len(uint32_t d)
 {
-    const uint32_t d = h->p->dim;
-    const uint64_t beg = h->indptr[row], end = h->indptr[row + 1];
-    const double lambda = row_lambda(h->p, end - beg);
+    return (size_t)d * (d + 1) / 2;
+}
+
+/* The normal equations of one row, shared by training (solver cholesky) and
+ * fold-in/explain: A = G + sum_j (c_j - 1) y_j y_j^T + lambda I (packed lower
+ * triangle) and b = sum_j c_j y_j, with c_j = 1 + alpha * weight_j (weights NULL:
+ * 1) over the row's items. */
+RI_HOT static void build_row_system(const float *G, const float *Y, uint32_t d,
+                                    const uint32_t *items, const float *weights, size_t n,
+                                    double alpha, double lambda, double *A, double *b)
+{
     for (uint32_t r = 0; r < d; r++) {
+        double *Ar = A + tri_len(r);
         for (uint32_t c = 0; c <= r; c++)
-            A[(size_t)r * d + c] = h->G[(size_t)r * d + c];
-        A[(size_t)r * d + r] += lambda;
+            Ar[c] = G[(size_t)r * d + c];
+        Ar[r] += lambda;
         b[r] = 0;
     }
-    for (uint64_t j = beg; j < end; j++) {
-        const float *y = h->Y + (size_t)h->idx[j] * d;
-        double conf = 1.0 + h->p->alpha * (h->w ? h->w[j] : 1.0f);
-        double extra = conf - 1.0;
+    for (size_t j = 0; j < n; j++) {
+        const float *y = Y + (size_t)items[j] * d;
+        const double conf = 1.0 + alpha * (weights ? weights[j] : 1.0f);
+        const double extra = conf - 1.0;
         for (uint32_t r = 0; r < d; r++) {
-            double yr = extra * y[r];
-            double *Ar = A + (size_t)r * d;
+            const double yr = extra * y[r];
+            double *Ar = A + tri_len(r);
             for (uint32_t c = 0; c <= r; c++)
                 Ar[c] += yr * y[c];
             b[r] += conf * y[r];
         }
     }
-    /* A is G (positive semidefinite) plus nonnegative rank-one terms plus
-     * lambda I with lambda > 0, so every pivot is positive; the guard keeps a
-     * rounding accident from producing NaN. */
-    for (uint32_t r = 0; r < d; r++) {
-        double *Ar = A + (size_t)r * d;
-        for (uint32_t c = 0; c <= r; c++) {
-            const double *Ac = A + (size_t)c * d;
-            double s = Ar[c];
-            for (uint32_t k = 0; k < c; k++)
-                s -= Ar[k] * Ac[k];
-            if (c < r)
-                Ar[c] = s / Ac[c];
-            else
-                Ar[r] = sqrt(s > 1e-300 ? s : 1e-300);
+}
+
+/* Cholesky A = L L^T in place (packed lower), right-looking: after column k is
+ * scaled (and copied to col, d doubles) the trailing update of each row is a
+ * contiguous axpy, which vectorises; the dot-product form does not without
+ * reassociation. A is positive definite (G is positive semidefinite, the rank-one terms are
+ * nonnegative, lambda > 0); the guard only
+ * keeps rounding from producing NaN. */
+RI_HOT static void cholesky_packed(double *A, uint32_t d, double *col)
+{
+    for (uint32_t k = 0; k < d; k++) {
+        double *pivot = A + tri_len(k) + k;
+        const double l = sqrt(*pivot > 1e-300 ? *pivot : 1e-300);
+        *pivot = l;
+        for (uint32_t r = k + 1; r < d; r++) {
+            double *Ark = A + tri_len(r) + k;
+            *Ark /= l;
+            col[r] = *Ark;
+        }
+        for (uint32_t r = k + 1; r < d; r++) {
+            double *Ar = A + tri_len(r);
+            const double lr = col[r];
+            for (uint32_t c = k + 1; c <= r; c++)
+                Ar[c] -= lr * col[c];
         }
     }
-    for (uint32_t r = 0; r < d; r++) { /* L z = b */
-        const double *Ar = A + (size_t)r * d;
-        double s = b[r];
+}
+
+/* x = (L L^T)^{-1} x in place. */
+static void cholesky_solve_packed(const double *L, uint32_t d, double *x)
+{
+    for (uint32_t r = 0; r < d; r++) {
+        const double *Lr = L + tri_len(r);
+        double sum = x[r];
         for (uint32_t k = 0; k < r; k++)
-            s -= Ar[k] * b[k];
-        b[r] = s / Ar[r];
+            sum -= Lr[k] * x[k];
+        x[r] = sum / Lr[r];
     }
-    for (uint32_t r = d; r-- > 0;) { /* L^T x = z */
-        double s = b[r];
+    for (uint32_t r = d; r-- > 0;) {
+        double sum = x[r];
         for (uint32_t k = r + 1; k < d; k++)
-            s -= A[(size_t)k * d + r] * b[k];
-        b[r] = s / A[(size_t)r * d + r];
+            sum -= L[tri_len(k) + r] * x[k];
+        x[r] = sum / L[tri_len(r) + r];
     }
+}
+
+/* Workspace of solve_cholesky: the packed system, right-hand side and a column. */
+static size_t cholesky_scratch_len(uint32_t d) { return tri_len(d) + 2 * (size_t)d; }
+
+/* Exact solve of a training row in double: the shared system, packed Cholesky,
+ * two triangular solves. A holds cholesky_scratch_len(d) doubles. */
+RI_HOT static void solve_cholesky(const half_sweep *h, size_t row, double *A)
+{
+    const uint32_t d = h->p->dim;
+    const uint64_t beg = h->indptr[row], end = h->indptr[row + 1];
+    double *b = A + tri_len(d);
+    build_row_system(h->G, h->Y, d, h->idx + beg, h->w ? h->w + beg : NULL, (size_t)(end - beg),
+                     h->p->alpha, row_lambda(h->p, end - beg), A, b);
+    cholesky_packed(A, d, b + d);
+    cholesky_solve_packed(A, d, b);
     float *x = h->X + row * d;
     for (uint32_t r = 0; r < d; r++)
         x[r] = (float)b[r];
@@ -323,8 +361,7 @@ RI_HOT static void solve_rows(const half_sweep *h, size_t begin, size_t end, uns
     const uint32_t d = h->p->dim;
     for (size_t row = begin; row < end; row++) {
         if (h->p->solver == SOLVER_CHOLESKY) {
-            double *A = h->dscratch + (size_t)worker * ((size_t)d * d + d);
-            solve_cholesky(h, row, A, A + (size_t)d * d);
+            solve_cholesky(h, row, h->dscratch + (size_t)worker * cholesky_scratch_len(d));
         } else {
             solve_cg(h, row, h->fscratch + (size_t)worker * 3 * d);
         }
@@ -377,7 +414,7 @@ static int scratch_alloc(fit_scratch *s, const als_params *p)
     memset(s, 0, sizeof *s);
     s->G = ri_malloc_array(d * d, sizeof(float));
     if (p->solver == SOLVER_CHOLESKY)
-        s->dscratch = ri_malloc_array(p->threads, (d * d + d) * sizeof(double));
+        s->dscratch = ri_malloc_array(p->threads, cholesky_scratch_len(p->dim) * sizeof(double));
     else
         s->fscratch = ri_malloc_array(p->threads, 3 * d * sizeof(float));
     if (!s->G || (!s->dscratch && !s->fscratch)) {
@@ -558,66 +595,16 @@ static int als_load(const recint_model *m, const ri_fmt_reader *r, void **state_
  * the whole workspace is 67 KiB, small enough for the caller's stack. */
 #define ROW_STACK_DIM 128
 
-static size_t tri_len(uint32_t d)
-{
-    return (size_t)d * (d + 1) / 2;
-}
-
-/* A = G + sum_j (c_j - 1) y_j y_j^T + lambda_u I (packed) and b = sum_j c_j y_j
- * for a user with rows items[0..n) (weights NULL: 1), as in training. */
+/* The system of a user with rows items[0..n), as in training. */
 RI_HOT static void row_system(const recint_model *m, const als_state *s, const uint32_t *items,
                        const float *weights, size_t n, double *A, double *b)
 {
-    const uint32_t d = s->dim;
-    const double alpha = ri_cfg_float(m->cfg, RI_P_ALPHA);
     const double lambda0 = ri_cfg_float(m->cfg, RI_P_REGULARIZATION);
     const double exponent = ri_cfg_float(m->cfg, RI_P_REGULARIZATION_EXPONENT);
     const double lambda =
         exponent == 0 ? lambda0 : lambda0 * pow((double)(n ? n : 1), exponent);
-    for (uint32_t r = 0; r < d; r++) {
-        double *Ar = A + tri_len(r);
-        for (uint32_t c = 0; c <= r; c++)
-            Ar[c] = s->G[(size_t)r * d + c];
-        Ar[r] += lambda;
-        b[r] = 0;
-    }
-    for (size_t j = 0; j < n; j++) {
-        const float *y = s->V + (size_t)items[j] * d;
-        const double conf = 1.0 + alpha * (weights ? weights[j] : 1.0f);
-        const double extra = conf - 1.0;
-        for (uint32_t r = 0; r < d; r++) {
-            const double yr = extra * y[r];
-            double *Ar = A + tri_len(r);
-            for (uint32_t c = 0; c <= r; c++)
-                Ar[c] += yr * y[c];
-            b[r] += conf * y[r];
-        }
-    }
-}
-
-/* Cholesky A = L L^T in place (packed lower), right-looking: after column k is
- * scaled (and copied to col, d doubles) the trailing update of each row is a
- * contiguous axpy, which vectorises; the dot-product form does not without
- * reassociation. A is positive definite (see solve_cholesky); the guard only
- * keeps rounding from producing NaN. */
-RI_HOT static void cholesky_packed(double *A, uint32_t d, double *col)
-{
-    for (uint32_t k = 0; k < d; k++) {
-        double *pivot = A + tri_len(k) + k;
-        const double l = sqrt(*pivot > 1e-300 ? *pivot : 1e-300);
-        *pivot = l;
-        for (uint32_t r = k + 1; r < d; r++) {
-            double *Ark = A + tri_len(r) + k;
-            *Ark /= l;
-            col[r] = *Ark;
-        }
-        for (uint32_t r = k + 1; r < d; r++) {
-            double *Ar = A + tri_len(r);
-            const double lr = col[r];
-            for (uint32_t c = k + 1; c <= r; c++)
-                Ar[c] -= lr * col[c];
-        }
-    }
+    build_row_system(s->G, s->V, s->dim, items, weights, n, ri_cfg_float(m->cfg, RI_P_ALPHA),
+                     lambda, A, b);
 }
 
 /* The system of a row, factored: the bulk of a fold-in, so compiled twice like
@@ -654,24 +641,6 @@ static void factor_row_best(const recint_model *m, const als_state *s, const uin
     }
 #endif
     factor_row_baseline(m, s, items, weights, n, A, b);
-}
-
-/* x = (L L^T)^{-1} x in place. */
-static void cholesky_solve_packed(const double *L, uint32_t d, double *x)
-{
-    for (uint32_t r = 0; r < d; r++) {
-        const double *Lr = L + tri_len(r);
-        double sum = x[r];
-        for (uint32_t k = 0; k < r; k++)
-            sum -= Lr[k] * x[k];
-        x[r] = sum / Lr[r];
-    }
-    for (uint32_t r = d; r-- > 0;) {
-        double sum = x[r];
-        for (uint32_t k = r + 1; k < d; k++)
-            sum -= L[tri_len(k) + r] * x[k];
-        x[r] = sum / L[tri_len(r) + r];
-    }
 }
 
 /* Workspace of tri_len(dim) + 2 dim doubles (A, right-hand side, column): the stack buffer up to
