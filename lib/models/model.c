@@ -211,6 +211,62 @@ int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_data
     return rc;
 }
 
+const recint_config *ri_fit_cfg(const ri_fit_args *a, ri_param_id id)
+{
+    return a->train_cfg && ri_cfg_is_set(a->train_cfg, id) ? a->train_cfg : a->model->cfg;
+}
+
+/* valid_metric's choices, in params.def order. */
+static const int valid_metrics[] = {-1, RECINT_METRIC_PRECISION, RECINT_METRIC_RECALL,
+                                    RECINT_METRIC_NDCG, RECINT_METRIC_MAP, RECINT_METRIC_AUC,
+                                    RECINT_METRIC_FULL_HR, RECINT_METRIC_FULL_NDCG};
+
+int ri_fit_validate(const ri_fit_args *a, const void *state, int next_item, double *out)
+{
+    if (!a || !state || !out)
+        return ri_error(RECINT_EINVAL, "fit validation: NULL argument");
+    if (!a->valid)
+        return ri_error(RECINT_EINVAL, "fit validation: no validation data given");
+    const recint_config *cfg = ri_fit_cfg(a, RI_P_VALID_METRIC);
+    int choice = ri_cfg_choice(cfg, RI_P_VALID_METRIC);
+    int metric = choice > 0 && (size_t)choice < sizeof valid_metrics / sizeof valid_metrics[0]
+                     ? valid_metrics[choice]
+                     : (next_item ? RECINT_METRIC_FULL_NDCG : RECINT_METRIC_NDCG);
+    int wants_next = metric == RECINT_METRIC_FULL_HR || metric == RECINT_METRIC_FULL_NDCG;
+    /* A model on the stack borrowing the training catalogue and rows: never freed
+     * as a whole, only its serving side, which is the one thing built here. */
+    recint_model tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.ops = a->model->ops;
+    tmp.cfg = a->model->cfg;
+    tmp.fitted = 1;
+    tmp.n_users = recint_dataset_n_users(a->train);
+    tmp.n_items = recint_dataset_n_items(a->train);
+    tmp.users = (recint_idmap *)recint_dataset_users(a->train);
+    tmp.items = (recint_idmap *)recint_dataset_items(a->train);
+    const uint64_t *indptr;
+    const uint32_t *items;
+    int rc = recint_dataset_csr(a->train, &indptr, &items, NULL, NULL);
+    if (rc)
+        return rc;
+    tmp.seen_indptr = (uint64_t *)indptr;
+    tmp.seen_items = (uint32_t *)items;
+    tmp.state = (void *)state;
+    rc = ri_serving_build(&tmp, state, tmp.n_items, NULL, &tmp.serve);
+    if (rc)
+        return rc;
+    double v[RECINT_METRIC_COUNT];
+    uint32_t k = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_K), RI_P_K);
+    const recint_config *ecfg = ri_fit_cfg(a, RI_P_THREADS);
+    rc = wants_next ? recint_evaluate_next(&tmp, a->train, a->valid, k, ecfg, v, RECINT_METRIC_COUNT)
+                    : recint_evaluate(&tmp, a->train, a->valid, k, ecfg, v, RECINT_METRIC_COUNT);
+    ri_serving_free(&tmp.serve);
+    if (rc)
+        return ri_error_prefix(rc, "fit validation: ");
+    *out = v[metric];
+    return RECINT_OK;
+}
+
 int ri_model_from_state(recint_model **out, const ri_model_ops *ops, const recint_config *cfg,
                         uint32_t n_users, uint32_t n_items, void *state)
 {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "core.h"
 #include "format.h"
 #include "recint.h"
@@ -112,6 +113,17 @@ struct recint_filter {
 extern const ri_model_ops ri_pop_ops;
 extern const ri_model_ops ri_factors_ops;
 extern const ri_model_ops ri_als_ops;
+
+/* The config a fit reads a training key from: the trainer's when the key is set
+ * there, else the model's (so `--set epochs=5` works on either). */
+const recint_config *ri_fit_cfg(const ri_fit_args *a, ri_param_id id);
+/* Validation score of a candidate state during a fit, for early stopping: the
+ * state is served as a temporary model on the training catalogue (training rows
+ * excluded) and a->valid evaluated at cut-off k with the metric valid_metric
+ * names (auto: ndcg; next_item selects recint_evaluate_next and auto full_ndcg,
+ * for sequential kinds). Reads state only. Errors: EINVAL (no valid data),
+ * ENOMEM, those of evaluation. */
+int ri_fit_validate(const ri_fit_args *a, const void *state, int next_item, double *out);
 
 /* Linear form of a fitted model. Errors: ESTATE. */
 int ri_model_linear(const recint_model *m, ri_linear_view *out);
