@@ -317,6 +317,14 @@ RECINT_API int recint_model_new_factors(recint_model **out, uint32_t n_users, ui
                                         const float *item_factors, const float *item_bias,
                                         const recint_config *cfg);
 
+/* Feature matrices of the next fit (kinds that embed features: hybrid). Row r of
+ * user_features describes user index r of the training data (items likewise);
+ * NULL keeps identity features for that side. Both are copied; the caller keeps
+ * its matrices. Errors: EINVAL, ENOMEM, EUNSUPPORTED (kind without features).
+ * Not thread-safe against other calls on m. */
+RECINT_API int recint_model_set_features(recint_model *m, const recint_features *user_features,
+                                         const recint_features *item_features);
+
 /* ------------------------------------------------------------------------ */
 /* Filters of recommendation calls                                          */
 /* ------------------------------------------------------------------------ */

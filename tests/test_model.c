@@ -587,6 +587,21 @@ START_TEST(p1_popularity_row)
 }
 END_TEST
 
+/* Kinds without feature embeddings refuse features instead of ignoring them. */
+START_TEST(set_features_refused_by_featureless_kinds)
+{
+    recint_features *f = NULL;
+    RI_OK(recint_features_identity(&f, 3));
+    RI_FAILS(RECINT_EINVAL, recint_model_set_features(NULL, f, NULL));
+    recint_model *m = NULL;
+    RI_OK(recint_model_new(&m, "pop", NULL));
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_set_features(m, f, f));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "'pop'"));
+    recint_model_free(m);
+    recint_features_free(f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -600,6 +615,7 @@ int main(void)
     tcase_add_test(tc, trainer_progress_and_cancel);
     tcase_add_test(tc, concurrent_recommend_matches_serial);
     tcase_add_test(tc, p1_popularity_row);
+    tcase_add_test(tc, set_features_refused_by_featureless_kinds);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }

@@ -116,8 +116,40 @@ RECINT_API void recint_model_free(recint_model *m)
     fitted_part p = {m->n_users, m->n_items, m->users, m->items,
                      m->seen_indptr, m->seen_items, m->state, m->serve};
     part_free(m->ops, &p);
+    recint_features_free(m->user_features);
+    recint_features_free(m->item_features);
     recint_config_free(m->cfg);
     free(m);
+}
+
+static int features_copy(const recint_features *f, recint_features **out)
+{
+    *out = NULL;
+    return f ? recint_features_hstack(out, &f, 1) : RECINT_OK;
+}
+
+RECINT_API int recint_model_set_features(recint_model *m, const recint_features *user_features,
+                                         const recint_features *item_features)
+{
+    if (!m)
+        return ri_error(RECINT_EINVAL, "recint_model_set_features: model is NULL");
+    if (!m->ops->uses_features)
+        return ri_error(RECINT_EUNSUPPORTED,
+                        "recint_model_set_features: a '%s' model has no feature embeddings "
+                        "(use kind 'hybrid')", m->ops->name);
+    recint_features *u = NULL, *i = NULL;
+    int rc = features_copy(user_features, &u);
+    if (rc == RECINT_OK)
+        rc = features_copy(item_features, &i);
+    if (rc) {
+        recint_features_free(u);
+        return ri_error_prefix(rc, "recint_model_set_features: ");
+    }
+    recint_features_free(m->user_features);
+    recint_features_free(m->item_features);
+    m->user_features = u;
+    m->item_features = i;
+    return RECINT_OK;
 }
 
 RECINT_API const char *recint_model_kind(const recint_model *m) { return m ? m->ops->name : NULL; }

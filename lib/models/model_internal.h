@@ -74,6 +74,8 @@ typedef struct {
     /* Build a state from a validated container. m holds the catalogue sizes, config
      * and seen items already; every array must be checked (sizes, finite values). */
     int (*load_sections)(const recint_model *m, const ri_fmt_reader *r, void **state_out);
+    /* Non-zero: the kind reads model->user_features / item_features in fit. */
+    int uses_features;
 } ri_model_ops;
 
 /* What serving reads, built from the kind's linear view whenever a state is
@@ -100,6 +102,8 @@ struct recint_model {
     uint32_t *seen_items;
     void *state;
     ri_serving serve;
+    /* recint_model_set_features' copies for the next fit (NULL: identity). */
+    recint_features *user_features, *item_features;
 };
 
 /* The recint_filter handle (filter.c); read by serve.c. */
