@@ -24,6 +24,8 @@
 #ifndef RI_BATCH_NB
 #define RI_BATCH_NB 512u
 #endif
+/* Largest shared packed copy of the items a call makes (bytes). */
+#define RI_BATCH_PREPACK_LIMIT ((size_t)512 << 20)
 /* Bytes of candidate heaps per worker: bounds the user block for large k. */
 #define RI_BATCH_HEAP_BUDGET ((size_t)8 << 20)
 
@@ -64,18 +66,97 @@ const char *ri_core_blis_arch(void)
     return name;
 }
 
-/* C (mb x nb, row stride ldc) = U rows x W rows^T, BLIS single-threaded in the
- * calling thread: the runtime object is local, so the process's BLIS
- * settings are neither read for the thread count nor changed. */
-static void tile_sgemm(cntx_t *cx, const float *U, size_t ldu, const float *W, uint32_t dim,
-                       uint32_t mb, uint32_t nb, float *C, size_t ldc)
+/* ---- the multiply: BLIS's micro-kernel under our own loops ----------
+ *
+ * A tile's scores come from the context's native sgemm micro-kernel, driven
+ * here rather than through bli_sgemm: the block's users are packed once for
+ * all its item tiles (a bli_sgemm call per tile would pack them again for
+ * every tile), and no per-call framework work is repeated. The kernel says
+ * which way it wants C stored; the items go on whichever side makes the
+ * tile user-major (row r of the tile = one user's scores), the layout the
+ * scan reads. */
+
+typedef struct {
+    cntx_t *cx;
+    sgemm_ukr_ft ukr;
+    uint32_t pa, pb;  /* the kernel's MR and NR */
+    int items_on_a;   /* column-stored C preferred: items are the kernel's A */
+} ukernel;
+
+static void ukernel_init(ukernel *k, cntx_t *cx)
 {
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &rntm);
+    k->cx = cx;
+    /* BLIS hands kernels out as an untyped pointer; copy the bits, which ISO C
+     * allows where a cast between object and function pointers is not. */
+    void_fp f = bli_cntx_get_l3_nat_ukr_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cx);
+    memcpy(&k->ukr, &f, sizeof k->ukr);
+    k->pa = (uint32_t)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MR, cx);
+    k->pb = (uint32_t)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_NR, cx);
+    k->items_on_a = bli_cntx_l3_nat_ukr_prefers_cols_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cx);
+}
+
+static uint32_t user_panel(const ukernel *k) { return k->items_on_a ? k->pb : k->pa; }
+static uint32_t item_panel(const ukernel *k) { return k->items_on_a ? k->pa : k->pb; }
+
+/* Floats of `rows` rows packed in panels of width w (padded with zero rows). */
+static size_t packed_size(uint32_t rows, uint32_t w, uint32_t dim)
+{
+    return (size_t)((rows + w - 1) / w) * w * dim;
+}
+
+/* The kernel's packed operand layout: panel t holds, for each of the dim
+ * components p, the w rows' values side by side; rows past `rows` are zero. */
+static void pack_rows(const float *src, size_t ld, uint32_t rows, uint32_t dim, uint32_t w,
+                      float *out)
+{
+    for (uint32_t t = 0; t * w < rows; t++) {
+        float *panel = out + (size_t)t * w * dim;
+        const float *base = src + (size_t)t * w * ld;
+        uint32_t live = rows - t * w < w ? rows - t * w : w;
+        /* Writes in output order (reads stay within w rows, in L1). */
+        for (uint32_t p = 0; p < dim; p++) {
+            float *dst = panel + (size_t)p * w;
+            for (uint32_t r = 0; r < live; r++)
+                dst[r] = base[(size_t)r * ld + p];
+            for (uint32_t r = live; r < w; r++)
+                dst[r] = 0.0f;
+        }
+    }
+}
+
+/* C (mb x nb, row stride ldc) = packed users x packed items^T. */
+static void tile_multiply(const ukernel *k, const float *upack, uint32_t mb, const float *ipack,
+                          uint32_t nb, uint32_t dim, float *C, size_t ldc)
+{
+    uint32_t pu = user_panel(k), pi = item_panel(k);
     float one = 1.0f, zero = 0.0f;
-    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)mb, (dim_t)nb, (dim_t)dim, &one,
-                 (float *)U, (inc_t)ldu, 1, (float *)W, 1, (inc_t)dim, &zero, C, (inc_t)ldc, 1, cx,
-                 &rntm);
+    auxinfo_t aux;
+    memset(&aux, 0, sizeof aux);
+    bli_auxinfo_set_is_a(1, &aux);
+    bli_auxinfo_set_is_b(1, &aux);
+    for (uint32_t u0 = 0; u0 < mb; u0 += pu) {
+        const float *ap = upack + (size_t)(u0 / pu) * pu * dim;
+        dim_t mu = (dim_t)(mb - u0 < pu ? mb - u0 : pu);
+        for (uint32_t i0 = 0; i0 < nb; i0 += pi) {
+            const float *ip = ipack + (size_t)(i0 / pi) * pi * dim;
+            dim_t ni = (dim_t)(nb - i0 < pi ? nb - i0 : pi);
+            float *c = C + (size_t)u0 * ldc + i0;
+            int last = i0 + pi >= nb;
+            const float *next_i = last ? ipack : ip + (size_t)pi * dim;
+            const float *next_u = last && u0 + pu < mb ? ap + (size_t)pu * dim : ap;
+            if (k->items_on_a) {
+                bli_auxinfo_set_next_a((void *)next_i, &aux);
+                bli_auxinfo_set_next_b((void *)next_u, &aux);
+                k->ukr(ni, mu, (dim_t)dim, &one, (float *)ip, (float *)ap, &zero, c, 1,
+                       (inc_t)ldc, &aux, k->cx);
+            } else {
+                bli_auxinfo_set_next_a((void *)next_u, &aux);
+                bli_auxinfo_set_next_b((void *)next_i, &aux);
+                k->ukr(mu, ni, (dim_t)dim, &one, (float *)ap, (float *)ip, &zero, c, (inc_t)ldc,
+                       1, &aux, k->cx);
+            }
+        }
+    }
 }
 
 /* ---- per-user selection state ---------------------------------------- */
@@ -232,6 +313,8 @@ typedef void (*scan_fn)(row_state *, const float *, uint32_t, uint32_t, const fl
 
 typedef struct {
     float *C;          /* mb x RI_BATCH_NB scores */
+    float *upack;      /* the block's users, packed */
+    float *ipack;      /* one item tile, packed */
     uint32_t *hidx;    /* mb x cap candidate heaps */
     float *hscore;
     row_state *rows;   /* mb */
@@ -247,13 +330,17 @@ typedef struct {
     uint32_t k, cap, mb;
     const float *bias; /* never NULL: zeros when the items have none */
     double wmax, bmax; /* max |scale_i| * ||W_i||, max |bias_i| */
-    cntx_t *cx;
+    ukernel uk;
     scan_fn scan;
     ri_isa isa;
     uint32_t *out_idx;
     float *out_score;
     uint32_t *out_count;
     scratch *work; /* one per worker */
+    /* Every item tile packed once for the whole call (NULL: each worker packs
+     * a tile per user block); tile t starts at t * tile_floats. */
+    float *ipacked;
+    size_t tile_floats;
 } batch;
 
 /* Largest |approximate - exact| score of user u over all items, or +inf when
@@ -340,16 +427,36 @@ static void run_block(const batch *b, scratch *w, size_t begin, uint32_t mb)
         w->rows[r].f = b->filters ? &b->filters[begin + r] : NULL;
         w->rows[r].cursor = 0;
     }
-    const float *Ub = b->U + begin * b->ldu;
+    pack_rows(b->U + begin * b->ldu, b->ldu, mb, it->dim, user_panel(&b->uk), w->upack);
     for (size_t i0 = 0; i0 < it->n; i0 += RI_BATCH_NB) {
         uint32_t nb = (uint32_t)(it->n - i0 < RI_BATCH_NB ? it->n - i0 : RI_BATCH_NB);
-        tile_sgemm(b->cx, Ub, b->ldu, it->W + i0 * it->dim, it->dim, mb, nb, w->C, RI_BATCH_NB);
+        const float *ip = w->ipack;
+        if (b->ipacked)
+            ip = b->ipacked + (i0 / RI_BATCH_NB) * b->tile_floats;
+        else
+            pack_rows(it->W + i0 * it->dim, it->dim, nb, it->dim, item_panel(&b->uk), w->ipack);
+        tile_multiply(&b->uk, w->upack, mb, ip, nb, it->dim, w->C, RI_BATCH_NB);
         for (uint32_t r = 0; r < mb; r++)
             b->scan(&w->rows[r], w->C + (size_t)r * RI_BATCH_NB, (uint32_t)i0, nb, b->bias,
                     it->scale);
     }
     for (uint32_t r = 0; r < mb; r++)
         finish_user(b, w, begin + r, &w->rows[r]);
+}
+
+/* Tiles begin..end-1 of the shared item packing. */
+static int pack_tiles(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    const batch *b = ctx;
+    const ri_core_items *it = b->it;
+    for (size_t t = begin; t < end; t++) {
+        size_t i0 = t * RI_BATCH_NB;
+        uint32_t nb = (uint32_t)(it->n - i0 < RI_BATCH_NB ? it->n - i0 : RI_BATCH_NB);
+        pack_rows(it->W + i0 * it->dim, it->dim, nb, it->dim, item_panel(&b->uk),
+                  b->ipacked + t * b->tile_floats);
+    }
+    return RECINT_OK;
 }
 
 /* A worker's range (one chunk, or everything when the call runs on one thread). */
@@ -422,6 +529,8 @@ static void free_work(scratch *work, unsigned n)
 {
     for (unsigned t = 0; work && t < n; t++) {
         ri_aligned_free(work[t].C);
+        ri_aligned_free(work[t].upack);
+        ri_aligned_free(work[t].ipack);
         free(work[t].hidx);
         free(work[t].hscore);
         free(work[t].rows);
@@ -433,7 +542,8 @@ static void free_work(scratch *work, unsigned n)
 
 /* Everything a worker needs, allocated before any output is written, so a
  * failure leaves the outputs untouched and workers cannot fail. */
-static scratch *alloc_work(unsigned threads, uint32_t mb, uint32_t cap, uint32_t n, int gemm)
+static scratch *alloc_work(unsigned threads, uint32_t mb, uint32_t cap, uint32_t n, int gemm,
+                           const ukernel *uk, uint32_t dim)
 {
     scratch *work = RI_NEW_ZEROED(scratch, threads);
     if (!work)
@@ -447,11 +557,13 @@ static scratch *alloc_work(unsigned threads, uint32_t mb, uint32_t cap, uint32_t
         if (!gemm)
             continue;
         w->C = ri_aligned_alloc((size_t)mb * RI_BATCH_NB, sizeof(float));
+        w->upack = ri_aligned_alloc(packed_size(mb, user_panel(uk), dim), sizeof(float));
+        w->ipack = ri_aligned_alloc(packed_size(RI_BATCH_NB, item_panel(uk), dim), sizeof(float));
         w->hidx = ri_malloc_array((size_t)mb * cap, sizeof(uint32_t));
         w->hscore = ri_malloc_array((size_t)mb * cap, sizeof(float));
         w->rows = RI_NEW_ARRAY(row_state, mb);
         w->exact = RI_NEW_ARRAY(float, cap);
-        if (!w->C || !w->hidx || !w->hscore || !w->rows || !w->exact)
+        if (!w->C || !w->upack || !w->ipack || !w->hidx || !w->hscore || !w->rows || !w->exact)
             goto fail;
     }
     return work;
@@ -516,15 +628,31 @@ int ri_core_topk_batch(const ri_core_items *it, const float *U, size_t ldu, uint
             return RECINT_ENOMEM;
         b.bias = it->bias ? it->bias : zeros;
         item_bounds(it, &b.wmax, &b.bmax);
-        b.cx = blis_context(isa, NULL);
+        ukernel_init(&b.uk, blis_context(isa, NULL));
         b.scan = pick_scan(b.isa);
     }
-    b.work = alloc_work(threads, b.mb, b.cap, it->n, gemm);
+    b.work = alloc_work(threads, b.mb, b.cap, it->n, gemm, &b.uk, it->dim);
     if (!b.work) {
         free(zeros);
         return RECINT_ENOMEM;
     }
-    rc = ri_parallel_for(threads, n_users, chunk, gemm ? run_blocks : run_plain, &b);
+    /* Packing every item once pays off when several user blocks would each
+     * pack the whole catalogue again; it costs a second copy of the item
+     * matrix for the call, so very large catalogues keep the per-block way. */
+    size_t n_tiles = gemm ? (it->n + RI_BATCH_NB - 1) / RI_BATCH_NB : 0;
+    if (gemm && n_users >= 2 * (size_t)b.mb) {
+        b.tile_floats = packed_size(RI_BATCH_NB, item_panel(&b.uk), it->dim);
+        size_t total;
+        if (!ri_mul_overflow(n_tiles, b.tile_floats, &total) &&
+            total <= RI_BATCH_PREPACK_LIMIT / sizeof(float))
+            b.ipacked = ri_aligned_alloc(total, sizeof(float)); /* NULL: per block */
+    }
+    rc = RECINT_OK;
+    if (b.ipacked)
+        rc = ri_parallel_for(threads, n_tiles, 1, pack_tiles, &b);
+    if (rc == RECINT_OK)
+        rc = ri_parallel_for(threads, n_users, chunk, gemm ? run_blocks : run_plain, &b);
+    ri_aligned_free(b.ipacked);
     free_work(b.work, threads);
     free(zeros);
     return rc;
