@@ -3,8 +3,8 @@
  *
  * usage: bench_als p1 [DATASETS_DIR]            P1: u.data, rating >= 4, temporal:0.2;
  *                                               3 fits per solver, median, P@10, NDCG@10
- *        bench_als tsv FILE [iterations]        P3 file from gen.py (user item weight ts)
- *        bench_als synthetic S|M|L [iterations] recint_dataset_synthetic preset
+ *        bench_als tsv FILE [iterations [cg|cholesky]]  P3 file from gen.py (user item weight ts)
+ *        bench_als synthetic S|M|L [iterations [cg|cholesky]]  recint_dataset_synthetic preset
  * Settings: threads=2, dim=64, library defaults otherwise (P1: 15 iterations; P3: 3).
  * Environment: RECINT_DATASETS is the fallback datasets directory for p1.
  * Peak RSS is the process maximum so far (getrusage), so it includes the dataset and
@@ -262,11 +262,15 @@ static int run_p1(const char *dir)
     return err;
 }
 
-static int run_p3(const recint_dataset *ds, const char *label, unsigned iterations)
+/* only: one solver's name, or NULL for both */
+static int run_p3(const recint_dataset *ds, const char *label, unsigned iterations,
+                  const char *only)
 {
     print_shape(label, ds);
     printf("  after load: peak RSS %.1f MiB\n", peak_rss_mib());
     for (size_t s = 0; s < 2; s++) {
+        if (only && strcmp(only, solvers[s]) != 0)
+            continue;
         recint_config *cfg = bench_config(solvers[s], iterations);
         if (!cfg)
             return 1;
@@ -300,7 +304,7 @@ static unsigned parse_iterations(const char *s)
     return v <= MAX_ITERATIONS ? v : 0;
 }
 
-static int run_tsv(const char *path, const char *iters)
+static int run_tsv(const char *path, const char *iters, const char *only)
 {
     unsigned iterations = parse_iterations(iters);
     if (!iterations) {
@@ -325,14 +329,14 @@ static int run_tsv(const char *path, const char *iters)
         goto out;
     }
     printf("P3 file %s: load %.3f s (weight = event count, used as is)\n", path, now() - t0);
-    err = run_p3(ds, "P3", iterations);
+    err = run_p3(ds, "P3", iterations, only);
 out:
     recint_dataset_free(ds);
     recint_config_free(cfg);
     return err;
 }
 
-static int run_synthetic(const char *scale, const char *iters)
+static int run_synthetic(const char *scale, const char *iters, const char *only)
 {
     unsigned iterations = parse_iterations(iters);
     if (!iterations) {
@@ -357,7 +361,7 @@ static int run_synthetic(const char *scale, const char *iters)
            scale, seed, now() - t0);
     char label[32];
     snprintf(label, sizeof label, "syn-%s", scale);
-    err = run_p3(ds, label, iterations);
+    err = run_p3(ds, label, iterations, only);
 out:
     recint_dataset_free(ds);
     recint_config_free(cfg);
@@ -367,8 +371,8 @@ out:
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_als p1 [DATASETS_DIR]\n"
-                    "       bench_als tsv FILE [iterations]\n"
-                    "       bench_als synthetic S|M|L [iterations]\n");
+                    "       bench_als tsv FILE [iterations [cg|cholesky]]\n"
+                    "       bench_als synthetic S|M|L [iterations [cg|cholesky]]\n");
     return 2;
 }
 
@@ -382,9 +386,9 @@ int main(int argc, char **argv)
         return run_p1(dir ? dir : "/work/shared/datasets");
     }
     if (strcmp(argv[1], "tsv") == 0 && argc >= 3)
-        return run_tsv(argv[2], argc > 3 ? argv[3] : NULL);
+        return run_tsv(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
     if (strcmp(argv[1], "synthetic") == 0 && argc >= 3 && strlen(argv[2]) == 1 &&
         strchr("SML", argv[2][0]))
-        return run_synthetic(argv[2], argc > 3 ? argv[3] : NULL);
+        return run_synthetic(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
     return usage();
 }

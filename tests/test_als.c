@@ -179,26 +179,51 @@ static double max_abs_diff(const float *a, const float *b, size_t n)
 }
 
 /* CG run to convergence reaches the exact solves; a single step does not. */
-START_TEST(cg_converges_to_cholesky)
+/* CG run to convergence equals the exact solve; one step does not. dim and
+ * isa pick the solver copy: with AVX-512 the register kernel (one copy per
+ * count of 16-float vectors, a masked partial last vector), else the portable
+ * loops. */
+static void check_cg_converges(uint32_t dim, const char *isa_pair)
 {
-    recint_dataset *ds = random_dataset(40, 25, 20, 2);
+    /* more rows than dims keeps the float systems well conditioned enough for
+     * CG to reach the double-precision solve */
+    recint_dataset *ds = random_dataset(40 + 2 * dim, 25 + 2 * dim, 20, 2);
     size_t nu = recint_dataset_n_users(ds), ni = recint_dataset_n_items(ds);
-#define CG_TEST_KEYS "dim=6", "iterations=2", "regularization=0.1", "alpha=3", "threads=1"
+    char dim_pair[32], steps_pair[32];
+    snprintf(dim_pair, sizeof dim_pair, "dim=%u", dim);
+    snprintf(steps_pair, sizeof steps_pair, "cg_steps=%u", 2 * dim + 40);
+#define CG_TEST_KEYS dim_pair, "iterations=2", "regularization=1", "alpha=3", "threads=1", isa_pair
     const char *chol[] = {CG_TEST_KEYS, "solver=cholesky", NULL};
-    const char *cg_many[] = {CG_TEST_KEYS, "solver=cg", "cg_steps=60", NULL};
+    const char *cg_many[] = {CG_TEST_KEYS, "solver=cg", steps_pair, NULL};
     const char *cg_one[] = {CG_TEST_KEYS, "solver=cg", "cg_steps=1", NULL};
 #undef CG_TEST_KEYS
     recint_model *a = fit_als(ds, chol), *b = fit_als(ds, cg_many), *c = fit_als(ds, cg_one);
     ri_linear_view va = view_of(a), vb = view_of(b), vc = view_of(c);
-    double du = max_abs_diff(va.user_mat, vb.user_mat, nu * 6);
-    double di = max_abs_diff(va.item_mat, vb.item_mat, ni * 6);
-    ck_assert_msg(du < 1e-4 && di < 1e-4, "cg 60 steps vs cholesky: users %g items %g", du, di);
-    double d1 = max_abs_diff(va.item_mat, vc.item_mat, ni * 6);
-    ck_assert_msg(d1 > 1e-3, "one cg step should not reach the exact solve (diff %g)", d1);
+    double du = max_abs_diff(va.user_mat, vb.user_mat, nu * dim);
+    double di = max_abs_diff(va.item_mat, vb.item_mat, ni * dim);
+    ck_assert_msg(du < 1e-4 && di < 1e-4, "dim %u %s: cg to convergence vs cholesky: users %g "
+                  "items %g", dim, isa_pair, du, di);
+    double d1 = max_abs_diff(va.item_mat, vc.item_mat, ni * dim);
+    /* in one dimension a single step is the exact solve */
+    ck_assert_msg(dim == 1 || d1 > 1e-3, "dim %u %s: one cg step should not reach the exact solve (diff %g)",
+                  dim, isa_pair, d1);
     recint_model_free(a);
     recint_model_free(b);
     recint_model_free(c);
     recint_dataset_free(ds);
+}
+
+START_TEST(cg_converges_to_cholesky)
+{
+    static const uint32_t dims[] = {1, 6, 16, 17, 64, 70, 128, 130};
+    static const char *const isas[] = {"isa=auto", "isa=avx2", "isa=scalar"};
+    for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {
+        if (i == 1 && ri_core_isa_detect() < RI_ISA_AVX2)
+            continue;
+        /* the portable loops have no per-dim copies: fewer dims suffice */
+        for (size_t d = i == 0 ? 0 : 3; d < sizeof dims / sizeof *dims; d += i == 0 ? 1 : 2)
+            check_cg_converges(dims[d], isas[i]);
+    }
 }
 END_TEST
 

@@ -27,6 +27,7 @@
 #include "alloc.h"
 #include "config.h"
 #include "error.h"
+#include "als_internal.h"
 #include "model_internal.h"
 #include "parallel.h"
 #include "topk.h"
@@ -165,15 +166,15 @@ typedef struct {
     const uint32_t *idx;
     const float *w; /* NULL: every weight 1 */
     int avx2;       /* use the AVX2 copy of the solvers */
+    int cg_avx512;  /* cg through ri_als_cg_avx512 (task) */
+    ri_als_cg_task task;
     double *dscratch; /* per worker: cholesky_scratch_len(dim) doubles */
     float *fscratch;  /* per worker: 3 * dim floats (cg) */
 } half_sweep;
 
 static double row_lambda(const als_params *p, uint64_t n)
 {
-    if (p->exponent == 0)
-        return p->lambda;
-    return p->lambda * pow((double)(n ? n : 1), p->exponent);
+    return ri_als_row_lambda(p->lambda, p->exponent, n);
 }
 
 static size_t tri_len(uint32_t d)
@@ -374,7 +375,7 @@ static void solve_rows_baseline(const half_sweep *h, size_t begin, size_t end, u
 }
 
 #if ALS_HAVE_AVX2
-__attribute__((target("avx2"))) static void solve_rows_avx2(const half_sweep *h, size_t begin,
+__attribute__((target("avx2,fma"))) static void solve_rows_avx2(const half_sweep *h, size_t begin,
                                                              size_t end, unsigned worker)
 {
     solve_rows(h, begin, end, worker);
@@ -384,6 +385,10 @@ __attribute__((target("avx2"))) static void solve_rows_avx2(const half_sweep *h,
 static int half_sweep_range(void *ctx, size_t begin, size_t end, unsigned worker)
 {
     const half_sweep *h = ctx;
+    if (h->cg_avx512) {
+        ri_als_cg_avx512(&h->task, h->X, begin, end);
+        return RECINT_OK;
+    }
 #if ALS_HAVE_AVX2
     if (h->avx2) {
         solve_rows_avx2(h, begin, end, worker);
@@ -430,8 +435,15 @@ static int solve_side(const als_params *p, fit_scratch *sc, float *X, uint32_t n
                       const float *w)
 {
     gram(Y, n_y, p->dim, sc->G);
-    half_sweep h = {p, X, Y, sc->G, indptr, idx, w, p->isa >= RI_ISA_AVX2, sc->dscratch,
+    half_sweep h = {p, X, Y, sc->G, indptr, idx, w, p->isa >= RI_ISA_AVX2, 0, {0}, sc->dscratch,
                     sc->fscratch};
+#if ALS_HAVE_AVX2
+    if (p->solver == SOLVER_CG && p->isa >= RI_ISA_AVX512 && p->dim <= RI_ALS_CG_AVX512_MAX_DIM) {
+        h.cg_avx512 = 1;
+        h.task = (ri_als_cg_task){p->dim, p->cg_steps, (float)p->alpha, p->lambda, p->exponent,
+                                  sc->G, Y, indptr, idx, w};
+    }
+#endif
     return ri_parallel_for(p->threads, n_x, ROW_CHUNK, half_sweep_range, &h);
 }
 
@@ -448,12 +460,40 @@ static int check_weights(const float *w, uint64_t nnz)
     return RECINT_OK;
 }
 
-static void init_factors(float *a, size_t n, uint64_t seed, uint64_t stream)
+/* Rows drawn from one random stream when initialising: blocks are drawn on the
+ * library's threads (at P3-M sizes one thread's normals cost as much as half
+ * an iteration), each from its own stream, so the values do not depend on the
+ * thread count. Side s (0 users, 1 items) block b uses stream
+ * RI_STREAM_TRAIN + s + 2 b. */
+#define INIT_BLOCK_ROWS 4096
+
+typedef struct {
+    float *a;
+    size_t rows;
+    uint32_t dim;
+    uint64_t seed, side;
+} init_job;
+
+static int init_range(void *ctx, size_t begin, size_t end, unsigned worker)
 {
-    ri_rng rng;
-    ri_rng_seed(&rng, seed, stream);
-    for (size_t k = 0; k < n; k++)
-        a[k] = (float)(INIT_STD * ri_rng_normal(&rng));
+    (void)worker;
+    const init_job *j = ctx;
+    for (size_t b = begin; b < end; b++) {
+        ri_rng rng;
+        ri_rng_seed(&rng, j->seed, RI_STREAM_TRAIN + j->side + 2 * (uint64_t)b);
+        size_t r1 = (b + 1) * INIT_BLOCK_ROWS < j->rows ? (b + 1) * INIT_BLOCK_ROWS : j->rows;
+        float *a = j->a + b * INIT_BLOCK_ROWS * j->dim;
+        for (size_t k = 0, n = (r1 - b * INIT_BLOCK_ROWS) * j->dim; k < n; k++)
+            a[k] = (float)(INIT_STD * ri_rng_normal(&rng));
+    }
+    return RECINT_OK;
+}
+
+static int init_factors(const als_params *p, float *a, size_t rows, uint64_t side)
+{
+    init_job j = {a, rows, p->dim, p->seed, side};
+    return ri_parallel_for(p->threads, (rows + INIT_BLOCK_ROWS - 1) / INIT_BLOCK_ROWS, 1,
+                           init_range, &j);
 }
 
 static int als_fit(const ri_fit_args *a, void **state_out)
@@ -482,8 +522,9 @@ static int als_fit(const ri_fit_args *a, void **state_out)
         als_destroy(s);
         return rc;
     }
-    init_factors(s->U, (size_t)n_users * p.dim, p.seed, RI_STREAM_TRAIN);
-    init_factors(s->V, (size_t)n_items * p.dim, p.seed, RI_STREAM_TRAIN + 1);
+    rc = init_factors(&p, s->U, n_users, 0);
+    if (rc == RECINT_OK)
+        rc = init_factors(&p, s->V, n_items, 1);
     for (uint32_t it = 0; rc == RECINT_OK && it < p.iterations; it++) {
         rc = solve_side(&p, &sc, s->U, n_users, s->V, n_items, r_ptr, r_idx, r_w);
         if (rc == RECINT_OK)
