@@ -936,6 +936,260 @@ START_TEST(explain_errors)
 }
 END_TEST
 
+/* ---- partial fit ----------------------------------------------------------------- */
+
+#define PF_KEYS "dim=12", "iterations=3", "threads=2", "alpha=0.7", "regularization=0.3", \
+                "regularization_exponent=0.5"
+
+static uint32_t model_index(const recint_idmap *map, int64_t id)
+{
+    uint32_t x;
+    RI_OK(recint_idmap_index(map, id, &x));
+    return x;
+}
+
+static recint_dataset *small_dataset(size_t n, const int64_t *users, const int64_t *items,
+                                     const float *w)
+{
+    recint_dataset *ds;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    RI_OK(recint_dataset_add(ds, n, users, items, w, NULL));
+    return ds;
+}
+
+/* Every entry of row `user` of the model's recommendations (k = all) avoids
+ * exactly the items in seen[0..n). */
+static void check_excluded(const recint_model *m, uint32_t user, const uint32_t *seen, size_t n)
+{
+    uint32_t n_items = recint_idmap_size(recint_model_items(m));
+    uint32_t *got = malloc(n_items * sizeof *got), cnt;
+    float *sc = malloc(n_items * sizeof *sc);
+    ck_assert(got && sc);
+    RI_OK(recint_model_recommend(m, user, n_items, got, sc, &cnt));
+    ck_assert_uint_eq(cnt, n_items - n);
+    for (uint32_t r = 0; r < cnt; r++)
+        for (size_t j = 0; j < n; j++)
+            ck_assert_uint_ne(got[r], seen[j]);
+    free(got);
+    free(sc);
+}
+
+/* Updated and new users equal the exact solve of their new rows against the
+ * unchanged item vectors; every other row is bit-identical; recommend excludes
+ * the new histories; the grown model saves and loads. */
+START_TEST(partial_fit_users_exact)
+{
+    recint_dataset *ds = random_dataset(30, 40, 30, 5);
+    const char *pairs[] = {PF_KEYS, NULL};
+    recint_model *m = fit_als(ds, pairs);
+    const uint32_t nu = recint_idmap_size(recint_model_users(m));
+    const uint32_t ni = recint_idmap_size(recint_model_items(m));
+    const uint32_t d = 12;
+    ri_linear_view v = view_of(m);
+    float *U0 = malloc((size_t)nu * d * sizeof *U0), *V0 = malloc((size_t)ni * d * sizeof *V0);
+    ck_assert(U0 && V0);
+    memcpy(U0, v.user_mat, (size_t)nu * d * sizeof *U0);
+    memcpy(V0, v.item_mat, (size_t)ni * d * sizeof *V0);
+
+    static const int64_t uid[] = {4, 1000, 4, 1001, 1000, 4};
+    static const int64_t iid[] = {2, 5, 7, 1, 6, 39};
+    static const float w[] = {3, 1, 1, 2, 0, 2};
+    recint_dataset *upd = small_dataset(6, uid, iid, w);
+    RI_OK(recint_model_partial_fit_users(m, upd));
+
+    const recint_idmap *users = recint_model_users(m), *items = recint_model_items(m);
+    ck_assert_uint_eq(recint_idmap_size(users), nu + 2);
+    ck_assert_uint_eq(recint_idmap_size(items), ni);
+    ck_assert_uint_eq(model_index(users, 1000), nu);
+    ck_assert_uint_eq(model_index(users, 1001), nu + 1);
+    v = view_of(m);
+    ck_assert_int_eq(memcmp(v.item_mat, V0, (size_t)ni * d * sizeof *V0), 0);
+    const int64_t who[3] = {4, 1000, 1001};
+    for (int k = 0; k < 3; k++) {
+        uint32_t its[3], n = 0, u = model_index(users, who[k]);
+        float ws[3];
+        for (int e = 0; e < 6; e++)
+            if (uid[e] == who[k]) {
+                its[n] = model_index(items, iid[e]);
+                ws[n++] = w[e];
+            }
+        double ref[12];
+        reference_user_row(V0, ni, d, its, ws, n, 0.7, 0.3, 0.5, ref);
+        for (uint32_t a = 0; a < d; a++)
+            ck_assert_msg(fabs(ref[a] - v.user_mat[(size_t)u * d + a]) < 1e-4,
+                          "user %lld coord %u: reference %.7f, partial fit %.7f",
+                          (long long)who[k], a, ref[a], (double)v.user_mat[(size_t)u * d + a]);
+        check_excluded(m, u, its, n);
+    }
+    const uint32_t u4 = model_index(users, 4);
+    for (uint32_t u = 0; u < nu; u++)
+        if (u != u4)
+            ck_assert_int_eq(memcmp(v.user_mat + (size_t)u * d, U0 + (size_t)u * d,
+                                    d * sizeof(float)), 0);
+
+    /* the grown model round-trips */
+    char path[256];
+    recint_model *back;
+    ri_test_tmp("als_partial.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    RI_OK(recint_model_load(&back, path));
+    remove(path);
+    ck_assert_uint_eq(recint_idmap_size(recint_model_users(back)), nu + 2);
+    uint32_t a[10], b[10], na, nb;
+    float sa[10], sb[10];
+    RI_OK(recint_model_recommend(m, nu + 1, 10, a, sa, &na));
+    RI_OK(recint_model_recommend(back, nu + 1, 10, b, sb, &nb));
+    ck_assert_uint_eq(na, nb);
+    ck_assert_int_eq(memcmp(a, b, na * sizeof *a), 0);
+    ck_assert_int_eq(memcmp(sa, sb, na * sizeof *sa), 0);
+    recint_model_free(back);
+    recint_dataset_free(upd);
+    free(U0);
+    free(V0);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Items likewise, against the unchanged user vectors; a user who had an
+ * updated item but is not in its new rows gets it recommended again. */
+START_TEST(partial_fit_items_exact)
+{
+    recint_dataset *ds = random_dataset(30, 40, 30, 6);
+    const char *pairs[] = {PF_KEYS, NULL};
+    recint_model *m = fit_als(ds, pairs);
+    const uint32_t nu = recint_idmap_size(recint_model_users(m));
+    const uint32_t ni = recint_idmap_size(recint_model_items(m));
+    const uint32_t d = 12;
+    ri_linear_view v = view_of(m);
+    float *U0 = malloc((size_t)nu * d * sizeof *U0), *V0 = malloc((size_t)ni * d * sizeof *V0);
+    ck_assert(U0 && V0);
+    memcpy(U0, v.user_mat, (size_t)nu * d * sizeof *U0);
+    memcpy(V0, v.item_mat, (size_t)ni * d * sizeof *V0);
+    const recint_idmap *items0 = recint_model_items(m), *users = recint_model_users(m);
+    const uint32_t i3 = model_index(items0, 3);
+    /* a user who had item 3 before and is not among its new users */
+    const uint64_t *rp;
+    const uint32_t *ri;
+    RI_OK(recint_dataset_csr(ds, &rp, &ri, NULL, NULL));
+    uint32_t old_user = UINT32_MAX;
+    for (uint32_t u = 0; u < nu && old_user == UINT32_MAX; u++) {
+        int64_t ext;
+        RI_OK(recint_idmap_id(users, u, &ext));
+        for (uint64_t e = rp[u]; e < rp[u + 1]; e++)
+            if (ri[e] == i3 && ext != 0 && ext != 5)
+                old_user = u;
+    }
+    ck_assert_uint_ne(old_user, UINT32_MAX);
+
+    static const int64_t uid[] = {0, 1, 5, 2};
+    static const int64_t iid[] = {3, 500, 3, 500};
+    static const float w[] = {2, 1, 1, 4};
+    recint_dataset *upd = small_dataset(4, uid, iid, w);
+    RI_OK(recint_model_partial_fit_items(m, upd));
+    const recint_idmap *items = recint_model_items(m);
+    ck_assert_uint_eq(recint_idmap_size(items), ni + 1);
+    ck_assert_uint_eq(model_index(items, 500), ni);
+    ck_assert_uint_eq(model_index(items, 3), i3);
+    v = view_of(m);
+    ck_assert_int_eq(memcmp(v.user_mat, U0, (size_t)nu * d * sizeof *U0), 0);
+    const int64_t which[2] = {3, 500};
+    for (int k = 0; k < 2; k++) {
+        uint32_t us[2], n = 0, it = model_index(items, which[k]);
+        float ws[2];
+        for (int e = 0; e < 4; e++)
+            if (iid[e] == which[k]) {
+                us[n] = model_index(users, uid[e]);
+                ws[n++] = w[e];
+            }
+        double ref[12];
+        reference_user_row(U0, nu, d, us, ws, n, 0.7, 0.3, 0.5, ref);
+        for (uint32_t a = 0; a < d; a++)
+            ck_assert_msg(fabs(ref[a] - v.item_mat[(size_t)it * d + a]) < 1e-4,
+                          "item %lld coord %u: reference %.7f, partial fit %.7f",
+                          (long long)which[k], a, ref[a], (double)v.item_mat[(size_t)it * d + a]);
+    }
+    for (uint32_t i = 0; i < ni; i++)
+        if (i != i3)
+            ck_assert_int_eq(memcmp(v.item_mat + (size_t)i * d, V0 + (size_t)i * d,
+                                    d * sizeof(float)), 0);
+    /* exclusions: user 0 has item 3 (and its old items), user 1 the new item;
+     * old_user lost item 3 */
+    uint32_t got[64], cnt;
+    float sc[64];
+    RI_OK(recint_model_recommend(m, model_index(users, 1), ni + 1, got, sc, &cnt));
+    for (uint32_t r = 0; r < cnt; r++)
+        ck_assert_uint_ne(got[r], ni);
+    RI_OK(recint_model_recommend(m, model_index(users, 0), ni + 1, got, sc, &cnt));
+    for (uint32_t r = 0; r < cnt; r++)
+        ck_assert_uint_ne(got[r], i3);
+    RI_OK(recint_model_recommend(m, old_user, ni + 1, got, sc, &cnt));
+    int found = 0;
+    for (uint32_t r = 0; r < cnt; r++)
+        found |= got[r] == i3;
+    ck_assert_msg(found, "user %u no longer has item 3 in its history", old_user);
+    /* the new item serves through the rebuilt core */
+    RI_OK(recint_model_similar_items(m, ni, 5, NULL, got, sc, &cnt));
+    ck_assert_uint_eq(cnt, 5);
+    recint_dataset_free(upd);
+    free(U0);
+    free(V0);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(partial_fit_errors)
+{
+    recint_dataset *ds = random_dataset(10, 12, 40, 3);
+    const char *pairs[] = {"dim=3", "iterations=1", "threads=1", NULL};
+    recint_model *m = fit_als(ds, pairs);
+    const uint32_t nu = recint_idmap_size(recint_model_users(m));
+    ri_linear_view v = view_of(m);
+    float U0[10 * 3];
+    memcpy(U0, v.user_mat, sizeof U0);
+    static const int64_t uid[] = {2, 77};
+    static const int64_t iid[] = {1, 999};
+    recint_dataset *bad = small_dataset(2, uid, iid, NULL);
+    RI_FAILS(RECINT_ENOTFOUND, recint_model_partial_fit_users(m, bad));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "item 999 (of user 77) is not in the model"));
+    /* unchanged: no new user, same rows */
+    ck_assert_uint_eq(recint_idmap_size(recint_model_users(m)), nu);
+    ck_assert_int_eq(memcmp(view_of(m).user_mat, U0, sizeof U0), 0);
+    RI_FAILS(RECINT_ENOTFOUND, recint_model_partial_fit_items(m, bad));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "user 77 (of item 999) is not in the model"));
+    recint_dataset_free(bad);
+
+    recint_dataset *str;
+    const char *su[] = {"a"}, *si[] = {"b"};
+    RI_OK(recint_dataset_new(&str, NULL));
+    RI_OK(recint_dataset_add_str(str, 1, su, si, NULL, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_model_partial_fit_users(m, str));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "ids are strings but the model's are int64"));
+    recint_dataset_free(str);
+
+    RI_FAILS(RECINT_EINVAL, recint_model_partial_fit_users(NULL, ds));
+    RI_FAILS(RECINT_EINVAL, recint_model_partial_fit_items(m, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "data is NULL"));
+    /* nothing to do is fine */
+    recint_dataset *empty;
+    RI_OK(recint_dataset_new(&empty, NULL));
+    RI_OK(recint_model_partial_fit_users(m, empty));
+    ck_assert_int_eq(memcmp(view_of(m).user_mat, U0, sizeof U0), 0);
+    recint_model_free(m);
+    RI_OK(recint_model_new(&m, "als", NULL));
+    RI_FAILS(RECINT_ESTATE, recint_model_partial_fit_users(m, ds));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "not fitted"));
+    recint_model_free(m);
+    m = fit_kind("pop", ds);
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_partial_fit_items(m, ds));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "kind 'pop' has no partial fit"));
+    recint_model_free(m);
+    recint_dataset_free(empty);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("als");
@@ -958,6 +1212,9 @@ int main(void)
     tcase_add_test(tc, fold_in_is_exact_dim130);
     tcase_add_test(tc, fold_in_after_load_and_empty);
     tcase_add_test(tc, fold_in_concurrent);
+    tcase_add_test(tc, partial_fit_users_exact);
+    tcase_add_test(tc, partial_fit_items_exact);
+    tcase_add_test(tc, partial_fit_errors);
     tcase_add_test(tc, fold_in_errors);
     tcase_add_test(tc, explain_decomposes_score);
     tcase_add_test(tc, explain_errors);

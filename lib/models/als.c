@@ -454,7 +454,7 @@ static int check_weights(const float *w, uint64_t nnz)
     for (uint64_t j = 0; w && j < nnz; j++)
         if (!(w[j] >= 0) || !isfinite(w[j]))
             return ri_error(RECINT_EINVAL,
-                            "als fit: training row %llu has weight %g; als needs finite "
+                            "als: interaction %llu has weight %g; als needs finite "
                             "weights >= 0 (confidence 1 + alpha*weight)",
                             (unsigned long long)j, (double)w[j]);
     return RECINT_OK;
@@ -636,52 +636,54 @@ static int als_load(const recint_model *m, const ri_fmt_reader *r, void **state_
  * the whole workspace is 67 KiB, small enough for the caller's stack. */
 #define ROW_STACK_DIM 128
 
-/* The system of a user with rows items[0..n), as in training. */
-RI_HOT static void row_system(const recint_model *m, const als_state *s, const uint32_t *items,
-                       const float *weights, size_t n, double *A, double *b)
+/* The system of a row with the other side's rows items[0..n) (Y, Gram G), as
+ * in training. */
+RI_HOT static void row_system(const recint_model *m, const float *G, const float *Y, uint32_t d,
+                              const uint32_t *items, const float *weights, size_t n, double *A,
+                              double *b)
 {
-    const double lambda0 = ri_cfg_float(m->cfg, RI_P_REGULARIZATION);
-    const double exponent = ri_cfg_float(m->cfg, RI_P_REGULARIZATION_EXPONENT);
-    const double lambda =
-        exponent == 0 ? lambda0 : lambda0 * pow((double)(n ? n : 1), exponent);
-    build_row_system(s->G, s->V, s->dim, items, weights, n, ri_cfg_float(m->cfg, RI_P_ALPHA),
-                     lambda, A, b);
+    const double lambda = ri_als_row_lambda(ri_cfg_float(m->cfg, RI_P_REGULARIZATION),
+                                            ri_cfg_float(m->cfg, RI_P_REGULARIZATION_EXPONENT), n);
+    build_row_system(G, Y, d, items, weights, n, ri_cfg_float(m->cfg, RI_P_ALPHA), lambda, A, b);
 }
 
 /* The system of a row, factored: the bulk of a fold-in, so compiled twice like
  * the training solvers (the serving isa of the model picks the copy). */
-RI_HOT static void factor_row(const recint_model *m, const als_state *s, const uint32_t *items,
-                              const float *weights, size_t n, double *A, double *b)
+RI_HOT static void factor_row(const recint_model *m, const float *G, const float *Y, uint32_t d,
+                              const uint32_t *items, const float *weights, size_t n, double *A,
+                              double *b)
 {
-    row_system(m, s, items, weights, n, A, b);
-    cholesky_packed(A, s->dim, b + s->dim);
+    row_system(m, G, Y, d, items, weights, n, A, b);
+    cholesky_packed(A, d, b + d);
 }
 
-static void factor_row_baseline(const recint_model *m, const als_state *s, const uint32_t *items,
-                                const float *weights, size_t n, double *A, double *b)
+static void factor_row_baseline(const recint_model *m, const float *G, const float *Y, uint32_t d,
+                                const uint32_t *items, const float *weights, size_t n, double *A,
+                                double *b)
 {
-    factor_row(m, s, items, weights, n, A, b);
+    factor_row(m, G, Y, d, items, weights, n, A, b);
 }
 
 #if ALS_HAVE_AVX2
 __attribute__((target("avx2,fma"))) static void
-factor_row_avx2(const recint_model *m, const als_state *s, const uint32_t *items,
-                const float *weights, size_t n, double *A, double *b)
+factor_row_avx2(const recint_model *m, const float *G, const float *Y, uint32_t d,
+                const uint32_t *items, const float *weights, size_t n, double *A, double *b)
 {
-    factor_row(m, s, items, weights, n, A, b);
+    factor_row(m, G, Y, d, items, weights, n, A, b);
 }
 #endif
 
-static void factor_row_best(const recint_model *m, const als_state *s, const uint32_t *items,
-                            const float *weights, size_t n, double *A, double *b)
+static void factor_row_best(const recint_model *m, const float *G, const float *Y, uint32_t d,
+                            const uint32_t *items, const float *weights, size_t n, double *A,
+                            double *b)
 {
 #if ALS_HAVE_AVX2
     if (m->serve.isa >= RI_ISA_AVX2) {
-        factor_row_avx2(m, s, items, weights, n, A, b);
+        factor_row_avx2(m, G, Y, d, items, weights, n, A, b);
         return;
     }
 #endif
-    factor_row_baseline(m, s, items, weights, n, A, b);
+    factor_row_baseline(m, G, Y, d, items, weights, n, A, b);
 }
 
 /* Workspace of tri_len(dim) + 2 dim doubles (A, right-hand side, column): the stack buffer up to
@@ -709,7 +711,7 @@ static int als_fold_in(const recint_model *m, const void *state, const uint32_t 
     if (!A)
         return RECINT_ENOMEM;
     double *b = A + tri_len(d);
-    factor_row_best(m, s, items, weights, n, A, b);
+    factor_row_best(m, s->G, s->V, d, items, weights, n, A, b);
     cholesky_solve_packed(A, d, b);
     for (uint32_t r = 0; r < d; r++)
         out[r] = (float)b[r];
@@ -738,7 +740,7 @@ static int als_explain(const recint_model *m, const void *state, uint32_t user, 
                         "at dim %u", n, d);
     }
     double *z = A + tri_len(d);
-    factor_row_best(m, s, hist, NULL, n, A, z);
+    factor_row_best(m, s->G, s->V, d, hist, NULL, n, A, z);
     const float *yi = s->V + (size_t)item * d;
     for (uint32_t r = 0; r < d; r++)
         z[r] = yi[r];
@@ -766,6 +768,100 @@ static int als_explain(const recint_model *m, const void *state, uint32_t user, 
     return RECINT_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Partial fit: exact solves of some rows against the current other side     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const recint_model *m;
+    const ri_partial_rows *rq;
+    const float *G, *Y; /* the other side and its Gram */
+    uint32_t d;
+    float *out; /* rq->n rows of d */
+} partial_job;
+
+static int partial_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    const partial_job *j = ctx;
+    const uint32_t d = j->d;
+    double stack[ROW_STACK_DOUBLES], *heap;
+    double *A = row_workspace(stack, d, &heap);
+    if (!A)
+        return RECINT_ENOMEM;
+    double *b = A + tri_len(d);
+    for (size_t r = begin; r < end; r++) {
+        const uint64_t b0 = j->rq->indptr[r], b1 = j->rq->indptr[r + 1];
+        factor_row_best(j->m, j->G, j->Y, d, j->rq->idx + b0, j->rq->w ? j->rq->w + b0 : NULL,
+                        (size_t)(b1 - b0), A, b);
+        cholesky_solve_packed(A, d, b);
+        for (uint32_t k = 0; k < d; k++)
+            j->out[r * d + k] = (float)b[k];
+    }
+    free(heap);
+    return RECINT_OK;
+}
+
+/* Users are updated in place (serving borrows the user rows; the array grows
+ * by realloc, the last step that can fail). Items get a new state: serving
+ * keeps its own copies of the item rows, which are rebuilt anyway, and the
+ * Gram of the items changes. */
+static int als_partial_fit(const recint_model *m, void *state, const ri_partial_rows *rq,
+                           void **state_out)
+{
+    als_state *s = state;
+    const uint32_t d = s->dim;
+    *state_out = NULL;
+    int rc = check_weights(rq->w, rq->indptr[rq->n]);
+    if (rc)
+        return rc;
+    float *out = ri_malloc_array(rq->n ? rq->n : 1, (size_t)d * sizeof(float));
+    float *Gu = rq->side ? ri_malloc_array((size_t)d, (size_t)d * sizeof(float)) : NULL;
+    if (!out || (rq->side && !Gu)) {
+        free(out);
+        free(Gu);
+        return ri_error(RECINT_ENOMEM, "als partial fit: out of memory for %zu rows of dim %u",
+                        rq->n, d);
+    }
+    if (rq->side)
+        gram(s->U, s->n_users, d, Gu);
+    partial_job j = {m, rq, rq->side ? Gu : s->G, rq->side ? s->U : s->V, d, out};
+    rc = ri_parallel_for(ri_threads_resolve(ri_cfg_int(m->cfg, RI_P_THREADS)), rq->n, 16,
+                         partial_range, &j);
+    free(Gu);
+    if (rc == RECINT_OK && !rq->side) {
+        if (rq->new_count > s->n_users) {
+            float *U = ri_realloc_array(s->U, rq->new_count, (size_t)d * sizeof(float));
+            if (!U)
+                rc = ri_error(RECINT_ENOMEM, "als partial fit: out of memory for %u users of dim %u",
+                              rq->new_count, d);
+            else
+                s->U = U;
+        }
+        if (rc == RECINT_OK) {
+            for (size_t r = 0; r < rq->n; r++)
+                memcpy(s->U + (size_t)rq->rows[r] * d, out + r * d, (size_t)d * sizeof(float));
+            s->n_users = rq->new_count;
+            *state_out = s;
+        }
+    } else if (rc == RECINT_OK) {
+        als_state *t = state_alloc(s->n_users, rq->new_count, d);
+        if (!t) {
+            rc = ri_error(RECINT_ENOMEM, "als partial fit: out of memory for %u users and %u "
+                          "items of dim %u", s->n_users, rq->new_count, d);
+        } else {
+            memcpy(t->U, s->U, (size_t)s->n_users * d * sizeof(float));
+            memcpy(t->V, s->V, (size_t)s->n_items * d * sizeof(float));
+            for (size_t r = 0; r < rq->n; r++)
+                memcpy(t->V + (size_t)rq->rows[r] * d, out + r * d, (size_t)d * sizeof(float));
+            gram(t->V, t->n_items, d, t->G);
+            *state_out = t;
+        }
+    }
+    free(out);
+    return rc;
+}
+
 const ri_model_ops ri_als_ops = {
     .name = "als",
     .check_config = als_check_config,
@@ -777,4 +873,5 @@ const ri_model_ops ri_als_ops = {
     .explain = als_explain,
     .save_sections = als_save,
     .load_sections = als_load,
+    .partial_fit = als_partial_fit,
 };
