@@ -249,9 +249,19 @@ START_TEST(isa_copies_agree)
 }
 END_TEST
 
-/* The full objective, every (user, item) pair summed explicitly. */
+/* The full objective, every (user, item) pair summed explicitly; a row with n
+ * training rows has penalty lambda * max(n, 1)^exponent. */
+static double objective_nu(const recint_dataset *ds, const ri_linear_view *v, double alpha,
+                           double lambda, double exponent);
+
 static double objective(const recint_dataset *ds, const ri_linear_view *v, double alpha,
                         double lambda)
+{
+    return objective_nu(ds, v, alpha, lambda, 0);
+}
+
+static double objective_nu(const recint_dataset *ds, const ri_linear_view *v, double alpha,
+                           double lambda, double exponent)
 {
     const uint64_t *rp;
     const uint32_t *ri;
@@ -274,12 +284,82 @@ static double objective(const recint_dataset *ds, const ri_linear_view *v, doubl
             loss += c * (p - s) * (p - s);
         }
     }
-    for (size_t k = 0; k < (size_t)nu * d; k++)
-        loss += lambda * v->user_mat[k] * v->user_mat[k];
-    for (size_t k = 0; k < (size_t)ni * d; k++)
-        loss += lambda * v->item_mat[k] * v->item_mat[k];
+    const uint64_t *cp;
+    RI_OK(recint_dataset_csc(ds, &cp, NULL, NULL));
+    for (size_t k = 0; k < (size_t)nu * d; k++) {
+        uint64_t n = rp[k / d + 1] - rp[k / d];
+        loss += lambda * pow(n ? (double)n : 1.0, exponent) * v->user_mat[k] * v->user_mat[k];
+    }
+    for (size_t k = 0; k < (size_t)ni * d; k++) {
+        uint64_t n = cp[k / d + 1] - cp[k / d];
+        loss += lambda * pow(n ? (double)n : 1.0, exponent) * v->item_mat[k] * v->item_mat[k];
+    }
     return loss;
 }
+
+typedef struct {
+    double loss[16];
+    int n;
+} loss_log;
+
+static int log_loss(void *ctx, uint32_t step, uint32_t steps, double loss)
+{
+    (void)step;
+    (void)steps;
+    loss_log *l = ctx;
+    if (l->n < 16)
+        l->loss[l->n++] = loss;
+    return 0;
+}
+
+static recint_model *fit_logged(const recint_dataset *ds, const char *const *pairs, loss_log *log)
+{
+    recint_config *cfg = als_cfg(pairs);
+    recint_model *m;
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, "als", cfg));
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    log->n = 0;
+    RI_OK(recint_trainer_fit(t, ds, NULL, log_loss, log));
+    recint_trainer_free(t);
+    recint_config_free(cfg);
+    return m;
+}
+
+/* compute_loss: the callback's loss after the last iteration is the objective
+ * of the final factors, summed pair by pair here (weighted rows, plain and
+ * frequency-scaled penalty); it never rises; without the key it is NaN. */
+START_TEST(training_loss_is_objective)
+{
+    recint_dataset *ds = random_dataset(25, 20, 30, 7);
+    static const char *const exps[] = {"regularization_exponent=0", "regularization_exponent=0.5"};
+    for (int e = 0; e < 2; e++) {
+        for (int chol = 0; chol < 2; chol++) {
+            const char *pairs[] = {"dim=4", "alpha=1.5", "regularization=0.2", "threads=2",
+                                   "iterations=4", "compute_loss=true", exps[e],
+                                   chol ? "solver=cholesky" : "solver=cg", NULL};
+            loss_log log;
+            recint_model *m = fit_logged(ds, pairs, &log);
+            ck_assert_int_eq(log.n, 4);
+            ri_linear_view v = view_of(m);
+            double want = objective_nu(ds, &v, 1.5, 0.2, e ? 0.5 : 0);
+            ck_assert_msg(fabs(log.loss[3] - want) <= 1e-5 * want, "%s %s: loss %.9g, objective "
+                          "%.9g", exps[e], pairs[7], log.loss[3], want);
+            for (int k = 1; k < 4; k++)
+                ck_assert_msg(log.loss[k] <= log.loss[k - 1] * (1 + 1e-6), "loss rose: %g -> %g",
+                              log.loss[k - 1], log.loss[k]);
+            recint_model_free(m);
+        }
+    }
+    const char *off[] = {"dim=4", "iterations=2", "threads=1", NULL};
+    loss_log log;
+    recint_model *m = fit_logged(ds, off, &log);
+    ck_assert_int_eq(log.n, 2);
+    ck_assert(isnan(log.loss[0]) && isnan(log.loss[1]));
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
 
 /* Each half sweep minimises (cholesky) or lowers (cg from a warm start) the
  * objective, so it never rises from one iteration to the next, and the fit ends
@@ -1215,6 +1295,7 @@ int main(void)
     tcase_add_test(tc, partial_fit_users_exact);
     tcase_add_test(tc, partial_fit_items_exact);
     tcase_add_test(tc, partial_fit_errors);
+    tcase_add_test(tc, training_loss_is_objective);
     tcase_add_test(tc, fold_in_errors);
     tcase_add_test(tc, explain_decomposes_score);
     tcase_add_test(tc, explain_errors);

@@ -496,10 +496,92 @@ static int init_factors(const als_params *p, float *a, size_t rows, uint64_t sid
                            init_range, &j);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Training objective on request (compute_loss)                             */
+/* ------------------------------------------------------------------------ */
+
+/* Rows per partial sum: the sums are added in row order afterwards, so the
+ * loss does not depend on the thread schedule. */
+#define LOSS_CHUNK 256
+
+typedef struct {
+    const als_params *p;
+    const float *X, *Y;
+    const uint64_t *ptr;
+    const uint32_t *idx;
+    const float *w;
+    int observed; /* add the observed pairs' correction (user side) */
+    double *partial;
+} loss_job;
+
+/* Rows [begin, end): lambda_r |x_r|^2, and with observed the observed pairs'
+ * part beyond the all-pairs sum of s^2: c (1 - s)^2 - s^2. */
+static int loss_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    const loss_job *j = ctx;
+    const uint32_t d = j->p->dim;
+    double sum = 0;
+    for (size_t r = begin; r < end; r++) {
+        const float *x = j->X + r * d;
+        double xx = 0;
+        for (uint32_t k = 0; k < d; k++)
+            xx += (double)x[k] * x[k];
+        sum += row_lambda(j->p, j->ptr[r + 1] - j->ptr[r]) * xx;
+        for (uint64_t e = j->ptr[r]; j->observed && e < j->ptr[r + 1]; e++) {
+            const float *y = j->Y + (size_t)j->idx[e] * d;
+            double s = 0;
+            for (uint32_t k = 0; k < d; k++)
+                s += (double)x[k] * y[k];
+            const double c = 1.0 + j->p->alpha * (j->w ? j->w[e] : 1.0f);
+            sum += c * (1 - s) * (1 - s) - s * s;
+        }
+    }
+    j->partial[begin / LOSS_CHUNK] = sum;
+    return RECINT_OK;
+}
+
+/* The objective at the top of this file, exactly: over all pairs, c = 1 and
+ * p = 0 give sum_{u,i} (x_u . y_i)^2 = sum_{a,b} (U^T U)_ab (V^T V)_ab, and
+ * the observed pairs are corrected one by one: O(nnz dim + (n_users + n_items) dim^2). */
+static int training_loss(const als_params *p, const als_state *s, const uint64_t *r_ptr,
+                         const uint32_t *r_idx, const float *r_w, const uint64_t *c_ptr,
+                         double *out)
+{
+    const uint32_t d = p->dim;
+    const size_t nu_chunks = ((size_t)s->n_users + LOSS_CHUNK - 1) / LOSS_CHUNK;
+    const size_t ni_chunks = ((size_t)s->n_items + LOSS_CHUNK - 1) / LOSS_CHUNK;
+    float *GU = ri_malloc_array((size_t)d * d, 2 * sizeof(float));
+    double *partial = RI_NEW_ZEROED(double, nu_chunks + ni_chunks + 1);
+    if (!GU || !partial) {
+        free(GU);
+        free(partial);
+        return ri_error(RECINT_ENOMEM, "als fit: out of memory for the training loss at dim %u", d);
+    }
+    float *GV = GU + (size_t)d * d;
+    gram(s->U, s->n_users, d, GU);
+    gram(s->V, s->n_items, d, GV);
+    loss_job ju = {p, s->U, s->V, r_ptr, r_idx, r_w, 1, partial};
+    loss_job ji = {p, s->V, NULL, c_ptr, NULL, NULL, 0, partial + nu_chunks};
+    int rc = ri_parallel_for(p->threads, s->n_users, LOSS_CHUNK, loss_range, &ju);
+    if (rc == RECINT_OK)
+        rc = ri_parallel_for(p->threads, s->n_items, LOSS_CHUNK, loss_range, &ji);
+    double total = 0;
+    for (size_t k = 0; k < (size_t)d * d; k++)
+        total += (double)GU[k] * GV[k];
+    for (size_t c = 0; c < nu_chunks + ni_chunks; c++)
+        total += partial[c];
+    free(GU);
+    free(partial);
+    *out = total;
+    return rc;
+}
+
 static int als_fit(const ri_fit_args *a, void **state_out)
 {
     *state_out = NULL;
     const als_params p = read_params(a);
+    const int want_loss = ri_cfg_bool(ri_fit_cfg(a, RI_P_COMPUTE_LOSS), RI_P_COMPUTE_LOSS);
     const uint32_t n_users = recint_dataset_n_users(a->train);
     const uint32_t n_items = recint_dataset_n_items(a->train);
     const uint64_t *r_ptr, *c_ptr;
@@ -529,7 +611,10 @@ static int als_fit(const ri_fit_args *a, void **state_out)
         rc = solve_side(&p, &sc, s->U, n_users, s->V, n_items, r_ptr, r_idx, r_w);
         if (rc == RECINT_OK)
             rc = solve_side(&p, &sc, s->V, n_items, s->U, n_users, c_ptr, c_idx, c_w);
-        if (rc == RECINT_OK && a->progress && a->progress(a->ctx, it + 1, p.iterations, NAN) != 0)
+        double loss = NAN;
+        if (rc == RECINT_OK && want_loss && a->progress)
+            rc = training_loss(&p, s, r_ptr, r_idx, r_w, c_ptr, &loss);
+        if (rc == RECINT_OK && a->progress && a->progress(a->ctx, it + 1, p.iterations, loss) != 0)
             rc = ri_error(RECINT_ECANCELED,
                           "als fit: canceled by the progress callback after iteration %u of %u",
                           it + 1, p.iterations);
