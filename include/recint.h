@@ -392,7 +392,8 @@ RECINT_API int recint_model_explain(const recint_model *m, uint32_t user, uint32
  * order) and extend recint_model_users. Every other row stays as it was. data's
  * items must be in the model (ENOTFOUND otherwise); its ids must be of the
  * model's kind (int or string). In place: cost O(rows solved), plus O(n_users)
- * for the exclusion lists. Not thread-safe against any other call on m.
+ * for the exclusion lists. Not thread-safe against any other call on m; id maps
+ * and linear views obtained from m before the call are invalid afterwards.
  * Errors: EINVAL, EUNSUPPORTED (kind without partial fit), ESTATE, ENOTFOUND,
  * ENOMEM; on failure m is unchanged. */
 RECINT_API int recint_model_partial_fit_users(recint_model *m, const recint_dataset *data);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "als_internal.h"
 #include "format.h"
 #include "model_internal.h"
 #include "parallel.h"
@@ -1270,6 +1271,196 @@ START_TEST(partial_fit_errors)
 }
 END_TEST
 
+/* ---- biases ---------------------------------------------------------------------- */
+
+static const ri_als_state *state_of(const recint_model *m)
+{
+    ck_assert_ptr_nonnull(m->state);
+    return m->state;
+}
+
+/* The item rows [y_i, b_i] after a cholesky fit with biases: the last half
+ * sweep solved them exactly against [x_u, 1] with targets p - b_u, every user
+ * summed explicitly here. */
+static void reference_item_row_biased(const recint_dataset *ds, const ri_als_state *st,
+                                      uint32_t item, double alpha, double lambda, double *y)
+{
+    const uint64_t *ip;
+    const uint32_t *iu;
+    const float *iw;
+    RI_OK(recint_dataset_csc(ds, &ip, &iu, &iw));
+    const uint32_t d = st->dim, D = d + 1, n_users = st->n_users;
+    double *A = calloc((size_t)D * D, sizeof *A), *z = malloc(D * sizeof *z);
+    ck_assert(A && z);
+    for (uint32_t a = 0; a < D; a++)
+        y[a] = 0;
+    for (uint32_t u = 0; u < n_users; u++) {
+        double c = 1, p = 0;
+        for (uint64_t j = ip[item]; j < ip[item + 1]; j++)
+            if (iu[j] == u) {
+                c = 1 + alpha * iw[j];
+                p = 1;
+            }
+        for (uint32_t a = 0; a < d; a++)
+            z[a] = st->U[(size_t)u * d + a];
+        z[d] = 1;
+        for (uint32_t a = 0; a < D; a++)
+            for (uint32_t b = 0; b < D; b++)
+                A[a * D + b] += c * z[a] * z[b];
+        for (uint32_t a = 0; a < D; a++)
+            y[a] += c * (p - st->ub[u]) * z[a];
+    }
+    for (uint32_t a = 0; a < D; a++)
+        A[a * D + a] += lambda;
+    dense_solve(A, y, (int)D);
+    free(A);
+    free(z);
+}
+
+/* Objective with biases, pair by pair (plain L2, the biases penalised too). */
+static double objective_biased(const recint_dataset *ds, const ri_als_state *st, double alpha,
+                               double lambda)
+{
+    const uint64_t *rp;
+    const uint32_t *ri;
+    const float *rw;
+    RI_OK(recint_dataset_csr(ds, &rp, &ri, &rw, NULL));
+    const uint32_t d = st->dim;
+    double loss = 0;
+    for (uint32_t u = 0; u < st->n_users; u++) {
+        uint64_t j = rp[u];
+        for (uint32_t i = 0; i < st->n_items; i++) {
+            double s = (double)st->ub[u] + st->ib[i];
+            for (uint32_t a = 0; a < d; a++)
+                s += (double)st->U[(size_t)u * d + a] * st->V[(size_t)i * d + a];
+            double c = 1, p = 0;
+            if (j < rp[u + 1] && ri[j] == i) {
+                c = 1 + alpha * rw[j];
+                p = 1;
+                j++;
+            }
+            loss += c * (p - s) * (p - s);
+        }
+        loss += lambda * st->ub[u] * st->ub[u];
+        for (uint32_t a = 0; a < d; a++)
+            loss += lambda * st->U[(size_t)u * d + a] * st->U[(size_t)u * d + a];
+    }
+    for (uint32_t i = 0; i < st->n_items; i++) {
+        loss += lambda * st->ib[i] * st->ib[i];
+        for (uint32_t a = 0; a < d; a++)
+            loss += lambda * st->V[(size_t)i * d + a] * st->V[(size_t)i * d + a];
+    }
+    return loss;
+}
+
+/* biases=true: exact item rows (cholesky), cg to convergence equals cholesky
+ * (AVX-512 kernel at dim 20 and 64, portable loops via isa=scalar), the loss
+ * is the biased objective and never rises, serving adds the item bias. */
+START_TEST(biases_exact_and_served)
+{
+    recint_dataset *ds = random_dataset(30, 22, 30, 8);
+    const char *chol[] = {"dim=5", "iterations=4", "solver=cholesky", "alpha=1.5",
+                          "regularization=0.4", "threads=2", "biases=true", "compute_loss=true",
+                          NULL};
+    loss_log log;
+    recint_model *m = fit_logged(ds, chol, &log);
+    const ri_als_state *st = state_of(m);
+    ck_assert_ptr_nonnull(st->ub);
+    ck_assert_ptr_nonnull(st->ib);
+    double bias_mag = 0;
+    for (uint32_t i = 0; i < st->n_items; i++) {
+        double y[6];
+        reference_item_row_biased(ds, st, i, 1.5, 0.4, y);
+        for (uint32_t a = 0; a < 5; a++)
+            ck_assert_msg(fabs(y[a] - st->V[(size_t)i * 5 + a]) < 1e-4, "item %u coord %u: "
+                          "reference %.7f, fit %.7f", i, a, y[a], (double)st->V[i * 5 + a]);
+        ck_assert_msg(fabs(y[5] - st->ib[i]) < 1e-4, "item %u bias: reference %.7f, fit %.7f", i,
+                      y[5], (double)st->ib[i]);
+        bias_mag += fabs(st->ib[i]);
+    }
+    ck_assert_msg(bias_mag > 1e-3, "item biases are all ~0 (%g)", bias_mag);
+    ck_assert_int_eq(log.n, 4);
+    double want = objective_biased(ds, st, 1.5, 0.4);
+    ck_assert_msg(fabs(log.loss[3] - want) <= 1e-5 * want, "loss %.9g, objective %.9g",
+                  log.loss[3], want);
+    for (int k = 1; k < 4; k++)
+        ck_assert(log.loss[k] <= log.loss[k - 1] * (1 + 1e-6));
+    /* served score: x_u . y_i + b_i */
+    uint32_t it[3], n;
+    float sc[3];
+    RI_OK(recint_model_recommend(m, 2, 3, it, sc, &n));
+    ck_assert_uint_eq(n, 3);
+    double s = st->ib[it[0]];
+    for (uint32_t a = 0; a < 5; a++)
+        s += (double)st->U[2 * 5 + a] * st->V[(size_t)it[0] * 5 + a];
+    ck_assert_msg(fabs(s - sc[0]) < 1e-5, "served %.7f, x.y + b_i %.7f", (double)sc[0], s);
+    recint_model_free(m);
+
+    static const char *const dims[] = {"dim=20", "dim=64"};
+    static const char *const isas[] = {"isa=auto", "isa=scalar"};
+    for (int di = 0; di < 2; di++)
+        for (int ii = 0; ii < 2; ii++) {
+            const uint32_t d = di ? 64 : 20;
+            recint_dataset *big = random_dataset(90 + 2 * d, 70 + 2 * d, 20, 9);
+#define BIAS_KEYS dims[di], isas[ii], "iterations=2", "alpha=3", "regularization=1", \
+                  "threads=2", "biases=true"
+            const char *p_chol[] = {BIAS_KEYS, "solver=cholesky", NULL};
+            const char *p_cg[] = {BIAS_KEYS, "solver=cg", "cg_steps=200", NULL};
+#undef BIAS_KEYS
+            recint_model *a = fit_als(big, p_chol), *b = fit_als(big, p_cg);
+            const ri_als_state *sa = state_of(a), *sb = state_of(b);
+            double du = max_abs_diff(sa->U, sb->U, (size_t)sa->n_users * d);
+            double di2 = max_abs_diff(sa->V, sb->V, (size_t)sa->n_items * d);
+            double db = fmax(max_abs_diff(sa->ub, sb->ub, sa->n_users),
+                             max_abs_diff(sa->ib, sb->ib, sa->n_items));
+            ck_assert_msg(du < 1e-4 && di2 < 1e-4 && db < 1e-4, "%s %s: cg vs cholesky with "
+                          "biases: users %g items %g biases %g", dims[di], isas[ii], du, di2, db);
+            recint_model_free(a);
+            recint_model_free(b);
+            recint_dataset_free(big);
+        }
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* The biases are saved and loaded; the calls that would need them in their
+ * solves refuse a biased model. */
+START_TEST(biases_save_load_and_refusals)
+{
+    recint_dataset *ds = random_dataset(20, 15, 30, 4);
+    const char *pairs[] = {"dim=4", "iterations=2", "threads=1", "biases=true", NULL};
+    recint_model *m = fit_als(ds, pairs), *back;
+    char path[256];
+    ri_test_tmp("als_bias.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    RI_OK(recint_model_load(&back, path));
+    remove(path);
+    const ri_als_state *a = state_of(m), *b = state_of(back);
+    ck_assert_ptr_nonnull(b->ub);
+    ck_assert_int_eq(memcmp(a->ub, b->ub, a->n_users * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(a->ib, b->ib, a->n_items * sizeof(float)), 0);
+    uint32_t ia[5], ib[5], na, nb;
+    float sa[5], sb[5];
+    RI_OK(recint_model_recommend(m, 3, 5, ia, sa, &na));
+    RI_OK(recint_model_recommend(back, 3, 5, ib, sb, &nb));
+    ck_assert_uint_eq(na, nb);
+    ck_assert_int_eq(memcmp(ia, ib, na * sizeof *ia), 0);
+    ck_assert_int_eq(memcmp(sa, sb, na * sizeof *sa), 0);
+    static const uint32_t items[] = {1, 2};
+    float v[4];
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_fold_in(m, items, NULL, 2, v));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "fold-in is not available for a model "
+                                                      "fitted with biases=true"));
+    uint32_t it[2], n;
+    float c[2];
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_explain(m, 0, 0, 2, it, c, &n, NULL));
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_partial_fit_users(m, ds));
+    recint_model_free(back);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("als");
@@ -1296,6 +1487,8 @@ int main(void)
     tcase_add_test(tc, partial_fit_items_exact);
     tcase_add_test(tc, partial_fit_errors);
     tcase_add_test(tc, training_loss_is_objective);
+    tcase_add_test(tc, biases_exact_and_served);
+    tcase_add_test(tc, biases_save_load_and_refusals);
     tcase_add_test(tc, fold_in_errors);
     tcase_add_test(tc, explain_decomposes_score);
     tcase_add_test(tc, explain_errors);

@@ -8,7 +8,8 @@
  * vector the Gram matrix multiplies (for broadcasts). A is never formed:
  *   A v = (G + lambda I) v + sum_j (c_j - 1) (y_j . v) y_j
  * over the row's items, with the item vector loaded once per pass and used for
- * both the dot product and the update. */
+ * both the dot product and the update. With biases the rows are [x, b] against
+ * [y, 1] and only the right-hand side changes (ri_als_cg_task). */
 #include <immintrin.h>
 
 #include "als_internal.h"
@@ -97,6 +98,11 @@ T512 static INL void solve_row(const ri_als_cg_task *t, float *xrow, uint64_t be
     UNROLL
     for (int k = 0; k < nv; k++)
         r[k] = _mm512_sub_ps(_mm512_setzero_ps(), q[k]);
+    if (t->t) {
+        UNROLL
+        for (int k = 0; k < nv; k++)
+            r[k] = _mm512_sub_ps(r[k], _mm512_maskz_loadu_ps(mk[k], t->t + 16 * k));
+    }
     for (uint64_t j = beg; j < end; j++) {
         if (j + PF_DIST < end)
             prefetch_row(Y + (size_t)idx[j + PF_DIST] * d, d);
@@ -105,7 +111,8 @@ T512 static INL void solve_row(const ri_als_cg_task *t, float *xrow, uint64_t be
         for (int k = 0; k < nv; k++)
             y[k] = _mm512_maskz_loadu_ps(mk[k], yj + 16 * k);
         const float extra = alpha * (w ? w[j] : 1.0f);
-        const __m512 coef = _mm512_set1_ps(1.0f + extra - extra * dotv(y, x, nv));
+        const float off = t->off ? t->off[idx[j]] : 0.0f;
+        const __m512 coef = _mm512_set1_ps(1.0f + extra - extra * (dotv(y, x, nv) + off));
         UNROLL
         for (int k = 0; k < nv; k++)
             r[k] = _mm512_fmadd_ps(coef, y[k], r[k]);
