@@ -3,9 +3,13 @@
  *
  * usage: bench_als p1 [DATASETS_DIR]            P1: u.data, rating >= 4, temporal:0.2;
  *                                               3 fits per solver, median, P@10, NDCG@10
- *        bench_als tsv FILE [iterations]        P3 file from gen.py (user item weight ts)
- *        bench_als synthetic S|M|L [iterations] recint_dataset_synthetic preset
+ *        bench_als tsv FILE [iterations [cg|cholesky]]  P3 file from gen.py (user item weight ts)
+ *        bench_als synthetic S|M|L [iterations [cg|cholesky]]  recint_dataset_synthetic preset
  * Settings: threads=2, dim=64, library defaults otherwise (P1: 15 iterations; P3: 3).
+ * The P3 files: /usr/bin/python3 /work/shared/bench/gen.py S|M --out DIR (seed 42); the
+ * shape and seed are read back from DIR/<S|M>.meta.json and printed. Quality is
+ * measured on P1 only (P3 is a speed protocol). implicit cannot be installed here,
+ * so its PROTOCOLS.md figures are printed next to ours, labelled as such.
  * Environment: RECINT_DATASETS is the fallback datasets directory for p1.
  * Peak RSS is the process maximum so far (getrusage), so it includes the dataset and
  * every earlier fit; the P3 modes free each model before the next one. */
@@ -257,16 +261,73 @@ static int run_p1(const char *dir)
         }
         recint_config_free(cfg);
     }
+    if (!err)
+        printf("  peer, from PROTOCOLS.md (not measured here; implicit is not installed): implicit "
+               "ALS cg k=64 reg .05 alpha 2 15 it, 2 threads: fit 0.155 s, P@10 .0980, NDCG@10 "
+               ".1338; reg 20 alpha 5 (picked on test): P@10 .1122, NDCG@10 .1487\n");
     recint_dataset_free(test);
     recint_dataset_free(train);
     return err;
 }
 
-static int run_p3(const recint_dataset *ds, const char *label, unsigned iterations)
+/* implicit ALS k=64 alpha 2, 2 threads, per iteration and peak RSS, from
+ * PROTOCOLS.md (P3 table): S, M, L. */
+static const char *const implicit_p3[3] = {"0.561 s/iter, 136 MB", "3.35 s/iter, 470 MB",
+                                           "16.23 s/iter, 1.95 GB"};
+
+/* Scale letter of a gen.py file name (".../S.tsv"), or 0. */
+static char scale_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (strlen(base) == 5 && strchr("SML", base[0]) && strcmp(base + 1, ".tsv") == 0)
+        return base[0];
+    return 0;
+}
+
+/* The generator's shape and seed, from gen.py's DIR/<scale>.meta.json next to the
+ * file: the values of a few keys, printed as they stand in the JSON. */
+static void print_meta(const char *path)
+{
+    size_t n = strlen(path);
+    if (n < 4 || strcmp(path + n - 4, ".tsv") != 0 || n > 4000)
+        return;
+    char meta[4096];
+    snprintf(meta, sizeof meta, "%.*s.meta.json", (int)(n - 4), path);
+    FILE *f = fopen(meta, "r");
+    if (!f) {
+        printf("  generator: %s not found (shape and seed unknown)\n", meta);
+        return;
+    }
+    char buf[8192];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    static const char *const keys[] = {"scale", "users", "items", "nnz", "seed", "zipf",
+                                       "clusters", "tsv_md5"};
+    printf("  generator (%s): /usr/bin/python3 gen.py <scale> --out DIR;", meta);
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, "\"%s\": ", keys[k]);
+        const char *at = strstr(buf, pat);
+        if (!at)
+            continue;
+        at += strlen(pat);
+        size_t vlen = strcspn(at, ",}");
+        printf(" %s=%.*s", keys[k], (int)vlen, at);
+    }
+    printf("\n");
+}
+
+/* only: one solver's name, or NULL for both */
+static int run_p3(const recint_dataset *ds, const char *label, unsigned iterations,
+                  const char *only)
 {
     print_shape(label, ds);
     printf("  after load: peak RSS %.1f MiB\n", peak_rss_mib());
     for (size_t s = 0; s < 2; s++) {
+        if (only && strcmp(only, solvers[s]) != 0)
+            continue;
         recint_config *cfg = bench_config(solvers[s], iterations);
         if (!cfg)
             return 1;
@@ -300,7 +361,7 @@ static unsigned parse_iterations(const char *s)
     return v <= MAX_ITERATIONS ? v : 0;
 }
 
-static int run_tsv(const char *path, const char *iters)
+static int run_tsv(const char *path, const char *iters, const char *only)
 {
     unsigned iterations = parse_iterations(iters);
     if (!iterations) {
@@ -325,14 +386,20 @@ static int run_tsv(const char *path, const char *iters)
         goto out;
     }
     printf("P3 file %s: load %.3f s (weight = event count, used as is)\n", path, now() - t0);
-    err = run_p3(ds, "P3", iterations);
+    print_meta(path);
+    err = run_p3(ds, "P3", iterations, only);
+    char sc = scale_of(path);
+    if (!err && sc)
+        printf("  peer, from PROTOCOLS.md (not measured here; implicit is not installed): "
+               "implicit ALS k=64 alpha 2, 2 threads, on gen.py %c: %s\n", sc,
+               implicit_p3[sc == 'S' ? 0 : sc == 'M' ? 1 : 2]);
 out:
     recint_dataset_free(ds);
     recint_config_free(cfg);
     return err;
 }
 
-static int run_synthetic(const char *scale, const char *iters)
+static int run_synthetic(const char *scale, const char *iters, const char *only)
 {
     unsigned iterations = parse_iterations(iters);
     if (!iterations) {
@@ -357,7 +424,7 @@ static int run_synthetic(const char *scale, const char *iters)
            scale, seed, now() - t0);
     char label[32];
     snprintf(label, sizeof label, "syn-%s", scale);
-    err = run_p3(ds, label, iterations);
+    err = run_p3(ds, label, iterations, only);
 out:
     recint_dataset_free(ds);
     recint_config_free(cfg);
@@ -367,8 +434,8 @@ out:
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_als p1 [DATASETS_DIR]\n"
-                    "       bench_als tsv FILE [iterations]\n"
-                    "       bench_als synthetic S|M|L [iterations]\n");
+                    "       bench_als tsv FILE [iterations [cg|cholesky]]\n"
+                    "       bench_als synthetic S|M|L [iterations [cg|cholesky]]\n");
     return 2;
 }
 
@@ -382,9 +449,9 @@ int main(int argc, char **argv)
         return run_p1(dir ? dir : "/work/shared/datasets");
     }
     if (strcmp(argv[1], "tsv") == 0 && argc >= 3)
-        return run_tsv(argv[2], argc > 3 ? argv[3] : NULL);
+        return run_tsv(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
     if (strcmp(argv[1], "synthetic") == 0 && argc >= 3 && strlen(argv[2]) == 1 &&
         strchr("SML", argv[2][0]))
-        return run_synthetic(argv[2], argc > 3 ? argv[3] : NULL);
+        return run_synthetic(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
     return usage();
 }

@@ -385,6 +385,23 @@ RECINT_API int recint_model_fold_in(const recint_model *m, const uint32_t *items
 RECINT_API int recint_model_explain(const recint_model *m, uint32_t user, uint32_t item,
                                     uint32_t k, uint32_t *items, float *contributions,
                                     uint32_t *n_out, float *score);
+/* Partial fit: every user with rows in data (matched by external id) gets the
+ * exact solve of its row from exactly those rows (they replace its history, also
+ * for recommend's exclusion) against the model's current item vectors; users new
+ * to the model are appended (index = the model's n_users at the call, in data's
+ * order) and extend recint_model_users. Every other row stays as it was. data's
+ * items must be in the model (ENOTFOUND otherwise); its ids must be of the
+ * model's kind (int or string). In place: cost O(rows solved), plus O(n_users)
+ * for the exclusion lists. Not thread-safe against any other call on m; id maps
+ * and linear views obtained from m before the call are invalid afterwards.
+ * Errors: EINVAL, EUNSUPPORTED (kind without partial fit), ESTATE, ENOTFOUND,
+ * ENOMEM; on failure m is unchanged. */
+RECINT_API int recint_model_partial_fit_users(recint_model *m, const recint_dataset *data);
+/* The same for items: every item with rows in data gets its exact solve from
+ * them against the current user vectors (the item leaves every other user's
+ * history); new items are appended. data's users must be in the model. Rebuilds
+ * the serving copies of the item vectors: O(n_items dim) beyond the solves. */
+RECINT_API int recint_model_partial_fit_items(recint_model *m, const recint_dataset *data);
 
 /* Items most similar to item: cosine (cfg key similarity, default) or dot product
  * of the item vectors, read when the model is created, fitted or loaded; the item

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "als_internal.h"
 #include "format.h"
 #include "model_internal.h"
 #include "parallel.h"
@@ -179,26 +180,51 @@ static double max_abs_diff(const float *a, const float *b, size_t n)
 }
 
 /* CG run to convergence reaches the exact solves; a single step does not. */
-START_TEST(cg_converges_to_cholesky)
+/* CG run to convergence equals the exact solve; one step does not. dim and
+ * isa pick the solver copy: with AVX-512 the register kernel (one copy per
+ * count of 16-float vectors, a masked partial last vector), else the portable
+ * loops. */
+static void check_cg_converges(uint32_t dim, const char *isa_pair)
 {
-    recint_dataset *ds = random_dataset(40, 25, 20, 2);
+    /* more rows than dims keeps the float systems well conditioned enough for
+     * CG to reach the double-precision solve */
+    recint_dataset *ds = random_dataset(40 + 2 * dim, 25 + 2 * dim, 20, 2);
     size_t nu = recint_dataset_n_users(ds), ni = recint_dataset_n_items(ds);
-#define CG_TEST_KEYS "dim=6", "iterations=2", "regularization=0.1", "alpha=3", "threads=1"
+    char dim_pair[32], steps_pair[32];
+    snprintf(dim_pair, sizeof dim_pair, "dim=%u", dim);
+    snprintf(steps_pair, sizeof steps_pair, "cg_steps=%u", 2 * dim + 40);
+#define CG_TEST_KEYS dim_pair, "iterations=2", "regularization=1", "alpha=3", "threads=1", isa_pair
     const char *chol[] = {CG_TEST_KEYS, "solver=cholesky", NULL};
-    const char *cg_many[] = {CG_TEST_KEYS, "solver=cg", "cg_steps=60", NULL};
+    const char *cg_many[] = {CG_TEST_KEYS, "solver=cg", steps_pair, NULL};
     const char *cg_one[] = {CG_TEST_KEYS, "solver=cg", "cg_steps=1", NULL};
 #undef CG_TEST_KEYS
     recint_model *a = fit_als(ds, chol), *b = fit_als(ds, cg_many), *c = fit_als(ds, cg_one);
     ri_linear_view va = view_of(a), vb = view_of(b), vc = view_of(c);
-    double du = max_abs_diff(va.user_mat, vb.user_mat, nu * 6);
-    double di = max_abs_diff(va.item_mat, vb.item_mat, ni * 6);
-    ck_assert_msg(du < 1e-4 && di < 1e-4, "cg 60 steps vs cholesky: users %g items %g", du, di);
-    double d1 = max_abs_diff(va.item_mat, vc.item_mat, ni * 6);
-    ck_assert_msg(d1 > 1e-3, "one cg step should not reach the exact solve (diff %g)", d1);
+    double du = max_abs_diff(va.user_mat, vb.user_mat, nu * dim);
+    double di = max_abs_diff(va.item_mat, vb.item_mat, ni * dim);
+    ck_assert_msg(du < 1e-4 && di < 1e-4, "dim %u %s: cg to convergence vs cholesky: users %g "
+                  "items %g", dim, isa_pair, du, di);
+    double d1 = max_abs_diff(va.item_mat, vc.item_mat, ni * dim);
+    /* in one dimension a single step is the exact solve */
+    ck_assert_msg(dim == 1 || d1 > 1e-3, "dim %u %s: one cg step should not reach the exact solve (diff %g)",
+                  dim, isa_pair, d1);
     recint_model_free(a);
     recint_model_free(b);
     recint_model_free(c);
     recint_dataset_free(ds);
+}
+
+START_TEST(cg_converges_to_cholesky)
+{
+    static const uint32_t dims[] = {1, 6, 16, 17, 64, 70, 128, 130};
+    static const char *const isas[] = {"isa=auto", "isa=avx2", "isa=scalar"};
+    for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {
+        if (i == 1 && ri_core_isa_detect() < RI_ISA_AVX2)
+            continue;
+        /* the portable loops have no per-dim copies: fewer dims suffice */
+        for (size_t d = i == 0 ? 0 : 3; d < sizeof dims / sizeof *dims; d += i == 0 ? 1 : 2)
+            check_cg_converges(dims[d], isas[i]);
+    }
 }
 END_TEST
 
@@ -224,9 +250,19 @@ START_TEST(isa_copies_agree)
 }
 END_TEST
 
-/* The full objective, every (user, item) pair summed explicitly. */
+/* The full objective, every (user, item) pair summed explicitly; a row with n
+ * training rows has penalty lambda * max(n, 1)^exponent. */
+static double objective_nu(const recint_dataset *ds, const ri_linear_view *v, double alpha,
+                           double lambda, double exponent);
+
 static double objective(const recint_dataset *ds, const ri_linear_view *v, double alpha,
                         double lambda)
+{
+    return objective_nu(ds, v, alpha, lambda, 0);
+}
+
+static double objective_nu(const recint_dataset *ds, const ri_linear_view *v, double alpha,
+                           double lambda, double exponent)
 {
     const uint64_t *rp;
     const uint32_t *ri;
@@ -249,12 +285,82 @@ static double objective(const recint_dataset *ds, const ri_linear_view *v, doubl
             loss += c * (p - s) * (p - s);
         }
     }
-    for (size_t k = 0; k < (size_t)nu * d; k++)
-        loss += lambda * v->user_mat[k] * v->user_mat[k];
-    for (size_t k = 0; k < (size_t)ni * d; k++)
-        loss += lambda * v->item_mat[k] * v->item_mat[k];
+    const uint64_t *cp;
+    RI_OK(recint_dataset_csc(ds, &cp, NULL, NULL));
+    for (size_t k = 0; k < (size_t)nu * d; k++) {
+        uint64_t n = rp[k / d + 1] - rp[k / d];
+        loss += lambda * pow(n ? (double)n : 1.0, exponent) * v->user_mat[k] * v->user_mat[k];
+    }
+    for (size_t k = 0; k < (size_t)ni * d; k++) {
+        uint64_t n = cp[k / d + 1] - cp[k / d];
+        loss += lambda * pow(n ? (double)n : 1.0, exponent) * v->item_mat[k] * v->item_mat[k];
+    }
     return loss;
 }
+
+typedef struct {
+    double loss[16];
+    int n;
+} loss_log;
+
+static int log_loss(void *ctx, uint32_t step, uint32_t steps, double loss)
+{
+    (void)step;
+    (void)steps;
+    loss_log *l = ctx;
+    if (l->n < 16)
+        l->loss[l->n++] = loss;
+    return 0;
+}
+
+static recint_model *fit_logged(const recint_dataset *ds, const char *const *pairs, loss_log *log)
+{
+    recint_config *cfg = als_cfg(pairs);
+    recint_model *m;
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, "als", cfg));
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    log->n = 0;
+    RI_OK(recint_trainer_fit(t, ds, NULL, log_loss, log));
+    recint_trainer_free(t);
+    recint_config_free(cfg);
+    return m;
+}
+
+/* compute_loss: the callback's loss after the last iteration is the objective
+ * of the final factors, summed pair by pair here (weighted rows, plain and
+ * frequency-scaled penalty); it never rises; without the key it is NaN. */
+START_TEST(training_loss_is_objective)
+{
+    recint_dataset *ds = random_dataset(25, 20, 30, 7);
+    static const char *const exps[] = {"regularization_exponent=0", "regularization_exponent=0.5"};
+    for (int e = 0; e < 2; e++) {
+        for (int chol = 0; chol < 2; chol++) {
+            const char *pairs[] = {"dim=4", "alpha=1.5", "regularization=0.2", "threads=2",
+                                   "iterations=4", "compute_loss=true", exps[e],
+                                   chol ? "solver=cholesky" : "solver=cg", NULL};
+            loss_log log;
+            recint_model *m = fit_logged(ds, pairs, &log);
+            ck_assert_int_eq(log.n, 4);
+            ri_linear_view v = view_of(m);
+            double want = objective_nu(ds, &v, 1.5, 0.2, e ? 0.5 : 0);
+            ck_assert_msg(fabs(log.loss[3] - want) <= 1e-5 * want, "%s %s: loss %.9g, objective "
+                          "%.9g", exps[e], pairs[7], log.loss[3], want);
+            for (int k = 1; k < 4; k++)
+                ck_assert_msg(log.loss[k] <= log.loss[k - 1] * (1 + 1e-6), "loss rose: %g -> %g",
+                              log.loss[k - 1], log.loss[k]);
+            recint_model_free(m);
+        }
+    }
+    const char *off[] = {"dim=4", "iterations=2", "threads=1", NULL};
+    loss_log log;
+    recint_model *m = fit_logged(ds, off, &log);
+    ck_assert_int_eq(log.n, 2);
+    ck_assert(isnan(log.loss[0]) && isnan(log.loss[1]));
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
 
 /* Each half sweep minimises (cholesky) or lowers (cg from a warm start) the
  * objective, so it never rises from one iteration to the next, and the fit ends
@@ -911,6 +1017,450 @@ START_TEST(explain_errors)
 }
 END_TEST
 
+/* ---- partial fit ----------------------------------------------------------------- */
+
+#define PF_KEYS "dim=12", "iterations=3", "threads=2", "alpha=0.7", "regularization=0.3", \
+                "regularization_exponent=0.5"
+
+static uint32_t model_index(const recint_idmap *map, int64_t id)
+{
+    uint32_t x;
+    RI_OK(recint_idmap_index(map, id, &x));
+    return x;
+}
+
+static recint_dataset *small_dataset(size_t n, const int64_t *users, const int64_t *items,
+                                     const float *w)
+{
+    recint_dataset *ds;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    RI_OK(recint_dataset_add(ds, n, users, items, w, NULL));
+    return ds;
+}
+
+/* Every entry of row `user` of the model's recommendations (k = all) avoids
+ * exactly the items in seen[0..n). */
+static void check_excluded(const recint_model *m, uint32_t user, const uint32_t *seen, size_t n)
+{
+    uint32_t n_items = recint_idmap_size(recint_model_items(m));
+    uint32_t *got = malloc(n_items * sizeof *got), cnt;
+    float *sc = malloc(n_items * sizeof *sc);
+    ck_assert(got && sc);
+    RI_OK(recint_model_recommend(m, user, n_items, got, sc, &cnt));
+    ck_assert_uint_eq(cnt, n_items - n);
+    for (uint32_t r = 0; r < cnt; r++)
+        for (size_t j = 0; j < n; j++)
+            ck_assert_uint_ne(got[r], seen[j]);
+    free(got);
+    free(sc);
+}
+
+/* Updated and new users equal the exact solve of their new rows against the
+ * unchanged item vectors; every other row is bit-identical; recommend excludes
+ * the new histories; the grown model saves and loads. */
+START_TEST(partial_fit_users_exact)
+{
+    recint_dataset *ds = random_dataset(30, 40, 30, 5);
+    const char *pairs[] = {PF_KEYS, NULL};
+    recint_model *m = fit_als(ds, pairs);
+    const uint32_t nu = recint_idmap_size(recint_model_users(m));
+    const uint32_t ni = recint_idmap_size(recint_model_items(m));
+    const uint32_t d = 12;
+    ri_linear_view v = view_of(m);
+    float *U0 = malloc((size_t)nu * d * sizeof *U0), *V0 = malloc((size_t)ni * d * sizeof *V0);
+    ck_assert(U0 && V0);
+    memcpy(U0, v.user_mat, (size_t)nu * d * sizeof *U0);
+    memcpy(V0, v.item_mat, (size_t)ni * d * sizeof *V0);
+
+    static const int64_t uid[] = {4, 1000, 4, 1001, 1000, 4};
+    static const int64_t iid[] = {2, 5, 7, 1, 6, 39};
+    static const float w[] = {3, 1, 1, 2, 0, 2};
+    recint_dataset *upd = small_dataset(6, uid, iid, w);
+    RI_OK(recint_model_partial_fit_users(m, upd));
+
+    const recint_idmap *users = recint_model_users(m), *items = recint_model_items(m);
+    ck_assert_uint_eq(recint_idmap_size(users), nu + 2);
+    ck_assert_uint_eq(recint_idmap_size(items), ni);
+    ck_assert_uint_eq(model_index(users, 1000), nu);
+    ck_assert_uint_eq(model_index(users, 1001), nu + 1);
+    v = view_of(m);
+    ck_assert_int_eq(memcmp(v.item_mat, V0, (size_t)ni * d * sizeof *V0), 0);
+    const int64_t who[3] = {4, 1000, 1001};
+    for (int k = 0; k < 3; k++) {
+        uint32_t its[3], n = 0, u = model_index(users, who[k]);
+        float ws[3];
+        for (int e = 0; e < 6; e++)
+            if (uid[e] == who[k]) {
+                its[n] = model_index(items, iid[e]);
+                ws[n++] = w[e];
+            }
+        double ref[12];
+        reference_user_row(V0, ni, d, its, ws, n, 0.7, 0.3, 0.5, ref);
+        for (uint32_t a = 0; a < d; a++)
+            ck_assert_msg(fabs(ref[a] - v.user_mat[(size_t)u * d + a]) < 1e-4,
+                          "user %lld coord %u: reference %.7f, partial fit %.7f",
+                          (long long)who[k], a, ref[a], (double)v.user_mat[(size_t)u * d + a]);
+        check_excluded(m, u, its, n);
+    }
+    const uint32_t u4 = model_index(users, 4);
+    for (uint32_t u = 0; u < nu; u++)
+        if (u != u4)
+            ck_assert_int_eq(memcmp(v.user_mat + (size_t)u * d, U0 + (size_t)u * d,
+                                    d * sizeof(float)), 0);
+
+    /* the grown model round-trips */
+    char path[256];
+    recint_model *back;
+    ri_test_tmp("als_partial.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    RI_OK(recint_model_load(&back, path));
+    remove(path);
+    ck_assert_uint_eq(recint_idmap_size(recint_model_users(back)), nu + 2);
+    uint32_t a[10], b[10], na, nb;
+    float sa[10], sb[10];
+    RI_OK(recint_model_recommend(m, nu + 1, 10, a, sa, &na));
+    RI_OK(recint_model_recommend(back, nu + 1, 10, b, sb, &nb));
+    ck_assert_uint_eq(na, nb);
+    ck_assert_int_eq(memcmp(a, b, na * sizeof *a), 0);
+    ck_assert_int_eq(memcmp(sa, sb, na * sizeof *sa), 0);
+    recint_model_free(back);
+    recint_dataset_free(upd);
+    free(U0);
+    free(V0);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Items likewise, against the unchanged user vectors; a user who had an
+ * updated item but is not in its new rows gets it recommended again. */
+START_TEST(partial_fit_items_exact)
+{
+    recint_dataset *ds = random_dataset(30, 40, 30, 6);
+    const char *pairs[] = {PF_KEYS, NULL};
+    recint_model *m = fit_als(ds, pairs);
+    const uint32_t nu = recint_idmap_size(recint_model_users(m));
+    const uint32_t ni = recint_idmap_size(recint_model_items(m));
+    const uint32_t d = 12;
+    ri_linear_view v = view_of(m);
+    float *U0 = malloc((size_t)nu * d * sizeof *U0), *V0 = malloc((size_t)ni * d * sizeof *V0);
+    ck_assert(U0 && V0);
+    memcpy(U0, v.user_mat, (size_t)nu * d * sizeof *U0);
+    memcpy(V0, v.item_mat, (size_t)ni * d * sizeof *V0);
+    const recint_idmap *items0 = recint_model_items(m), *users = recint_model_users(m);
+    const uint32_t i3 = model_index(items0, 3);
+    /* a user who had item 3 before and is not among its new users */
+    const uint64_t *rp;
+    const uint32_t *ri;
+    RI_OK(recint_dataset_csr(ds, &rp, &ri, NULL, NULL));
+    uint32_t old_user = UINT32_MAX;
+    for (uint32_t u = 0; u < nu && old_user == UINT32_MAX; u++) {
+        int64_t ext;
+        RI_OK(recint_idmap_id(users, u, &ext));
+        for (uint64_t e = rp[u]; e < rp[u + 1]; e++)
+            if (ri[e] == i3 && ext != 0 && ext != 5)
+                old_user = u;
+    }
+    ck_assert_uint_ne(old_user, UINT32_MAX);
+
+    static const int64_t uid[] = {0, 1, 5, 2};
+    static const int64_t iid[] = {3, 500, 3, 500};
+    static const float w[] = {2, 1, 1, 4};
+    recint_dataset *upd = small_dataset(4, uid, iid, w);
+    RI_OK(recint_model_partial_fit_items(m, upd));
+    const recint_idmap *items = recint_model_items(m);
+    ck_assert_uint_eq(recint_idmap_size(items), ni + 1);
+    ck_assert_uint_eq(model_index(items, 500), ni);
+    ck_assert_uint_eq(model_index(items, 3), i3);
+    v = view_of(m);
+    ck_assert_int_eq(memcmp(v.user_mat, U0, (size_t)nu * d * sizeof *U0), 0);
+    const int64_t which[2] = {3, 500};
+    for (int k = 0; k < 2; k++) {
+        uint32_t us[2], n = 0, it = model_index(items, which[k]);
+        float ws[2];
+        for (int e = 0; e < 4; e++)
+            if (iid[e] == which[k]) {
+                us[n] = model_index(users, uid[e]);
+                ws[n++] = w[e];
+            }
+        double ref[12];
+        reference_user_row(U0, nu, d, us, ws, n, 0.7, 0.3, 0.5, ref);
+        for (uint32_t a = 0; a < d; a++)
+            ck_assert_msg(fabs(ref[a] - v.item_mat[(size_t)it * d + a]) < 1e-4,
+                          "item %lld coord %u: reference %.7f, partial fit %.7f",
+                          (long long)which[k], a, ref[a], (double)v.item_mat[(size_t)it * d + a]);
+    }
+    for (uint32_t i = 0; i < ni; i++)
+        if (i != i3)
+            ck_assert_int_eq(memcmp(v.item_mat + (size_t)i * d, V0 + (size_t)i * d,
+                                    d * sizeof(float)), 0);
+    /* exclusions: user 0 has item 3 (and its old items), user 1 the new item;
+     * old_user lost item 3 */
+    uint32_t got[64], cnt;
+    float sc[64];
+    RI_OK(recint_model_recommend(m, model_index(users, 1), ni + 1, got, sc, &cnt));
+    for (uint32_t r = 0; r < cnt; r++)
+        ck_assert_uint_ne(got[r], ni);
+    RI_OK(recint_model_recommend(m, model_index(users, 0), ni + 1, got, sc, &cnt));
+    for (uint32_t r = 0; r < cnt; r++)
+        ck_assert_uint_ne(got[r], i3);
+    RI_OK(recint_model_recommend(m, old_user, ni + 1, got, sc, &cnt));
+    int found = 0;
+    for (uint32_t r = 0; r < cnt; r++)
+        found |= got[r] == i3;
+    ck_assert_msg(found, "user %u no longer has item 3 in its history", old_user);
+    /* the new item serves through the rebuilt core */
+    RI_OK(recint_model_similar_items(m, ni, 5, NULL, got, sc, &cnt));
+    ck_assert_uint_eq(cnt, 5);
+    recint_dataset_free(upd);
+    free(U0);
+    free(V0);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(partial_fit_errors)
+{
+    recint_dataset *ds = random_dataset(10, 12, 40, 3);
+    const char *pairs[] = {"dim=3", "iterations=1", "threads=1", NULL};
+    recint_model *m = fit_als(ds, pairs);
+    const uint32_t nu = recint_idmap_size(recint_model_users(m));
+    ri_linear_view v = view_of(m);
+    float U0[10 * 3];
+    memcpy(U0, v.user_mat, sizeof U0);
+    static const int64_t uid[] = {2, 77};
+    static const int64_t iid[] = {1, 999};
+    recint_dataset *bad = small_dataset(2, uid, iid, NULL);
+    RI_FAILS(RECINT_ENOTFOUND, recint_model_partial_fit_users(m, bad));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "item 999 (of user 77) is not in the model"));
+    /* unchanged: no new user, same rows */
+    ck_assert_uint_eq(recint_idmap_size(recint_model_users(m)), nu);
+    ck_assert_int_eq(memcmp(view_of(m).user_mat, U0, sizeof U0), 0);
+    RI_FAILS(RECINT_ENOTFOUND, recint_model_partial_fit_items(m, bad));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "user 77 (of item 999) is not in the model"));
+    recint_dataset_free(bad);
+
+    recint_dataset *str;
+    const char *su[] = {"a"}, *si[] = {"b"};
+    RI_OK(recint_dataset_new(&str, NULL));
+    RI_OK(recint_dataset_add_str(str, 1, su, si, NULL, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_model_partial_fit_users(m, str));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "ids are strings but the model's are int64"));
+    recint_dataset_free(str);
+
+    RI_FAILS(RECINT_EINVAL, recint_model_partial_fit_users(NULL, ds));
+    RI_FAILS(RECINT_EINVAL, recint_model_partial_fit_items(m, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "data is NULL"));
+    /* nothing to do is fine */
+    recint_dataset *empty;
+    RI_OK(recint_dataset_new(&empty, NULL));
+    RI_OK(recint_model_partial_fit_users(m, empty));
+    ck_assert_int_eq(memcmp(view_of(m).user_mat, U0, sizeof U0), 0);
+    recint_model_free(m);
+    RI_OK(recint_model_new(&m, "als", NULL));
+    RI_FAILS(RECINT_ESTATE, recint_model_partial_fit_users(m, ds));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "not fitted"));
+    recint_model_free(m);
+    m = fit_kind("pop", ds);
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_partial_fit_items(m, ds));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "kind 'pop' has no partial fit"));
+    recint_model_free(m);
+    recint_dataset_free(empty);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ---- biases ---------------------------------------------------------------------- */
+
+static const ri_als_state *state_of(const recint_model *m)
+{
+    ck_assert_ptr_nonnull(m->state);
+    return m->state;
+}
+
+/* The item rows [y_i, b_i] after a cholesky fit with biases: the last half
+ * sweep solved them exactly against [x_u, 1] with targets p - b_u, every user
+ * summed explicitly here. */
+static void reference_item_row_biased(const recint_dataset *ds, const ri_als_state *st,
+                                      uint32_t item, double alpha, double lambda, double *y)
+{
+    const uint64_t *ip;
+    const uint32_t *iu;
+    const float *iw;
+    RI_OK(recint_dataset_csc(ds, &ip, &iu, &iw));
+    const uint32_t d = st->dim, D = d + 1, n_users = st->n_users;
+    double *A = calloc((size_t)D * D, sizeof *A), *z = malloc(D * sizeof *z);
+    ck_assert(A && z);
+    for (uint32_t a = 0; a < D; a++)
+        y[a] = 0;
+    for (uint32_t u = 0; u < n_users; u++) {
+        double c = 1, p = 0;
+        for (uint64_t j = ip[item]; j < ip[item + 1]; j++)
+            if (iu[j] == u) {
+                c = 1 + alpha * iw[j];
+                p = 1;
+            }
+        for (uint32_t a = 0; a < d; a++)
+            z[a] = st->U[(size_t)u * d + a];
+        z[d] = 1;
+        for (uint32_t a = 0; a < D; a++)
+            for (uint32_t b = 0; b < D; b++)
+                A[a * D + b] += c * z[a] * z[b];
+        for (uint32_t a = 0; a < D; a++)
+            y[a] += c * (p - st->ub[u]) * z[a];
+    }
+    for (uint32_t a = 0; a < D; a++)
+        A[a * D + a] += lambda;
+    dense_solve(A, y, (int)D);
+    free(A);
+    free(z);
+}
+
+/* Objective with biases, pair by pair (plain L2, the biases penalised too). */
+static double objective_biased(const recint_dataset *ds, const ri_als_state *st, double alpha,
+                               double lambda)
+{
+    const uint64_t *rp;
+    const uint32_t *ri;
+    const float *rw;
+    RI_OK(recint_dataset_csr(ds, &rp, &ri, &rw, NULL));
+    const uint32_t d = st->dim;
+    double loss = 0;
+    for (uint32_t u = 0; u < st->n_users; u++) {
+        uint64_t j = rp[u];
+        for (uint32_t i = 0; i < st->n_items; i++) {
+            double s = (double)st->ub[u] + st->ib[i];
+            for (uint32_t a = 0; a < d; a++)
+                s += (double)st->U[(size_t)u * d + a] * st->V[(size_t)i * d + a];
+            double c = 1, p = 0;
+            if (j < rp[u + 1] && ri[j] == i) {
+                c = 1 + alpha * rw[j];
+                p = 1;
+                j++;
+            }
+            loss += c * (p - s) * (p - s);
+        }
+        loss += lambda * st->ub[u] * st->ub[u];
+        for (uint32_t a = 0; a < d; a++)
+            loss += lambda * st->U[(size_t)u * d + a] * st->U[(size_t)u * d + a];
+    }
+    for (uint32_t i = 0; i < st->n_items; i++) {
+        loss += lambda * st->ib[i] * st->ib[i];
+        for (uint32_t a = 0; a < d; a++)
+            loss += lambda * st->V[(size_t)i * d + a] * st->V[(size_t)i * d + a];
+    }
+    return loss;
+}
+
+/* biases=true: exact item rows (cholesky), cg to convergence equals cholesky
+ * (AVX-512 kernel at dim 20 and 64, portable loops via isa=scalar), the loss
+ * is the biased objective and never rises, serving adds the item bias. */
+START_TEST(biases_exact_and_served)
+{
+    recint_dataset *ds = random_dataset(30, 22, 30, 8);
+    const char *chol[] = {"dim=5", "iterations=4", "solver=cholesky", "alpha=1.5",
+                          "regularization=0.4", "threads=2", "biases=true", "compute_loss=true",
+                          NULL};
+    loss_log log;
+    recint_model *m = fit_logged(ds, chol, &log);
+    const ri_als_state *st = state_of(m);
+    ck_assert_ptr_nonnull(st->ub);
+    ck_assert_ptr_nonnull(st->ib);
+    double bias_mag = 0;
+    for (uint32_t i = 0; i < st->n_items; i++) {
+        double y[6];
+        reference_item_row_biased(ds, st, i, 1.5, 0.4, y);
+        for (uint32_t a = 0; a < 5; a++)
+            ck_assert_msg(fabs(y[a] - st->V[(size_t)i * 5 + a]) < 1e-4, "item %u coord %u: "
+                          "reference %.7f, fit %.7f", i, a, y[a], (double)st->V[i * 5 + a]);
+        ck_assert_msg(fabs(y[5] - st->ib[i]) < 1e-4, "item %u bias: reference %.7f, fit %.7f", i,
+                      y[5], (double)st->ib[i]);
+        bias_mag += fabs(st->ib[i]);
+    }
+    ck_assert_msg(bias_mag > 1e-3, "item biases are all ~0 (%g)", bias_mag);
+    ck_assert_int_eq(log.n, 4);
+    double want = objective_biased(ds, st, 1.5, 0.4);
+    ck_assert_msg(fabs(log.loss[3] - want) <= 1e-5 * want, "loss %.9g, objective %.9g",
+                  log.loss[3], want);
+    for (int k = 1; k < 4; k++)
+        ck_assert(log.loss[k] <= log.loss[k - 1] * (1 + 1e-6));
+    /* served score: x_u . y_i + b_i */
+    uint32_t it[3], n;
+    float sc[3];
+    RI_OK(recint_model_recommend(m, 2, 3, it, sc, &n));
+    ck_assert_uint_eq(n, 3);
+    double s = st->ib[it[0]];
+    for (uint32_t a = 0; a < 5; a++)
+        s += (double)st->U[2 * 5 + a] * st->V[(size_t)it[0] * 5 + a];
+    ck_assert_msg(fabs(s - sc[0]) < 1e-5, "served %.7f, x.y + b_i %.7f", (double)sc[0], s);
+    recint_model_free(m);
+
+    static const char *const dims[] = {"dim=20", "dim=64"};
+    static const char *const isas[] = {"isa=auto", "isa=scalar"};
+    for (int di = 0; di < 2; di++)
+        for (int ii = 0; ii < 2; ii++) {
+            const uint32_t d = di ? 64 : 20;
+            recint_dataset *big = random_dataset(90 + 2 * d, 70 + 2 * d, 20, 9);
+#define BIAS_KEYS dims[di], isas[ii], "iterations=2", "alpha=3", "regularization=1", \
+                  "threads=2", "biases=true"
+            const char *p_chol[] = {BIAS_KEYS, "solver=cholesky", NULL};
+            const char *p_cg[] = {BIAS_KEYS, "solver=cg", "cg_steps=200", NULL};
+#undef BIAS_KEYS
+            recint_model *a = fit_als(big, p_chol), *b = fit_als(big, p_cg);
+            const ri_als_state *sa = state_of(a), *sb = state_of(b);
+            double du = max_abs_diff(sa->U, sb->U, (size_t)sa->n_users * d);
+            double di2 = max_abs_diff(sa->V, sb->V, (size_t)sa->n_items * d);
+            double db = fmax(max_abs_diff(sa->ub, sb->ub, sa->n_users),
+                             max_abs_diff(sa->ib, sb->ib, sa->n_items));
+            ck_assert_msg(du < 1e-4 && di2 < 1e-4 && db < 1e-4, "%s %s: cg vs cholesky with "
+                          "biases: users %g items %g biases %g", dims[di], isas[ii], du, di2, db);
+            recint_model_free(a);
+            recint_model_free(b);
+            recint_dataset_free(big);
+        }
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* The biases are saved and loaded; the calls that would need them in their
+ * solves refuse a biased model. */
+START_TEST(biases_save_load_and_refusals)
+{
+    recint_dataset *ds = random_dataset(20, 15, 30, 4);
+    const char *pairs[] = {"dim=4", "iterations=2", "threads=1", "biases=true", NULL};
+    recint_model *m = fit_als(ds, pairs), *back;
+    char path[256];
+    ri_test_tmp("als_bias.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    RI_OK(recint_model_load(&back, path));
+    remove(path);
+    const ri_als_state *a = state_of(m), *b = state_of(back);
+    ck_assert_ptr_nonnull(b->ub);
+    ck_assert_int_eq(memcmp(a->ub, b->ub, a->n_users * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(a->ib, b->ib, a->n_items * sizeof(float)), 0);
+    uint32_t ia[5], ib[5], na, nb;
+    float sa[5], sb[5];
+    RI_OK(recint_model_recommend(m, 3, 5, ia, sa, &na));
+    RI_OK(recint_model_recommend(back, 3, 5, ib, sb, &nb));
+    ck_assert_uint_eq(na, nb);
+    ck_assert_int_eq(memcmp(ia, ib, na * sizeof *ia), 0);
+    ck_assert_int_eq(memcmp(sa, sb, na * sizeof *sa), 0);
+    static const uint32_t items[] = {1, 2};
+    float v[4];
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_fold_in(m, items, NULL, 2, v));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "fold-in is not available for a model "
+                                                      "fitted with biases=true"));
+    uint32_t it[2], n;
+    float c[2];
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_explain(m, 0, 0, 2, it, c, &n, NULL));
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_partial_fit_users(m, ds));
+    recint_model_free(back);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("als");
@@ -933,6 +1483,12 @@ int main(void)
     tcase_add_test(tc, fold_in_is_exact_dim130);
     tcase_add_test(tc, fold_in_after_load_and_empty);
     tcase_add_test(tc, fold_in_concurrent);
+    tcase_add_test(tc, partial_fit_users_exact);
+    tcase_add_test(tc, partial_fit_items_exact);
+    tcase_add_test(tc, partial_fit_errors);
+    tcase_add_test(tc, training_loss_is_objective);
+    tcase_add_test(tc, biases_exact_and_served);
+    tcase_add_test(tc, biases_save_load_and_refusals);
     tcase_add_test(tc, fold_in_errors);
     tcase_add_test(tc, explain_decomposes_score);
     tcase_add_test(tc, explain_errors);

@@ -41,6 +41,21 @@ typedef struct {
     void *ctx;
 } ri_fit_args;
 
+/* Rows to re-solve in a partial fit (recint_model_partial_fit_users/_items): row
+ * rows[r] of the side gets the interactions idx[indptr[r] .. indptr[r+1]) (indices
+ * of the other side, ascending and distinct) with weights w (NULL: 1, else finite
+ * and >= 0 after the kind's check). Rows at or past the side's current count are
+ * new; new_count is the side's size afterwards and every new row is listed. */
+typedef struct {
+    int side; /* 0 users, 1 items */
+    uint32_t new_count;
+    size_t n;
+    const uint32_t *rows;
+    const uint64_t *indptr;
+    const uint32_t *idx;
+    const float *w;
+} ri_partial_rows;
+
 typedef struct {
     const char *name;
     /* Validate the kind's parameters of m->cfg at recint_model_new (may be NULL). */
@@ -76,6 +91,12 @@ typedef struct {
     int (*load_sections)(const recint_model *m, const ri_fmt_reader *r, void **state_out);
     /* Non-zero: the kind reads model->user_features / item_features in fit. */
     int uses_features;
+    /* Partial fit of rq's rows against the current other side. The kind either
+     * updates state in place (*state_out = state, written only once nothing can
+     * fail any more, so on failure state is unchanged) or builds a new state
+     * (*state_out, which the model installs). NULL: kind has none. */
+    int (*partial_fit)(const recint_model *m, void *state, const ri_partial_rows *rq,
+                       void **state_out);
 } ri_model_ops;
 
 /* What serving reads, built from the kind's linear view whenever a state is

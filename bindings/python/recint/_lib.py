@@ -170,6 +170,8 @@ PROTOTYPES = [
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
     ("recint_evaluate_next", c_int,
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
+    ("recint_model_partial_fit_users", c_int, [ModelP, DatasetP]),
+    ("recint_model_partial_fit_items", c_int, [ModelP, DatasetP]),
 ]
 
 # Constants of recint.h the binding uses (macros are not in the shared object).

@@ -359,11 +359,32 @@ class ALSModel(Model):
         items, scores = model.recommend_vector(vec, k=10)
         items, contributions, score = model.explain(0, items[0], k=5)
 
+        model.partial_fit_users(recint.Dataset.from_arrays([7, 123456], [3, 3]))
+
     Keyword arguments are library parameters of the als kind (recint.params());
-    fit, recommend, similar_items, fold_in and explain are those of Model."""
+    fit, recommend, similar_items, fold_in and explain are those of Model.
+    fit(..., progress=fn) with compute_loss=True passes the training objective
+    as fn's loss argument."""
 
     def __init__(self, _ptr=None, **params):
         super().__init__("als", _ptr=_ptr, **params)
+
+    def partial_fit_users(self, data):
+        """Re-solve the users with rows in data (a Dataset whose external ids are
+        of the model's kind) from exactly those rows, which replace their
+        histories; users new to the model are appended (n_users grows, users.index
+        finds them). data's items must be in the model (NotFoundError otherwise).
+        Every other user keeps its vector. On error the model is unchanged.
+        Returns self."""
+        _errors.check(lib.recint_model_partial_fit_users(self._p, data._p))
+        return self
+
+    def partial_fit_items(self, data):
+        """The same for the items with rows in data, against the current user
+        vectors; new items are appended. data's users must be in the model.
+        Returns self."""
+        _errors.check(lib.recint_model_partial_fit_items(self._p, data._p))
+        return self
 
     @classmethod
     def load(cls, path):

@@ -126,5 +126,73 @@ class ALS(TmpDirCase):
             recint.ALSModel.load(pop_path)
 
 
+class PartialFitAndLoss(TmpDirCase):
+    def test_partial_fit_users_equals_fold_in(self):
+        train = lcg_dataset()
+        m = recint.ALSModel(**PARAMS).fit(train)
+        n_users = m.n_users
+        fold_before = tolist(m.fold_in([2]))
+        items_before, scores_before = m.recommend(3, k=5)
+        # user 1000 gets a new history; 99 is a new user
+        upd = recint.Dataset.from_arrays([1000, 1000, 99], [5001, 5007, 5003],
+                                         weights=[2.0, 1.0, 1.0])
+        self.assertIs(m.partial_fit_users(upd), m)
+        self.assertEqual(m.n_users, n_users + 1)
+        new = m.users.index(99)
+        self.assertEqual(new, n_users)
+        i1, i7, i3 = m.items.index(5001), m.items.index(5007), m.items.index(5003)
+        # the stored row is the exact solve, as fold_in computes it: served scores agree
+        for user, hist, w in ((m.users.index(1000), [i1, i7], [2.0, 1.0]), (new, [i3], None)):
+            vec = m.fold_in(hist, weights=w)
+            a_items, a_scores = m.recommend(user, k=m.n_items)
+            b_items, b_scores = m.recommend_vector(vec, k=m.n_items, exclude=sorted(hist))
+            self.assertEqual(tolist(a_items), tolist(b_items))
+            for x, y in zip(tolist(a_scores), tolist(b_scores)):
+                self.assertLessEqual(abs(x - y), 1e-5 * max(1.0, abs(x)))
+            self.assertEqual(len(tolist(a_items)), m.n_items - len(hist))
+        # other users are untouched
+        items_after, scores_after = m.recommend(3, k=5)
+        self.assertEqual(tolist(items_after), tolist(items_before))
+        self.assertEqual(tolist(scores_after), tolist(scores_before))
+        self.assertEqual(tolist(m.fold_in([2])), fold_before)
+        with self.assertRaises(recint.NotFoundError):
+            m.partial_fit_users(recint.Dataset.from_arrays([1000], [424242]))
+        self.assertEqual(m.n_users, n_users + 1)
+
+    def test_partial_fit_items_appends(self):
+        train = lcg_dataset()
+        m = recint.ALSModel(**PARAMS).fit(train)
+        n_items = m.n_items
+        upd = recint.Dataset.from_arrays([1000, 1001, 1002], [777, 777, 5004])
+        self.assertIs(m.partial_fit_items(upd), m)
+        self.assertEqual(m.n_items, n_items + 1)
+        self.assertEqual(m.items.index(777), n_items)
+        items, _ = m.similar_items(n_items, k=3)
+        self.assertEqual(len(tolist(items)), 3)
+        items, _ = m.recommend(m.users.index(1000), k=m.n_items)
+        self.assertNotIn(n_items, tolist(items))
+        with self.assertRaises(recint.NotFoundError):
+            m.partial_fit_items(recint.Dataset.from_arrays([31337], [5004]))
+        # the C call refuses other kinds (the method is ALSModel's, called on a pop model)
+        with self.assertRaises(recint.UnsupportedError):
+            recint.ALSModel.partial_fit_users(recint.Model("pop").fit(train), upd)
+
+    def test_compute_loss_reaches_progress(self):
+        train = lcg_dataset()
+        seen = []
+
+        def progress(step, steps, loss):
+            seen.append(loss)
+            return False
+
+        recint.ALSModel(compute_loss=True, **PARAMS).fit(train, progress=progress)
+        self.assertEqual(len(seen), 3)
+        self.assertTrue(all(math.isfinite(x) and x > 0 for x in seen))
+        self.assertLessEqual(seen[-1], seen[0] * (1 + 1e-6))
+        seen.clear()
+        recint.ALSModel(**PARAMS).fit(train, progress=progress)
+        self.assertTrue(all(math.isnan(x) for x in seen))
+
+
 if __name__ == "__main__":
     unittest.main()
