@@ -15,8 +15,8 @@
 
 /* Per-loss defaults, chosen on a validation split carved from the P1 training
  * data (docs/hybrid.md shows the search). Index: HYB_LOSS_*. */
-static const uint32_t default_epochs[] = {30, 30, 30, 30, 30};
-static const double default_lr[] = {0.05, 0.05, 0.05, 0.05, 0.05};
+static const uint32_t default_epochs[] = {10, 20, 100, 10, 10};
+static const double default_lr[] = {0.05, 0.05, 0.1, 0.05, 0.05};
 
 int ri_hyb_resolve_loss(const recint_config *cfg)
 {

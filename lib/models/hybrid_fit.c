@@ -9,6 +9,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "alloc.h"
 #include "config.h"
@@ -40,22 +43,39 @@ typedef struct {
     uint32_t user, item;
 } ri_pair;
 
-/* Independent partial sums the compiler keeps in vector registers. */
-#define LANES 16
+/* Eight-float vectors (GCC/Clang vector extension): AVX registers in the avx2
+ * copy, pairs of SSE registers in the baseline one. */
+typedef float v8 __attribute__((vector_size(32)));
+
+/* Unaligned load (compiles to one vmovups); a macro, since a function returning
+ * a vector would change the baseline copy's ABI. */
+#define LOAD8(dst, p) memcpy(&(dst), (p), sizeof(v8))
 
 static HOT float dot(const float *a, const float *b, uint32_t d)
 {
-    float acc[LANES] = {0};
+    v8 acc0 = {0}, acc1 = {0};
     uint32_t k = 0;
-    for (; k + LANES <= d; k += LANES)
-        for (uint32_t l = 0; l < LANES; l++)
-            acc[l] += a[k + l] * b[k + l];
-    for (uint32_t l = 0; k < d; k++, l++)
-        acc[l] += a[k] * b[k];
-    for (uint32_t half = LANES / 2; half > 0; half /= 2)
-        for (uint32_t l = 0; l < half; l++)
-            acc[l] += acc[l + half];
-    return acc[0];
+    v8 x0, y0, x1, y1;
+    for (; k + 16 <= d; k += 16) {
+        LOAD8(x0, a + k);
+        LOAD8(y0, b + k);
+        LOAD8(x1, a + k + 8);
+        LOAD8(y1, b + k + 8);
+        acc0 += x0 * y0;
+        acc1 += x1 * y1;
+    }
+    if (k + 8 <= d) {
+        LOAD8(x0, a + k);
+        LOAD8(y0, b + k);
+        acc0 += x0 * y0;
+        k += 8;
+    }
+    acc0 += acc1;
+    float sum = ((acc0[0] + acc0[4]) + (acc0[1] + acc0[5])) +
+                ((acc0[2] + acc0[6]) + (acc0[3] + acc0[7]));
+    for (; k < d; k++)
+        sum += a[k] * b[k];
+    return sum;
 }
 
 /* Representation and bias of row r of side s: for identity the embedding row
@@ -80,26 +100,62 @@ static HOT const float *rep_of(const hyb_side *s, uint32_t d, uint32_t r, float 
     return scratch;
 }
 
+/* adagrad on one embedding row: g = xc v + alpha w; m1 += g^2; w -= lr g / sqrt(m1).
+ * The portable form, and an AVX2 one: sqrtf must set errno on negative input,
+ * which keeps compilers from vectorising it, while m1 >= 1 here. */
+static HOT void adagrad_row(float *restrict w, float *restrict m1, const float *restrict v,
+                            float xc, float alpha, float lr, uint32_t d)
+{
+    for (uint32_t k = 0; k < d; k++) {
+        const float g = xc * v[k] + alpha * w[k];
+        m1[k] += g * g;
+        w[k] -= lr * g / sqrtf(m1[k]);
+    }
+}
+
+#if HYB_HAVE_AVX2
+/* Not always_inline: the baseline copy keeps a call it never makes. */
+__attribute__((target("avx2,fma"))) static inline void
+adagrad_row_avx2(float *restrict w, float *restrict m1, const float *restrict v, float xc,
+                 float alpha, float lr, uint32_t d)
+{
+    const __m256 vx = _mm256_set1_ps(xc), va = _mm256_set1_ps(alpha), vl = _mm256_set1_ps(lr);
+    uint32_t k = 0;
+    for (; k + 8 <= d; k += 8) {
+        const __m256 wk = _mm256_loadu_ps(w + k);
+        const __m256 g = _mm256_fmadd_ps(vx, _mm256_loadu_ps(v + k), _mm256_mul_ps(va, wk));
+        const __m256 a = _mm256_fmadd_ps(g, g, _mm256_loadu_ps(m1 + k));
+        _mm256_storeu_ps(m1 + k, a);
+        _mm256_storeu_ps(w + k, _mm256_sub_ps(wk, _mm256_div_ps(_mm256_mul_ps(vl, g),
+                                                                _mm256_sqrt_ps(a))));
+    }
+    for (; k < d; k++) {
+        const float g = xc * v[k] + alpha * w[k];
+        m1[k] += g * g;
+        w[k] -= lr * g / sqrtf(m1[k]);
+    }
+}
+#define ADAGRAD_ROW(avx, ...) ((avx) ? adagrad_row_avx2(__VA_ARGS__) : adagrad_row(__VA_ARGS__))
+#else
+#define ADAGRAD_ROW(avx, ...) adagrad_row(__VA_ARGS__)
+#endif
+
 /* One optimizer step on column c of side s: gradient x * coef * v + alpha * E_c
  * for the embedding, x * gb for the bias. */
-static HOT void update_col(hyb_side *s, const hyb_params *p, uint32_t c, float x, float coef,
-                           const float *v, float gb, float alpha)
+static HOT void update_col(int avx, hyb_side *s, const hyb_params *p, uint32_t c, float x,
+                           float coef, const float *restrict v, float gb, float alpha)
 {
     const uint32_t d = p->dim;
-    float *w = s->emb + (size_t)c * d;
-    float *m1 = s->m1 + (size_t)c * d;
+    float *restrict w = s->emb + (size_t)c * d;
+    float *restrict m1 = s->m1 + (size_t)c * d;
     const float xc = x * coef, lr = (float)p->lr;
     if (p->optimizer == HYB_OPT_ADAGRAD) {
-        for (uint32_t k = 0; k < d; k++) {
-            const float g = xc * v[k] + alpha * w[k];
-            m1[k] += g * g;
-            w[k] -= lr * g / sqrtf(m1[k]);
-        }
+        ADAGRAD_ROW(avx, w, m1, v, xc, alpha, lr, d);
         const float g = x * gb;
         s->m1[(size_t)s->cols * d + c] += g * g;
         s->bias[c] -= lr * g / sqrtf(s->m1[(size_t)s->cols * d + c]);
     } else if (p->optimizer == HYB_OPT_ADAM) {
-        float *m2 = s->m2 + (size_t)c * d;
+        float *restrict m2 = s->m2 + (size_t)c * d;
         const uint32_t t = ++s->steps[c];
         const float c1 = 1.0f / (1.0f - powf(ADAM_B1, (float)t));
         const float c2 = 1.0f / (1.0f - powf(ADAM_B2, (float)t));
@@ -123,17 +179,17 @@ static HOT void update_col(hyb_side *s, const hyb_params *p, uint32_t c, float x
 
 /* Gradient coef * v (w.r.t. the representation) and gb (w.r.t. the bias) of
  * row r, spread over the row's live feature columns. */
-static HOT void apply_row(hyb_side *s, const hyb_params *p, const uint8_t *live, uint32_t r,
+static HOT void apply_row(int avx, hyb_side *s, const hyb_params *p, const uint8_t *live, uint32_t r,
                           float coef, const float *v, float gb, float alpha)
 {
     if (!s->indptr) {
         if (!live || live[r])
-            update_col(s, p, r, 1.0f, coef, v, gb, alpha);
+            update_col(avx, s, p, r, 1.0f, coef, v, gb, alpha);
         return;
     }
     for (uint64_t e = s->indptr[r]; e < s->indptr[r + 1]; e++)
         if (!live || live[s->idx[e]])
-            update_col(s, p, s->idx[e], s->val[e], coef, v, gb, alpha);
+            update_col(avx, s, p, s->idx[e], s->val[e], coef, v, gb, alpha);
 }
 
 /* Scratch of one worker: representations of the user, positive and negative,
@@ -144,7 +200,7 @@ typedef struct {
 
 /* The triple's gradient: user gets d_pos r_i + d_neg r_j, the items d r_u.
  * Every gradient is formed before any parameter moves. */
-static HOT void apply_triple(hyb_state *s, const hyb_params *p, const uint8_t *live_u,
+static HOT void apply_triple(int avx, hyb_state *s, const hyb_params *p, const uint8_t *live_u,
                              const uint8_t *live_i, uint32_t u, uint32_t i, uint32_t j,
                              const float *ru, const float *ri, const float *rj, float d_pos,
                              float d_neg, float *gu)
@@ -154,10 +210,10 @@ static HOT void apply_triple(hyb_state *s, const hyb_params *p, const uint8_t *l
         gu[k] = d_pos * ri[k] + (rj ? d_neg * rj[k] : 0.0f);
     /* ru may be the user's embedding row, which apply_row(user) changes: the
      * items go first. */
-    apply_row(&s->item, p, live_i, i, d_pos, ru, d_pos, (float)p->item_alpha);
+    apply_row(avx, &s->item, p, live_i, i, d_pos, ru, d_pos, (float)p->item_alpha);
     if (rj)
-        apply_row(&s->item, p, live_i, j, d_neg, ru, d_neg, (float)p->item_alpha);
-    apply_row(&s->user, p, live_u, u, 1.0f, gu, d_pos + (rj ? d_neg : 0.0f),
+        apply_row(avx, &s->item, p, live_i, j, d_neg, ru, d_neg, (float)p->item_alpha);
+    apply_row(avx, &s->user, p, live_u, u, 1.0f, gu, d_pos + (rj ? d_neg : 0.0f),
               (float)p->user_alpha);
 }
 
@@ -230,7 +286,7 @@ static HOT uint32_t kos_pick(const epoch_job *job, ri_rng *rng, uint32_t u, cons
 }
 
 /* One positive row: a step of the configured loss. Returns its loss. */
-static HOT double train_pair(const epoch_job *job, ri_rng *rng, uint32_t u, uint32_t i, float w,
+static HOT double train_pair(int avx, const epoch_job *job, ri_rng *rng, uint32_t u, uint32_t i, float w,
                              float *sc)
 {
     hyb_state *s = job->s;
@@ -255,7 +311,7 @@ static HOT double train_pair(const epoch_job *job, ri_rng *rng, uint32_t u, uint
         } else {
             loss = ri_hyb_logistic(sp, 1, &dp) + ri_hyb_logistic(sn, 0, &dn);
         }
-        apply_triple(s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
+        apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         return w * loss;
     }
     for (uint32_t t = 1; t <= p->max_sampled; t++) {
@@ -265,13 +321,13 @@ static HOT double train_pair(const epoch_job *job, ri_rng *rng, uint32_t u, uint
         if (sn <= sp - 1.0f || j == i || is_positive(job, u, j))
             continue;
         loss = ri_hyb_warp(sp, sn, ri_hyb_warp_rank_weight(n_items, t), &dp, &dn);
-        apply_triple(s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
+        apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         break;
     }
     return w * loss;
 }
 
-static HOT void run_range(const epoch_job *job, size_t begin, size_t end, unsigned worker)
+static HOT void run_range(int avx, const epoch_job *job, size_t begin, size_t end, unsigned worker)
 {
     float *sc = job->scratch + (size_t)worker * 4 * job->p->dim;
     double loss = 0;
@@ -282,7 +338,7 @@ static HOT void run_range(const epoch_job *job, size_t begin, size_t end, unsign
         ri_rng_seed(&rng, job->p->seed,
                     RI_STREAM_TRAIN + 1 + ((uint64_t)job->epoch << 32) + block);
         for (; b < stop; b++)
-            loss += train_pair(job, &rng, job->pairs[b].user, job->pairs[b].item,
+            loss += train_pair(avx, job, &rng, job->pairs[b].user, job->pairs[b].item,
                                job->w ? job->w[b] : 1.0f, sc);
     }
     job->loss[(size_t)worker * 8] += loss;
@@ -290,14 +346,14 @@ static HOT void run_range(const epoch_job *job, size_t begin, size_t end, unsign
 
 static void run_range_baseline(const epoch_job *job, size_t begin, size_t end, unsigned worker)
 {
-    run_range(job, begin, end, worker);
+    run_range(0, job, begin, end, worker);
 }
 
 #if HYB_HAVE_AVX2
 __attribute__((target("avx2,fma"))) static void
 run_range_avx2(const epoch_job *job, size_t begin, size_t end, unsigned worker)
 {
-    run_range(job, begin, end, worker);
+    run_range(1, job, begin, end, worker);
 }
 #endif
 
@@ -325,7 +381,7 @@ void ri_hyb_apply_triple(hyb_state *s, const hyb_params *p, uint32_t u, uint32_t
     const float *ru = rep_of(&s->user, d, u, buf, &bu);
     const float *ri = rep_of(&s->item, d, i, buf + d, &bi);
     const float *rj = j != UINT32_MAX ? rep_of(&s->item, d, j, buf + 2 * d, &bj) : NULL;
-    apply_triple(s, p, NULL, NULL, u, i, j, ru, ri, rj, d_pos, d_neg, buf + 3 * d);
+    apply_triple(0, s, p, NULL, NULL, u, i, j, ru, ri, rj, d_pos, d_neg, buf + 3 * d);
     free(buf);
 }
 
