@@ -655,6 +655,7 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
         for (unsigned t = 0; t < p->threads; t++)
             loss += fw->loss[(size_t)t * 8];
         loss = fw->n ? loss / (double)fw->n : 0.0;
+        int stop = 0;
         if (early && ((ep + 1) % every == 0 || ep + 1 == p->epochs)) {
             double v;
             rc = ri_hyb_refresh(s, p->threads);
@@ -670,7 +671,7 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
                 if (rc)
                     return rc;
             } else if (++since_best >= patience) {
-                break;
+                stop = 1;
             }
         }
         if (a->progress && a->progress(a->ctx, ep + 1, p->epochs, loss) != 0) {
@@ -680,6 +681,8 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
             return ri_error(RECINT_ECANCELED, "hybrid fit: canceled by the progress callback "
                             "after epoch %u of %u", ep + 1, p->epochs);
         }
+        if (stop)
+            break;
     }
     if (have_best)
         snapshot(fw, s, 1);
