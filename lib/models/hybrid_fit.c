@@ -1,11 +1,13 @@
-/* Training of the hybrid kind: stochastic gradient steps over the shuffled
- * training rows, Hogwild-style across threads (workers update the shared
+/* Training of the hybrid kind: stochastic gradient steps over the training rows
+ * in a new random order every epoch (a shuffled permutation of row numbers:
+ * 4 bytes a row beside the dataset, whose CSR gives item and weight, and
+ * whose row offsets give the user by binary search), Hogwild-style across threads (workers update the shared
  * embeddings without locks; collisions are rare and harmless, as in LightFM),
  * one optimizer step per touched feature column.
  *
- * With threads=1 a fit is a pure function of its inputs and seed: the rows are
- * shuffled by a seeded stream per epoch and every block of BLOCK rows draws
- * its negatives from a stream of its own. */
+ * With threads=1 a fit is a pure function of its inputs and seed: the order
+ * comes from a seeded stream per epoch, and every block of BLOCK rows draws its
+ * negatives from a stream of its own. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +40,6 @@
 #else
 #define HYB_HAVE_AVX2 0
 #endif
-
-typedef struct {
-    uint32_t user, item;
-} ri_pair;
 
 /* Eight-float vectors (GCC/Clang vector extension): AVX registers in the avx2
  * copy, pairs of SSE registers in the baseline one. */
@@ -192,6 +190,23 @@ static HOT void apply_row(int avx, hyb_side *s, const hyb_params *p, const uint8
             update_col(avx, s, p, s->idx[e], s->val[e], coef, v, gb, alpha);
 }
 
+/* Start loading row r of an identity side (embedding and bias). */
+static HOT void prefetch_row(const hyb_side *s, uint32_t d, uint32_t r)
+{
+#if defined(__GNUC__)
+    if (s->indptr)
+        return;
+    const char *p = (const char *)(s->emb + (size_t)r * d);
+    for (size_t off = 0; off < (size_t)d * sizeof(float); off += 64)
+        __builtin_prefetch(p + off);
+    __builtin_prefetch(s->bias + r);
+#else
+    (void)s;
+    (void)d;
+    (void)r;
+#endif
+}
+
 /* Scratch of one worker: representations of the user, positive and negative,
  * the user's gradient, and warp-kos's candidates. */
 typedef struct {
@@ -224,8 +239,9 @@ static HOT void apply_triple(int avx, hyb_state *s, const hyb_params *p, const u
 typedef struct {
     hyb_state *s;
     const hyb_params *p;
-    const ri_pair *pairs;
-    const float *w;              /* per pair, or NULL: weight 1 */
+    const uint32_t *perm;        /* this epoch's order of the training rows */
+    const float *w;              /* weight of each training row, or NULL: all 1 */
+    uint32_t n_users;
     const uint64_t *row_ptr;     /* training rows by user (exclusion of positives) */
     const uint32_t *row_items;
     const uint8_t *live_u, *live_i;
@@ -314,8 +330,14 @@ static HOT double train_pair(int avx, const epoch_job *job, ri_rng *rng, uint32_
         apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         return w * loss;
     }
+    /* Candidates are drawn one ahead so that the next one's row is on its way
+     * from memory while this one is scored: on large catalogues the loop is
+     * bound by those misses. */
+    uint32_t next = ri_rng_below32(rng, n_items);
     for (uint32_t t = 1; t <= p->max_sampled; t++) {
-        const uint32_t j = ri_rng_below32(rng, n_items);
+        const uint32_t j = next;
+        next = ri_rng_below32(rng, n_items);
+        prefetch_row(&s->item, d, next);
         const float *rj = rep_of(&s->item, d, j, rj_buf, &bj);
         const float sn = dot(ru, rj, d) + bu + bj;
         if (sn <= sp - 1.0f || j == i || is_positive(job, u, j))
@@ -337,9 +359,20 @@ static HOT void run_range(int avx, const epoch_job *job, size_t begin, size_t en
         const size_t block = b / BLOCK, stop = (block + 1) * BLOCK < end ? (block + 1) * BLOCK : end;
         ri_rng_seed(&rng, job->p->seed,
                     RI_STREAM_TRAIN + 1 + ((uint64_t)job->epoch << 32) + block);
-        for (; b < stop; b++)
-            loss += train_pair(avx, job, &rng, job->pairs[b].user, job->pairs[b].item,
-                               job->w ? job->w[b] : 1.0f, sc);
+        for (; b < stop; b++) {
+            const uint32_t e = job->perm[b];
+            /* the user: the last row offset <= e */
+            uint32_t lo = 0, hi = job->n_users;
+            while (hi - lo > 1) {
+                const uint32_t mid = lo + (hi - lo) / 2;
+                if (job->row_ptr[mid] <= e)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            loss += train_pair(avx, job, &rng, lo, job->row_items[e], job->w ? job->w[e] : 1.0f,
+                               sc);
+        }
     }
     job->loss[(size_t)worker * 8] += loss;
 }
@@ -509,8 +542,8 @@ static void init_side(hyb_side *s, uint32_t dim, const uint8_t *live, uint64_t s
 
 /* Everything an epoch loop needs besides the state. */
 typedef struct {
-    ri_pair *pairs;
-    float *w;
+    uint32_t *perm;
+    const float *w; /* the dataset's weights, NULL when all are 1 */
     uint32_t *user_count, *item_count;
     uint8_t *live_u, *live_i;
     double *loss;
@@ -522,8 +555,7 @@ typedef struct {
 
 static void work_free(fit_work *fw)
 {
-    free(fw->pairs);
-    free(fw->w);
+    free(fw->perm);
     free(fw->user_count);
     free(fw->item_count);
     free(fw->live_u);
@@ -545,9 +577,9 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
         return rc;
     const uint32_t n_users = s->user.rows, n_items = s->item.rows;
     const uint64_t nnz = ptr[n_users];
-    if (nnz > SIZE_MAX / sizeof(ri_pair))
-        return ri_error(RECINT_ENOMEM, "hybrid fit: %llu rows do not fit in memory",
-                        (unsigned long long)nnz);
+    if (nnz > UINT32_MAX)
+        return ri_error(RECINT_EUNSUPPORTED, "hybrid fit: %llu training rows; at most %u are "
+                        "supported", (unsigned long long)nnz, UINT32_MAX);
     int weighted = 0;
     for (uint64_t e = 0; e < nnz; e++) {
         if (!isfinite(wt[e]) || wt[e] < 0)
@@ -556,23 +588,20 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
         weighted |= wt[e] != 1.0f;
     }
     fw->n = (size_t)nnz;
-    fw->pairs = RI_NEW_ARRAY(ri_pair, nnz ? (size_t)nnz : 1);
-    fw->w = weighted ? RI_NEW_ARRAY(float, (size_t)nnz) : NULL;
+    fw->perm = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
+    fw->w = weighted ? wt : NULL;
     fw->user_count = RI_NEW_ZEROED(uint32_t, n_users);
     fw->item_count = RI_NEW_ZEROED(uint32_t, n_items);
     fw->loss = RI_NEW_ZEROED(double, (size_t)p->threads * 8);
     fw->scratch = ri_malloc_array((size_t)p->threads * 4, (size_t)p->dim * sizeof(float));
-    if (!fw->pairs || (weighted && !fw->w) || !fw->user_count || !fw->item_count || !fw->loss ||
+    if (!fw->perm || !fw->user_count || !fw->item_count || !fw->loss ||
         !fw->scratch)
         return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for %llu training rows",
                         (unsigned long long)nnz);
     for (uint32_t u = 0; u < n_users; u++) {
         fw->user_count[u] = (uint32_t)(ptr[u + 1] - ptr[u] > UINT32_MAX ? UINT32_MAX : ptr[u + 1] - ptr[u]);
         for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++) {
-            fw->pairs[e].user = u;
-            fw->pairs[e].item = idx[e];
-            if (fw->w)
-                fw->w[e] = wt[e];
+            fw->perm[e] = (uint32_t)e;
             if (fw->item_count[idx[e]] < UINT32_MAX)
                 fw->item_count[idx[e]]++;
         }
@@ -585,21 +614,18 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
     return RECINT_OK;
 }
 
-/* Fisher-Yates over the pairs (and their weights), a stream per epoch. */
+/* Fisher-Yates over the row order, a stream per epoch (continuing from the
+ * previous order, which leaves the next one as random). */
 static void shuffle(fit_work *fw, uint64_t seed, uint32_t epoch)
 {
     ri_rng rng;
     ri_rng_seed(&rng, seed, RI_STREAM_TRAIN + 0x5000 + epoch);
+    uint32_t *perm = fw->perm;
     for (size_t k = fw->n; k > 1; k--) {
-        const size_t j = (size_t)ri_rng_below(&rng, k);
-        ri_pair t = fw->pairs[k - 1];
-        fw->pairs[k - 1] = fw->pairs[j];
-        fw->pairs[j] = t;
-        if (fw->w) {
-            float tw = fw->w[k - 1];
-            fw->w[k - 1] = fw->w[j];
-            fw->w[j] = tw;
-        }
+        const uint32_t j = ri_rng_below32(&rng, (uint32_t)k);
+        const uint32_t t = perm[k - 1];
+        perm[k - 1] = perm[j];
+        perm[j] = t;
     }
 }
 
@@ -642,8 +668,8 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
     double best = -INFINITY;
     int64_t since_best = 0;
     int have_best = 0;
-    epoch_job job = {s, p, fw->pairs, fw->w, ptr, idx, fw->live_u, fw->live_i, 0, fw->loss,
-                     fw->scratch};
+    epoch_job job = {s, p, fw->perm, fw->w, s->user.rows, ptr, idx, fw->live_u, fw->live_i, 0,
+                     fw->loss, fw->scratch};
     for (uint32_t ep = 0; ep < p->epochs; ep++) {
         shuffle(fw, p->seed, ep);
         job.epoch = ep;
