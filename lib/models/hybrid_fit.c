@@ -1,7 +1,7 @@
 /* Training of the hybrid kind: stochastic gradient steps over the training rows
- * in a new random order every epoch (a shuffled permutation of row numbers:
- * 4 bytes a row beside the dataset, whose CSR gives item and weight, and
- * whose row offsets give the user by binary search), Hogwild-style across threads (workers update the shared
+ * in a new random order every epoch (a shuffled array of (user, row number)
+ * pairs: 8 bytes a row beside the dataset, whose CSR gives item and weight),
+ * Hogwild-style across threads (workers update the shared
  * embeddings without locks; collisions are rare and harmless, as in LightFM),
  * one optimizer step per touched feature column.
  *
@@ -258,9 +258,8 @@ static HOT void apply_triple(int avx, hyb_state *s, const hyb_params *p, const u
 typedef struct {
     hyb_state *s;
     const hyb_params *p;
-    const uint32_t *perm;        /* this epoch's order of the training rows */
+    const uint64_t *perm;        /* this epoch's order: user << 32 | row number */
     const float *w;              /* weight of each training row, or NULL: all 1 */
-    uint32_t n_users;
     const uint64_t *row_ptr;     /* training rows by user (exclusion of positives) */
     const uint32_t *row_items;
     const uint8_t *live_u, *live_i;
@@ -379,18 +378,14 @@ static HOT void run_range(int avx, const epoch_job *job, size_t begin, size_t en
         ri_rng_seed(&rng, job->p->seed,
                     RI_STREAM_TRAIN + 1 + ((uint64_t)job->epoch << 32) + block);
         for (; b < stop; b++) {
-            const uint32_t e = job->perm[b];
-            /* the user: the last row offset <= e */
-            uint32_t lo = 0, hi = job->n_users;
-            while (hi - lo > 1) {
-                const uint32_t mid = lo + (hi - lo) / 2;
-                if (job->row_ptr[mid] <= e)
-                    lo = mid;
-                else
-                    hi = mid;
+            const uint32_t e = (uint32_t)job->perm[b], u = (uint32_t)(job->perm[b] >> 32);
+            /* rows of a pair two steps ahead, loading while this one trains */
+            if (b + 2 < end) {
+                const uint64_t ahead = job->perm[b + 2];
+                prefetch_row(&job->s->user, job->p->dim, (uint32_t)(ahead >> 32));
+                prefetch_row(&job->s->item, job->p->dim, job->row_items[(uint32_t)ahead]);
             }
-            loss += train_pair(avx, job, &rng, lo, job->row_items[e], job->w ? job->w[e] : 1.0f,
-                               sc);
+            loss += train_pair(avx, job, &rng, u, job->row_items[e], job->w ? job->w[e] : 1.0f, sc);
         }
     }
     job->loss[(size_t)worker * 8] += loss;
@@ -562,7 +557,7 @@ static void init_side(hyb_side *s, uint32_t dim, const uint8_t *live, uint64_t s
 
 /* Everything an epoch loop needs besides the state. */
 typedef struct {
-    uint32_t *perm;
+    uint64_t *perm; /* user << 32 | row number */
     const float *w; /* the dataset's weights, NULL when all are 1 */
     uint32_t *user_count, *item_count;
     uint8_t *live_u, *live_i;
@@ -608,7 +603,7 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
         weighted |= wt[e] != 1.0f;
     }
     fw->n = (size_t)nnz;
-    fw->perm = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
+    fw->perm = RI_NEW_ARRAY(uint64_t, nnz ? (size_t)nnz : 1);
     fw->w = weighted ? wt : NULL;
     fw->user_count = RI_NEW_ZEROED(uint32_t, n_users);
     fw->item_count = RI_NEW_ZEROED(uint32_t, n_items);
@@ -621,7 +616,7 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
     for (uint32_t u = 0; u < n_users; u++) {
         fw->user_count[u] = (uint32_t)(ptr[u + 1] - ptr[u] > UINT32_MAX ? UINT32_MAX : ptr[u + 1] - ptr[u]);
         for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++) {
-            fw->perm[e] = (uint32_t)e;
+            fw->perm[e] = (uint64_t)u << 32 | e;
             if (fw->item_count[idx[e]] < UINT32_MAX)
                 fw->item_count[idx[e]]++;
         }
@@ -640,10 +635,10 @@ static void shuffle(fit_work *fw, uint64_t seed, uint32_t epoch)
 {
     ri_rng rng;
     ri_rng_seed(&rng, seed, RI_STREAM_TRAIN + 0x5000 + epoch);
-    uint32_t *perm = fw->perm;
+    uint64_t *perm = fw->perm;
     for (size_t k = fw->n; k > 1; k--) {
         const uint32_t j = ri_rng_below32(&rng, (uint32_t)k);
-        const uint32_t t = perm[k - 1];
+        const uint64_t t = perm[k - 1];
         perm[k - 1] = perm[j];
         perm[j] = t;
     }
@@ -688,7 +683,7 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
     double best = -INFINITY;
     int64_t since_best = 0;
     int have_best = 0;
-    epoch_job job = {s, p, fw->perm, fw->w, s->user.rows, ptr, idx, fw->live_u, fw->live_i, 0,
+    epoch_job job = {s, p, fw->perm, fw->w, ptr, idx, fw->live_u, fw->live_i, 0,
                      fw->loss, fw->scratch};
     for (uint32_t ep = 0; ep < p->epochs; ep++) {
         shuffle(fw, p->seed, ep);
