@@ -1151,5 +1151,5 @@ const ri_model_ops ri_als_ops = {
     .explain = als_explain,
     .save_sections = als_save,
     .load_sections = als_load,
-    .partial_fit = als_partial_fit,
+    .refit_rows = als_partial_fit,
 };

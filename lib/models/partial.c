@@ -274,7 +274,7 @@ static int partial_fit(recint_model *m, const recint_dataset *data, int side, co
 {
     if (!m || !data)
         return ri_error(RECINT_EINVAL, "%s: %s is NULL", fn, !m ? "model" : "data");
-    if (!m->ops->partial_fit)
+    if (!m->ops->refit_rows)
         return ri_error(RECINT_EUNSUPPORTED, "%s: model kind '%s' has no partial fit (kind 'als' has)",
                         fn, m->ops->name);
     if (!m->fitted)
@@ -291,7 +291,7 @@ static int partial_fit(recint_model *m, const recint_dataset *data, int side, co
     ri_partial_rows rq = {side, new_count, q.n, q.rows, q.indptr, q.idx, q.w};
     void *state = NULL;
     ri_serving serve = {0};
-    rc = m->ops->partial_fit(m, m->state, &rq, &state);
+    rc = m->ops->refit_rows(m, m->state, &rq, &state);
     if (rc == RECINT_OK && state != m->state) {
         /* the model's counts are the new ones while the serving side is built */
         const uint32_t n_users = m->n_users, n_items = m->n_items;

@@ -172,6 +172,9 @@ PROTOTYPES = [
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
     ("recint_model_partial_fit_users", c_int, [ModelP, DatasetP]),
     ("recint_model_partial_fit_items", c_int, [ModelP, DatasetP]),
+    # hybrid kind: feature matrices and partial fits
+    ("recint_model_set_features", c_int, [ModelP, FeaturesP, FeaturesP]),
+    ("recint_trainer_partial_fit", c_int, [TrainerP, DatasetP, PROGRESS_FN, c_void_p]),
 ]
 
 # Constants of recint.h the binding uses (macros are not in the shared object).
