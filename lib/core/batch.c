@@ -64,6 +64,16 @@ const char *ri_core_blis_arch(void)
     return name;
 }
 
+/* The BLIS context (a cntx_t *) of the batch path, for other BLIS users of the
+ * library (the sequential kind's training) that want the same kernels. */
+void *ri_core_blis_context(void)
+{
+    ri_isa isa;
+    if (batch_isa(&isa) != RECINT_OK)
+        isa = ri_core_isa_detect();
+    return blis_context(isa, NULL);
+}
+
 /* C (mb x nb, row stride ldc) = U rows x W rows^T, BLIS single-threaded in the
  * calling thread: the runtime object is local, so the process's BLIS
  * settings are neither read for the thread count nor changed. */

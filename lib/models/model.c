@@ -18,7 +18,8 @@
 #include "model_internal.h"
 #include "numparse.h"
 
-static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops, &ri_als_ops};
+static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops, &ri_als_ops,
+                                            &ri_seq_ops};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 static const ri_model_ops *find_kind(const char *name)
@@ -29,7 +30,7 @@ static const ri_model_ops *find_kind(const char *name)
     return NULL;
 }
 
-RECINT_API const char *recint_model_kinds(void) { return "pop|factors|als"; }
+RECINT_API const char *recint_model_kinds(void) { return "pop|factors|als|sequential"; }
 
 /* The fitted part of a model, built aside and swapped in whole, so a failed fit
  * or load never leaves a half-updated model. */
