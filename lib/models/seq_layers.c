@@ -112,22 +112,31 @@ void ri_seq_act_bwd(int gelu, const float *h, const float *dout, float *dh, size
     }
 }
 
-/* Four 16-bit draws per 64-bit number: a drop probability resolved to 1/65536
- * is plenty, and the generator is the cost of dropout. */
+/* Eight 8-bit draws per 64-bit number: the generator is the cost of dropout,
+ * and a drop probability resolved to 1/256 is plenty (p is rounded to the
+ * nearest multiple; the kept values are scaled by the matching 1/(1-p)). */
 void ri_seq_dropout_fwd(float *x, size_t n, float p, ri_rng *rng, uint8_t *mask)
 {
     if (!(p > 0.0f))
         return;
-    const uint32_t thr = (uint32_t)(p * 65536.0f);
-    const float keep = 1.0f / (1.0f - p);
-    uint64_t bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((i & 3) == 0)
-            bits = ri_rng_u64(rng);
-        const int kept = (uint32_t)(bits & 0xffff) >= thr;
-        bits >>= 16;
-        mask[i] = (uint8_t)kept;
-        x[i] = kept ? x[i] * keep : 0.0f;
+    const uint32_t thr = (uint32_t)(p * 256.0f + 0.5f);
+    const float keep = 256.0f / (float)(256 - thr);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t bits = ri_rng_u64(rng);
+        for (size_t k = 0; k < 8; k++) {
+            const uint8_t kept = (uint8_t)((uint32_t)((bits >> (8 * k)) & 0xff) >= thr);
+            mask[i + k] = kept;
+            x[i + k] *= kept ? keep : 0.0f;
+        }
+    }
+    if (i < n) {
+        uint64_t bits = ri_rng_u64(rng);
+        for (size_t k = 0; i < n; i++, k++) {
+            const uint8_t kept = (uint8_t)((uint32_t)((bits >> (8 * k)) & 0xff) >= thr);
+            mask[i] = kept;
+            x[i] *= kept ? keep : 0.0f;
+        }
     }
 }
 
@@ -135,9 +144,10 @@ void ri_seq_dropout_bwd(float *dx, size_t n, float p, const uint8_t *mask)
 {
     if (!(p > 0.0f))
         return;
-    const float keep = 1.0f / (1.0f - p);
+    const uint32_t thr = (uint32_t)(p * 256.0f + 0.5f);
+    const float keep = 256.0f / (float)(256 - thr);
     for (size_t i = 0; i < n; i++)
-        dx[i] = mask[i] ? dx[i] * keep : 0.0f;
+        dx[i] *= mask[i] ? keep : 0.0f;
 }
 
 /* Row i of S (n x n) to the softmax over its first i + 1 entries, the rest 0:
