@@ -170,6 +170,8 @@ PROTOTYPES = [
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
     ("recint_evaluate_next", c_int,
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
+    # sequential
+    ("recint_model_sequence_vector", c_int, [ModelP, P(c_u32), c_size, P(c_float)]),
 ]
 
 # Constants of recint.h the binding uses (macros are not in the shared object).
