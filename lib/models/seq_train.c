@@ -301,14 +301,25 @@ static void pack_batch(fit_ctx *f, uint32_t first, uint32_t n)
         }
     }
     b->offs[n] = r;
-    /* part p ends at the first sequence boundary past p/parts of the rows */
+    /* Part p ends at the first sequence boundary past p/parts of the work: a
+     * sequence of n rows costs about n (3 dim + n) per block (the position-wise
+     * products, then attention, which grows with n^2). */
     b->n_parts = f->p.threads;
     b->part_seq[0] = 0;
+    uint64_t total = 0;
+    for (uint32_t q = 0; q < n; q++) {
+        const uint64_t len = b->offs[q + 1] - b->offs[q];
+        total += len * (3 * (uint64_t)f->p.arch.dim + len);
+    }
+    uint64_t acc = 0;
     uint32_t q = 0;
     for (uint32_t p = 1; p < b->n_parts; p++) {
-        const uint64_t want = (uint64_t)r * p / b->n_parts;
-        while (q < n && b->offs[q] < want)
+        const uint64_t want = total * p / b->n_parts;
+        while (q < n && acc < want) {
+            const uint64_t len = b->offs[q + 1] - b->offs[q];
+            acc += len * (3 * (uint64_t)f->p.arch.dim + len);
             q++;
+        }
         b->part_seq[p] = q;
     }
     b->part_seq[b->n_parts] = n;
