@@ -325,6 +325,14 @@ RECINT_API int recint_model_new_factors(recint_model **out, uint32_t n_users, ui
 RECINT_API int recint_model_set_features(recint_model *m, const recint_features *user_features,
                                          const recint_features *item_features);
 
+/* Kind "sequential": the user vector (recint_model_dim floats) the model gives
+ * a sequence of items, oldest first (only the last maxlen count; repeats
+ * allowed; n == 0 gives zeros), e.g. a new session or a cold user's few clicks.
+ * Rank it with recint_model_recommend_vector. Thread-safe on a const model.
+ * Errors: EINVAL (NULL), EUNSUPPORTED (other kind), ESTATE, ERANGE (item), ENOMEM. */
+RECINT_API int recint_model_sequence_vector(const recint_model *m, const uint32_t *items,
+                                            size_t n, float *user_vector);
+
 /* ------------------------------------------------------------------------ */
 /* Filters of recommendation calls                                          */
 /* ------------------------------------------------------------------------ */

@@ -66,6 +66,16 @@ const char *ri_core_blis_arch(void)
     return name;
 }
 
+/* The BLIS context (a cntx_t *) of the batch path, for other BLIS users of the
+ * library (the sequential kind's training) that want the same kernels. */
+void *ri_core_blis_context(void)
+{
+    ri_isa isa;
+    if (batch_isa(&isa) != RECINT_OK)
+        isa = ri_core_isa_detect();
+    return blis_context(isa, NULL);
+}
+
 /* ---- the multiply: BLIS's micro-kernel under our own loops ----------
  *
  * A tile's scores come from the context's native sgemm micro-kernel, driven

@@ -97,5 +97,8 @@ int ri_core_topk_batch(const ri_core_items *it, const float *U, size_t ldu, uint
 
 /* Name of the BLIS kernel set the batch path uses ("skx", "zen3", ...). */
 const char *ri_core_blis_arch(void);
+/* That kernel set's BLIS context (cntx_t *), to pass to bli_*_ex calls made
+ * elsewhere in the library so they run the same kernels. */
+void *ri_core_blis_context(void);
 
 #endif

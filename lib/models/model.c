@@ -19,7 +19,7 @@
 #include "numparse.h"
 
 static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops, &ri_als_ops,
-                                            &ri_hybrid_ops};
+                                            &ri_hybrid_ops, &ri_seq_ops};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 static const ri_model_ops *find_kind(const char *name)
@@ -30,7 +30,7 @@ static const ri_model_ops *find_kind(const char *name)
     return NULL;
 }
 
-RECINT_API const char *recint_model_kinds(void) { return "pop|factors|als|hybrid"; }
+RECINT_API const char *recint_model_kinds(void) { return "pop|factors|als|hybrid|sequential"; }
 
 /* The fitted part of a model, built aside and swapped in whole, so a failed fit
  * or load never leaves a half-updated model. */

@@ -143,6 +143,7 @@ extern const ri_model_ops ri_pop_ops;
 extern const ri_model_ops ri_factors_ops;
 extern const ri_model_ops ri_als_ops;
 extern const ri_model_ops ri_hybrid_ops;
+extern const ri_model_ops ri_seq_ops;
 
 /* The config a fit reads a training key from: the trainer's when the key is set
  * there, else the model's (so `--set epochs=5` works on either). */

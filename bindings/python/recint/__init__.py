@@ -27,6 +27,7 @@ from ._model import ALSModel, Model, Trainer, kinds
 from ._hybrid import HybridModel
 from ._filter import Filter
 from ._evaluate import evaluate, evaluate_next
+from ._sequential import SequentialModel
 
 __version__ = _version_string()
 
@@ -39,4 +40,5 @@ __all__ = [
     "Filter",
     "HybridModel",
     "evaluate", "evaluate_next",
+    "SequentialModel",
 ]

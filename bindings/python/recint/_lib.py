@@ -175,6 +175,8 @@ PROTOTYPES = [
     # hybrid kind: feature matrices and partial fits
     ("recint_model_set_features", c_int, [ModelP, FeaturesP, FeaturesP]),
     ("recint_trainer_partial_fit", c_int, [TrainerP, DatasetP, PROGRESS_FN, c_void_p]),
+    # sequential
+    ("recint_model_sequence_vector", c_int, [ModelP, P(c_u32), c_size, P(c_float)]),
 ]
 
 # Constants of recint.h the binding uses (macros are not in the shared object).
