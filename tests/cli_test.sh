@@ -183,6 +183,34 @@ if expect 1 "info on a damaged file exits 1" "$recint" info "$tmp/bad.bin"; then
     check "damaged file: library message" has "^recint: " "$err"
 fi
 
+# -- feature files (--user-features / --item-features) ------------------------------
+small="--set syn_users=300 --set syn_items=100 --set syn_interactions=1000"
+printf '# item features\n0\tred size:2\n1 blue\n' >"$tmp/items.feat"
+printf '0\tred\n1\tblue:x\n' >"$tmp/bad.feat"
+if expect 1 "--item-features with --model pop exits 1" "$recint" experiment --synthetic $small \
+    --model pop --item-features "$tmp/items.feat"; then
+    check "pop refuses features: library message names the kind" has "^recint: .*'pop' model has no feature embeddings" "$err"
+fi
+if expect 1 "malformed features file exits 1" "$recint" experiment --synthetic $small \
+    --item-features "$tmp/bad.feat"; then
+    check "malformed features: message has file:line" has "^recint: .*bad.feat:2: feature 'blue:x'" "$err"
+fi
+printf '\000\000\200\077' >"$tmp/items.f32"
+if expect 2 "raw features without --feature-cols exit 2" "$recint" train --synthetic $small \
+    --item-features "$tmp/items.f32" --out "$tmp/f.bin"; then
+    check "raw features: usage names --feature-cols" has "feature-cols" "$err"
+fi
+if expect 1 "raw features with the wrong row count exit 1" "$recint" train --synthetic $small \
+    --item-features "$tmp/items.f32" --feature-cols 1 --out "$tmp/f.bin"; then
+    check "raw features: message gives both row counts" has "1 rows, but the id map holds 100" "$err"
+fi
+if "$recint" experiment --help | grep -q 'kinds:.*hybrid'; then
+    if expect 0 "experiment --model hybrid --item-features" "$recint" experiment --synthetic $small \
+        --model hybrid --item-features "$tmp/items.feat" --set epochs=2 --json; then
+        json_check "hybrid with item features reports metrics" "$out" "$pykeys"
+    fi
+fi
+
 # -- the C quickstart, built beside the command --------------------------------------
 quickstart="$(dirname "$recint")/quickstart"
 if [ -x "$quickstart" ] && expect 0 "quickstart" "$quickstart"; then
