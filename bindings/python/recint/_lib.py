@@ -170,6 +170,14 @@ PROTOTYPES = [
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
     ("recint_evaluate_next", c_int,
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
+    # feature files
+    ("recint_features_load_sparse", c_int,
+     [P(FeaturesP), P(IdMapP), c_char_p, IdMapP, ConfigP]),
+    ("recint_features_load_sparse_buffer", c_int,
+     [P(FeaturesP), P(IdMapP), c_char_p, c_size, c_char_p, IdMapP, ConfigP]),
+    ("recint_features_load_npy", c_int, [P(FeaturesP), c_char_p, IdMapP]),
+    ("recint_features_load_raw", c_int, [P(FeaturesP), c_char_p, c_u32, IdMapP]),
+    ("recint_idmap_free", None, [IdMapP]),
 ]
 
 # Constants of recint.h the binding uses (macros are not in the shared object).
