@@ -458,6 +458,16 @@ RECINT_API int recint_trainer_fit(recint_trainer *t, const recint_dataset *train
                                   const recint_dataset *valid, recint_progress_fn progress,
                                   void *ctx);
 
+/* Continue training m from its current state on data for `epochs` more epochs
+ * (kind "hybrid": same parameters and optimizer moments; after a load the moments
+ * start afresh). data must use the model's catalogue (recint_dataset_new_with_catalogue
+ * with recint_model_users/items); its rows join the items recommend excludes. An
+ * unfitted model is fitted from scratch. Errors: EUNSUPPORTED (kind cannot
+ * continue), EINVAL (NULL, other catalogue), ENOMEM, ECANCELED (model keeps its
+ * last complete epoch). */
+RECINT_API int recint_trainer_partial_fit(recint_trainer *t, const recint_dataset *data,
+                                          recint_progress_fn progress, void *ctx);
+
 /* ------------------------------------------------------------------------ */
 /* Evaluation (exact definitions: docs/metrics.md)                          */
 /* ------------------------------------------------------------------------ */

@@ -18,7 +18,8 @@
 #include "model_internal.h"
 #include "numparse.h"
 
-static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops, &ri_als_ops};
+static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops, &ri_als_ops,
+                                            &ri_hybrid_ops};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 static const ri_model_ops *find_kind(const char *name)
@@ -29,7 +30,7 @@ static const ri_model_ops *find_kind(const char *name)
     return NULL;
 }
 
-RECINT_API const char *recint_model_kinds(void) { return "pop|factors|als"; }
+RECINT_API const char *recint_model_kinds(void) { return "pop|factors|als|hybrid"; }
 
 /* The fitted part of a model, built aside and swapped in whole, so a failed fit
  * or load never leaves a half-updated model. */
@@ -240,6 +241,88 @@ int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_data
         part_take(m, &p);
     else
         part_free(m->ops, &p);
+    return rc;
+}
+
+/* seen := old seen rows united with data's rows (both ascending per user). */
+static int union_seen(const recint_model *m, const recint_dataset *data, fitted_part *p)
+{
+    const uint64_t *ptr;
+    const uint32_t *idx;
+    int rc = recint_dataset_csr(data, &ptr, &idx, NULL, NULL);
+    if (rc)
+        return rc;
+    const uint64_t cap = m->seen_indptr[m->n_users] + ptr[m->n_users];
+    if (cap > SIZE_MAX / sizeof(uint32_t))
+        return ri_error(RECINT_ENOMEM, "partial fit: %llu training rows do not fit in memory",
+                        (unsigned long long)cap);
+    p->seen_indptr = RI_NEW_ARRAY(uint64_t, (size_t)m->n_users + 1);
+    p->seen_items = RI_NEW_ARRAY(uint32_t, cap ? (size_t)cap : 1);
+    if (!p->seen_indptr || !p->seen_items)
+        return ri_error(RECINT_ENOMEM, "partial fit: out of memory for %llu training rows",
+                        (unsigned long long)cap);
+    uint64_t k = 0;
+    for (uint32_t u = 0; u < m->n_users; u++) {
+        p->seen_indptr[u] = k;
+        uint64_t a = m->seen_indptr[u], ae = m->seen_indptr[u + 1], b = ptr[u], be = ptr[u + 1];
+        while (a < ae || b < be) {
+            uint32_t x;
+            if (b >= be || (a < ae && m->seen_items[a] < idx[b]))
+                x = m->seen_items[a++];
+            else if (a >= ae || idx[b] < m->seen_items[a])
+                x = idx[b++];
+            else {
+                x = idx[b++];
+                a++;
+            }
+            p->seen_items[k++] = x;
+        }
+    }
+    p->seen_indptr[m->n_users] = k;
+    return RECINT_OK;
+}
+
+int ri_model_partial_fit(recint_model *m, const recint_dataset *data, const recint_config *train_cfg,
+                         recint_progress_fn progress, void *ctx)
+{
+    if (!m || !data)
+        return ri_error(RECINT_EINVAL, "partial fit: %s is NULL", !m ? "model" : "data");
+    if (!m->ops->partial_fit)
+        return ri_error(RECINT_EUNSUPPORTED, "partial fit: a '%s' model cannot continue a fit "
+                        "(use recint_trainer_fit)", m->ops->name);
+    if (!m->fitted)
+        return ri_model_fit(m, data, NULL, train_cfg, progress, ctx);
+    if (!ri_idmap_equal(recint_dataset_users(data), m->users) ||
+        !ri_idmap_equal(recint_dataset_items(data), m->items))
+        return ri_error(RECINT_EINVAL,
+                        "partial fit: the data's catalogue (%u x %u) is not the model's (%u x %u): "
+                        "build it with recint_dataset_new_with_catalogue from the model's id maps",
+                        recint_dataset_n_users(data), recint_dataset_n_items(data), m->n_users,
+                        m->n_items);
+    fitted_part p = {0};
+    p.n_users = m->n_users;
+    p.n_items = m->n_items;
+    int rc = ri_idmap_copy(&p.users, m->users);
+    if (rc == RECINT_OK)
+        rc = ri_idmap_copy(&p.items, m->items);
+    if (rc == RECINT_OK)
+        rc = union_seen(m, data, &p);
+    if (rc) {
+        part_free(m->ops, &p);
+        return rc;
+    }
+    ri_fit_args a = {m, data, NULL, train_cfg, progress, ctx};
+    rc = m->ops->partial_fit(&a, m->state, &p.state);
+    if (p.state) {
+        int brc = ri_serving_build(m, p.state, p.n_items, NULL, &p.serve);
+        if (brc) {
+            part_free(m->ops, &p);
+            return brc;
+        }
+        part_take(m, &p);
+    } else {
+        part_free(m->ops, &p);
+    }
     return rc;
 }
 

@@ -76,6 +76,10 @@ typedef struct {
     int (*load_sections)(const recint_model *m, const ri_fmt_reader *r, void **state_out);
     /* Non-zero: the kind reads model->user_features / item_features in fit. */
     int uses_features;
+    /* More training from old_state (the model's, read only) on a->train into a
+     * new *state_out, with the same catalogue; ECANCELED as fit. NULL: the kind
+     * cannot continue a fit (recint_trainer_partial_fit gives EUNSUPPORTED). */
+    int (*partial_fit)(const ri_fit_args *a, const void *old_state, void **state_out);
 } ri_model_ops;
 
 /* What serving reads, built from the kind's linear view whenever a state is
@@ -117,6 +121,7 @@ struct recint_filter {
 extern const ri_model_ops ri_pop_ops;
 extern const ri_model_ops ri_factors_ops;
 extern const ri_model_ops ri_als_ops;
+extern const ri_model_ops ri_hybrid_ops;
 
 /* The config a fit reads a training key from: the trainer's when the key is set
  * there, else the model's (so `--set epochs=5` works on either). */
@@ -129,6 +134,12 @@ const recint_config *ri_fit_cfg(const ri_fit_args *a, ri_param_id id);
  * ENOMEM, those of evaluation. */
 int ri_fit_validate(const ri_fit_args *a, const void *state, int next_item, double *out);
 
+/* Continue training a fitted m on data (same catalogue) through the kind's
+ * partial_fit; an unfitted m is fitted from scratch. The training rows the model
+ * excludes become the union of the old ones and data's. Errors: EUNSUPPORTED,
+ * EINVAL (catalogue), ENOMEM, ECANCELED and those of the kind. */
+int ri_model_partial_fit(recint_model *m, const recint_dataset *data, const recint_config *train_cfg,
+                         recint_progress_fn progress, void *ctx);
 /* Linear form of a fitted model. Errors: ESTATE. */
 int ri_model_linear(const recint_model *m, ri_linear_view *out);
 /* Fit m from scratch (the trainer's entry point). Errors: EINVAL, ENOMEM,

@@ -44,3 +44,12 @@ RECINT_API int recint_trainer_fit(recint_trainer *t, const recint_dataset *train
         return ri_error(RECINT_EINVAL, "recint_trainer_fit: %s is NULL", !t ? "trainer" : "train");
     return ri_model_fit(t->model, train, valid, t->cfg, progress, ctx);
 }
+
+RECINT_API int recint_trainer_partial_fit(recint_trainer *t, const recint_dataset *data,
+                                          recint_progress_fn progress, void *ctx)
+{
+    if (!t || !data)
+        return ri_error(RECINT_EINVAL, "recint_trainer_partial_fit: %s is NULL",
+                        !t ? "trainer" : "data");
+    return ri_model_partial_fit(t->model, data, t->cfg, progress, ctx);
+}

@@ -28,4 +28,28 @@ double ri_rng_uniform(ri_rng *r);
 /* Standard normal. */
 double ri_rng_normal(ri_rng *r);
 
+/* The step of ri_rng_u64 inlined for hot loops (the same sequence). */
+static inline uint64_t ri_rng_next(ri_rng *r)
+{
+    uint64_t *s = r->s;
+    const uint64_t x = s[1] * 5;
+    const uint64_t result = ((x << 7) | (x >> 57)) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
+
+/* Uniform in [0, n) by multiply-shift of the top 32 bits, without rejection: the
+ * bias (below n / 2^32) is far under what sampling negatives can notice, and
+ * the draw costs no division. */
+static inline uint32_t ri_rng_below32(ri_rng *r, uint32_t n)
+{
+    return (uint32_t)(((ri_rng_next(r) >> 32) * (uint64_t)n) >> 32);
+}
+
 #endif

@@ -1,0 +1,747 @@
+/* Training of the hybrid kind: stochastic gradient steps over the shuffled
+ * training rows, Hogwild-style across threads (workers update the shared
+ * embeddings without locks; collisions are rare and harmless, as in LightFM),
+ * one optimizer step per touched feature column.
+ *
+ * With threads=1 a fit is a pure function of its inputs and seed: the rows are
+ * shuffled by a seeded stream per epoch and every block of BLOCK rows draws
+ * its negatives from a stream of its own. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "error.h"
+#include "hybrid_internal.h"
+#include "parallel.h"
+#include "rng.h"
+
+/* Rows per negative-sampling stream and per work chunk of a thread. */
+#define BLOCK 4096
+/* warp-kos draws at most this many positives per step. */
+#define KOS_MAX 256
+#define ADAM_B1 0.9f
+#define ADAM_B2 0.999f
+#define ADAM_EPS 1e-8f
+
+#if defined(__GNUC__)
+#define HOT inline __attribute__((always_inline))
+#else
+#define HOT inline
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HYB_HAVE_AVX2 1
+#else
+#define HYB_HAVE_AVX2 0
+#endif
+
+typedef struct {
+    uint32_t user, item;
+} ri_pair;
+
+/* Independent partial sums the compiler keeps in vector registers. */
+#define LANES 16
+
+static HOT float dot(const float *a, const float *b, uint32_t d)
+{
+    float acc[LANES] = {0};
+    uint32_t k = 0;
+    for (; k + LANES <= d; k += LANES)
+        for (uint32_t l = 0; l < LANES; l++)
+            acc[l] += a[k + l] * b[k + l];
+    for (uint32_t l = 0; k < d; k++, l++)
+        acc[l] += a[k] * b[k];
+    for (uint32_t half = LANES / 2; half > 0; half /= 2)
+        for (uint32_t l = 0; l < half; l++)
+            acc[l] += acc[l + half];
+    return acc[0];
+}
+
+/* Representation and bias of row r of side s: for identity the embedding row
+ * itself, else the feature sum written into scratch (dim floats). */
+static HOT const float *rep_of(const hyb_side *s, uint32_t d, uint32_t r, float *scratch,
+                               float *bias)
+{
+    if (!s->indptr) {
+        *bias = s->bias[r];
+        return s->emb + (size_t)r * d;
+    }
+    float b = 0.0f;
+    memset(scratch, 0, d * sizeof(float));
+    for (uint64_t e = s->indptr[r]; e < s->indptr[r + 1]; e++) {
+        const float x = s->val[e];
+        const float *w = s->emb + (size_t)s->idx[e] * d;
+        for (uint32_t k = 0; k < d; k++)
+            scratch[k] += x * w[k];
+        b += x * s->bias[s->idx[e]];
+    }
+    *bias = b;
+    return scratch;
+}
+
+/* One optimizer step on column c of side s: gradient x * coef * v + alpha * E_c
+ * for the embedding, x * gb for the bias. */
+static HOT void update_col(hyb_side *s, const hyb_params *p, uint32_t c, float x, float coef,
+                           const float *v, float gb, float alpha)
+{
+    const uint32_t d = p->dim;
+    float *w = s->emb + (size_t)c * d;
+    float *m1 = s->m1 + (size_t)c * d;
+    const float xc = x * coef, lr = (float)p->lr;
+    if (p->optimizer == HYB_OPT_ADAGRAD) {
+        for (uint32_t k = 0; k < d; k++) {
+            const float g = xc * v[k] + alpha * w[k];
+            m1[k] += g * g;
+            w[k] -= lr * g / sqrtf(m1[k]);
+        }
+        const float g = x * gb;
+        s->m1[(size_t)s->cols * d + c] += g * g;
+        s->bias[c] -= lr * g / sqrtf(s->m1[(size_t)s->cols * d + c]);
+    } else if (p->optimizer == HYB_OPT_ADAM) {
+        float *m2 = s->m2 + (size_t)c * d;
+        const uint32_t t = ++s->steps[c];
+        const float c1 = 1.0f / (1.0f - powf(ADAM_B1, (float)t));
+        const float c2 = 1.0f / (1.0f - powf(ADAM_B2, (float)t));
+        for (uint32_t k = 0; k < d; k++) {
+            const float g = xc * v[k] + alpha * w[k];
+            m1[k] = ADAM_B1 * m1[k] + (1.0f - ADAM_B1) * g;
+            m2[k] = ADAM_B2 * m2[k] + (1.0f - ADAM_B2) * g * g;
+            w[k] -= lr * (m1[k] * c1) / (sqrtf(m2[k] * c2) + ADAM_EPS);
+        }
+        const float g = x * gb;
+        float *b1 = s->m1 + (size_t)s->cols * d + c, *b2 = s->m2 + (size_t)s->cols * d + c;
+        *b1 = ADAM_B1 * *b1 + (1.0f - ADAM_B1) * g;
+        *b2 = ADAM_B2 * *b2 + (1.0f - ADAM_B2) * g * g;
+        s->bias[c] -= lr * (*b1 * c1) / (sqrtf(*b2 * c2) + ADAM_EPS);
+    } else {
+        for (uint32_t k = 0; k < d; k++)
+            m1[k] += xc * v[k] + alpha * w[k];
+        s->m1[(size_t)s->cols * d + c] += x * gb;
+    }
+}
+
+/* Gradient coef * v (w.r.t. the representation) and gb (w.r.t. the bias) of
+ * row r, spread over the row's live feature columns. */
+static HOT void apply_row(hyb_side *s, const hyb_params *p, const uint8_t *live, uint32_t r,
+                          float coef, const float *v, float gb, float alpha)
+{
+    if (!s->indptr) {
+        if (!live || live[r])
+            update_col(s, p, r, 1.0f, coef, v, gb, alpha);
+        return;
+    }
+    for (uint64_t e = s->indptr[r]; e < s->indptr[r + 1]; e++)
+        if (!live || live[s->idx[e]])
+            update_col(s, p, s->idx[e], s->val[e], coef, v, gb, alpha);
+}
+
+/* Scratch of one worker: representations of the user, positive and negative,
+ * the user's gradient, and warp-kos's candidates. */
+typedef struct {
+    float *ru, *ri, *rj, *gu;
+} worker_scratch;
+
+/* The triple's gradient: user gets d_pos r_i + d_neg r_j, the items d r_u.
+ * Every gradient is formed before any parameter moves. */
+static HOT void apply_triple(hyb_state *s, const hyb_params *p, const uint8_t *live_u,
+                             const uint8_t *live_i, uint32_t u, uint32_t i, uint32_t j,
+                             const float *ru, const float *ri, const float *rj, float d_pos,
+                             float d_neg, float *gu)
+{
+    const uint32_t d = p->dim;
+    for (uint32_t k = 0; k < d; k++)
+        gu[k] = d_pos * ri[k] + (rj ? d_neg * rj[k] : 0.0f);
+    /* ru may be the user's embedding row, which apply_row(user) changes: the
+     * items go first. */
+    apply_row(&s->item, p, live_i, i, d_pos, ru, d_pos, (float)p->item_alpha);
+    if (rj)
+        apply_row(&s->item, p, live_i, j, d_neg, ru, d_neg, (float)p->item_alpha);
+    apply_row(&s->user, p, live_u, u, 1.0f, gu, d_pos + (rj ? d_neg : 0.0f),
+              (float)p->user_alpha);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One epoch                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    hyb_state *s;
+    const hyb_params *p;
+    const ri_pair *pairs;
+    const float *w;              /* per pair, or NULL: weight 1 */
+    const uint64_t *row_ptr;     /* training rows by user (exclusion of positives) */
+    const uint32_t *row_items;
+    const uint8_t *live_u, *live_i;
+    uint32_t epoch;
+    double *loss;                /* per worker, 8 doubles apart */
+    float *scratch;              /* per worker, 4 * dim floats */
+} epoch_job;
+
+static HOT int is_positive(const epoch_job *job, uint32_t u, uint32_t j)
+{
+    uint64_t lo = job->row_ptr[u], hi = job->row_ptr[u + 1];
+    while (lo < hi) {
+        const uint64_t mid = lo + (hi - lo) / 2;
+        const uint32_t v = job->row_items[mid];
+        if (v == j)
+            return 1;
+        if (v < j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* warp-kos (Weston et al. 2013): of kos_n positives of u drawn at random, the
+ * one scored kos_k-th highest stands in for the positive. */
+static HOT uint32_t kos_pick(const epoch_job *job, ri_rng *rng, uint32_t u, const float *ru,
+                             float *scratch)
+{
+    const hyb_state *s = job->s;
+    const uint32_t d = job->p->dim;
+    const uint64_t beg = job->row_ptr[u];
+    const uint32_t len = (uint32_t)(job->row_ptr[u + 1] - beg);
+    uint32_t cand[KOS_MAX];
+    float score[KOS_MAX];
+    const uint32_t n = job->p->kos_n;
+    for (uint32_t t = 0; t < n; t++) {
+        float b;
+        cand[t] = job->row_items[beg + ri_rng_below32(rng, len)];
+        const float *r = rep_of(&s->item, d, cand[t], scratch, &b);
+        score[t] = dot(ru, r, d) + b;
+    }
+    /* partial selection sort down to the k-th */
+    const uint32_t k = job->p->kos_k < n ? job->p->kos_k : n;
+    for (uint32_t a = 0; a < k; a++) {
+        uint32_t best = a;
+        for (uint32_t b = a + 1; b < n; b++)
+            if (score[b] > score[best])
+                best = b;
+        float ts = score[a];
+        score[a] = score[best];
+        score[best] = ts;
+        uint32_t tc = cand[a];
+        cand[a] = cand[best];
+        cand[best] = tc;
+    }
+    return cand[k - 1];
+}
+
+/* One positive row: a step of the configured loss. Returns its loss. */
+static HOT double train_pair(const epoch_job *job, ri_rng *rng, uint32_t u, uint32_t i, float w,
+                             float *sc)
+{
+    hyb_state *s = job->s;
+    const hyb_params *p = job->p;
+    const uint32_t d = p->dim, n_items = s->item.rows;
+    float *ru_buf = sc, *ri_buf = sc + d, *rj_buf = sc + 2 * d, *gu = sc + 3 * d;
+    float bu, bi, bj, dp, dn;
+    const float *ru = rep_of(&s->user, d, u, ru_buf, &bu);
+    if (p->loss == HYB_LOSS_WARP_KOS)
+        i = kos_pick(job, rng, u, ru, ri_buf);
+    const float *ri = rep_of(&s->item, d, i, ri_buf, &bi);
+    const float sp = dot(ru, ri, d) + bu + bi;
+    double loss = 0;
+    if (p->loss == HYB_LOSS_LOGISTIC || p->loss == HYB_LOSS_BPR) {
+        uint32_t j = ri_rng_below32(rng, n_items);
+        for (int tries = 0; tries < 8 && is_positive(job, u, j); tries++)
+            j = ri_rng_below32(rng, n_items);
+        const float *rj = rep_of(&s->item, d, j, rj_buf, &bj);
+        const float sn = dot(ru, rj, d) + bu + bj;
+        if (p->loss == HYB_LOSS_BPR) {
+            loss = ri_hyb_bpr(sp, sn, &dp, &dn);
+        } else {
+            loss = ri_hyb_logistic(sp, 1, &dp) + ri_hyb_logistic(sn, 0, &dn);
+        }
+        apply_triple(s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
+        return w * loss;
+    }
+    for (uint32_t t = 1; t <= p->max_sampled; t++) {
+        const uint32_t j = ri_rng_below32(rng, n_items);
+        const float *rj = rep_of(&s->item, d, j, rj_buf, &bj);
+        const float sn = dot(ru, rj, d) + bu + bj;
+        if (sn <= sp - 1.0f || j == i || is_positive(job, u, j))
+            continue;
+        loss = ri_hyb_warp(sp, sn, ri_hyb_warp_rank_weight(n_items, t), &dp, &dn);
+        apply_triple(s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
+        break;
+    }
+    return w * loss;
+}
+
+static HOT void run_range(const epoch_job *job, size_t begin, size_t end, unsigned worker)
+{
+    float *sc = job->scratch + (size_t)worker * 4 * job->p->dim;
+    double loss = 0;
+    ri_rng rng;
+    for (size_t b = begin; b < end;) {
+        /* each BLOCK of rows has its own stream whichever worker runs it */
+        const size_t block = b / BLOCK, stop = (block + 1) * BLOCK < end ? (block + 1) * BLOCK : end;
+        ri_rng_seed(&rng, job->p->seed,
+                    RI_STREAM_TRAIN + 1 + ((uint64_t)job->epoch << 32) + block);
+        for (; b < stop; b++)
+            loss += train_pair(job, &rng, job->pairs[b].user, job->pairs[b].item,
+                               job->w ? job->w[b] : 1.0f, sc);
+    }
+    job->loss[(size_t)worker * 8] += loss;
+}
+
+static void run_range_baseline(const epoch_job *job, size_t begin, size_t end, unsigned worker)
+{
+    run_range(job, begin, end, worker);
+}
+
+#if HYB_HAVE_AVX2
+__attribute__((target("avx2,fma"))) static void
+run_range_avx2(const epoch_job *job, size_t begin, size_t end, unsigned worker)
+{
+    run_range(job, begin, end, worker);
+}
+#endif
+
+static int epoch_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    const epoch_job *job = ctx;
+#if HYB_HAVE_AVX2
+    if (job->p->avx2) {
+        run_range_avx2(job, begin, end, worker);
+        return RECINT_OK;
+    }
+#endif
+    run_range_baseline(job, begin, end, worker);
+    return RECINT_OK;
+}
+
+void ri_hyb_apply_triple(hyb_state *s, const hyb_params *p, uint32_t u, uint32_t i, uint32_t j,
+                         float d_pos, float d_neg)
+{
+    const uint32_t d = s->dim;
+    float *buf = RI_NEW_ARRAY(float, 4 * (size_t)d);
+    if (!buf)
+        return;
+    float bu, bi, bj;
+    const float *ru = rep_of(&s->user, d, u, buf, &bu);
+    const float *ri = rep_of(&s->item, d, i, buf + d, &bi);
+    const float *rj = j != UINT32_MAX ? rep_of(&s->item, d, j, buf + 2 * d, &bj) : NULL;
+    apply_triple(s, p, NULL, NULL, u, i, j, ru, ri, rj, d_pos, d_neg, buf + 3 * d);
+    free(buf);
+}
+
+double ri_hyb_score_slow(const hyb_state *s, uint32_t u, uint32_t i)
+{
+    const hyb_side *sides[2] = {&s->user, &s->item};
+    const uint32_t rows[2] = {u, i};
+    double rep[2][1024] = {{0}}, bias[2] = {0, 0};
+    const uint32_t d = s->dim < 1024 ? s->dim : 1024;
+    for (int k = 0; k < 2; k++) {
+        const hyb_side *h = sides[k];
+        uint64_t beg = h->indptr ? h->indptr[rows[k]] : 0, end = h->indptr ? h->indptr[rows[k] + 1] : 1;
+        for (uint64_t e = beg; e < end; e++) {
+            const uint32_t c = h->indptr ? h->idx[e] : rows[k];
+            const double x = h->indptr ? h->val[e] : 1.0;
+            for (uint32_t t = 0; t < d; t++)
+                rep[k][t] += x * h->emb[(size_t)c * s->dim + t];
+            bias[k] += x * h->bias[c];
+        }
+    }
+    double sum = bias[0] + bias[1];
+    for (uint32_t t = 0; t < d; t++)
+        sum += rep[0][t] * rep[1][t];
+    return sum;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fit and partial fit                                                      */
+/* ------------------------------------------------------------------------ */
+
+static int side_moments(hyb_side *s, uint32_t dim, int opt)
+{
+    const size_t n = (size_t)s->cols * dim + s->cols;
+    free(s->m1);
+    free(s->m2);
+    free(s->steps);
+    s->m1 = s->m2 = NULL;
+    s->steps = NULL;
+    s->m1 = RI_NEW_ARRAY(float, n);
+    if (!s->m1)
+        return RECINT_ENOMEM;
+    /* adagrad's accumulators start at 1 so that the first steps are lr * g */
+    const float start = opt == HYB_OPT_ADAGRAD ? 1.0f : 0.0f;
+    for (size_t k = 0; k < n; k++)
+        s->m1[k] = start;
+    if (opt == HYB_OPT_ADAM) {
+        s->m2 = RI_NEW_ZEROED(float, n);
+        s->steps = RI_NEW_ZEROED(uint32_t, s->cols);
+        if (!s->m2 || !s->steps)
+            return RECINT_ENOMEM;
+    }
+    return RECINT_OK;
+}
+
+int ri_hyb_alloc_moments(hyb_state *s, int opt)
+{
+    if (side_moments(&s->user, s->dim, opt) || side_moments(&s->item, s->dim, opt))
+        return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for the optimizer state of "
+                        "%u + %u feature columns at dim %u", s->user.cols, s->item.cols, s->dim);
+    return RECINT_OK;
+}
+
+static hyb_params read_params(const ri_fit_args *a)
+{
+    hyb_params p;
+    memset(&p, 0, sizeof p);
+    p.dim = (uint32_t)ri_cfg_int(a->model->cfg, RI_P_DIM);
+    p.loss = ri_hyb_resolve_loss(ri_fit_cfg(a, RI_P_LOSS));
+    int opt = ri_cfg_choice(ri_fit_cfg(a, RI_P_OPTIMIZER), RI_P_OPTIMIZER);
+    p.optimizer = opt == HYB_OPT_ADAM ? HYB_OPT_ADAM : HYB_OPT_ADAGRAD;
+    int64_t epochs = ri_cfg_int(ri_fit_cfg(a, RI_P_EPOCHS), RI_P_EPOCHS);
+    p.epochs = epochs > 0 ? (uint32_t)epochs : ri_hyb_default_epochs(p.loss);
+    double lr = ri_cfg_float(ri_fit_cfg(a, RI_P_LEARNING_RATE), RI_P_LEARNING_RATE);
+    p.lr = lr > 0 ? lr : ri_hyb_default_lr(p.loss);
+    p.max_sampled = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_MAX_SAMPLED), RI_P_MAX_SAMPLED);
+    p.kos_k = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_KOS_K), RI_P_KOS_K);
+    p.kos_n = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_KOS_N), RI_P_KOS_N);
+    if (p.kos_k > p.kos_n)
+        p.kos_k = p.kos_n;
+    p.user_alpha = ri_cfg_float(ri_fit_cfg(a, RI_P_USER_ALPHA), RI_P_USER_ALPHA);
+    p.item_alpha = ri_cfg_float(ri_fit_cfg(a, RI_P_ITEM_ALPHA), RI_P_ITEM_ALPHA);
+    p.threads = ri_threads_resolve(ri_cfg_int(ri_fit_cfg(a, RI_P_THREADS), RI_P_THREADS));
+    p.seed = (uint64_t)ri_cfg_int(ri_fit_cfg(a, RI_P_SEED), RI_P_SEED);
+    ri_isa isa;
+    p.avx2 = ri_serving_isa(a->model->cfg, 1, &isa) == RECINT_OK && isa >= RI_ISA_AVX2;
+    return p;
+}
+
+/* Feature columns that a training row reaches (a column of a row without
+ * interactions is never a positive's, so it keeps its start value: zero, so
+ * that rows unseen in training are scored by their other features alone). */
+static uint8_t *live_columns(const hyb_side *s, const uint32_t *row_count)
+{
+    uint8_t *live = RI_NEW_ZEROED(uint8_t, s->cols);
+    if (!live)
+        return NULL;
+    for (uint32_t r = 0; r < s->rows; r++) {
+        if (!row_count[r])
+            continue;
+        if (!s->indptr)
+            live[r] = 1;
+        else
+            for (uint64_t e = s->indptr[r]; e < s->indptr[r + 1]; e++)
+                live[s->idx[e]] = 1;
+    }
+    return live;
+}
+
+/* Start values: uniform in (-0.5, 0.5) / dim for live columns (LightFM's
+ * scale), zero for the others; biases zero. */
+static void init_side(hyb_side *s, uint32_t dim, const uint8_t *live, uint64_t seed,
+                      uint64_t stream)
+{
+    ri_rng rng;
+    ri_rng_seed(&rng, seed, stream);
+    for (uint32_t c = 0; c < s->cols; c++) {
+        float *w = s->emb + (size_t)c * dim;
+        for (uint32_t k = 0; k < dim; k++) {
+            const float v = (float)((ri_rng_uniform(&rng) - 0.5) / dim);
+            w[k] = live[c] ? v : 0.0f;
+        }
+        s->bias[c] = 0.0f;
+    }
+}
+
+/* Everything an epoch loop needs besides the state. */
+typedef struct {
+    ri_pair *pairs;
+    float *w;
+    uint32_t *user_count, *item_count;
+    uint8_t *live_u, *live_i;
+    double *loss;
+    float *scratch;
+    /* best state of early stopping: emb and bias of both sides */
+    float *best[4];
+    size_t n;
+} fit_work;
+
+static void work_free(fit_work *fw)
+{
+    free(fw->pairs);
+    free(fw->w);
+    free(fw->user_count);
+    free(fw->item_count);
+    free(fw->live_u);
+    free(fw->live_i);
+    free(fw->loss);
+    free(fw->scratch);
+    for (int k = 0; k < 4; k++)
+        free(fw->best[k]);
+}
+
+static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, hyb_state *s)
+{
+    memset(fw, 0, sizeof *fw);
+    const uint64_t *ptr;
+    const uint32_t *idx;
+    const float *wt;
+    int rc = recint_dataset_csr(a->train, &ptr, &idx, &wt, NULL);
+    if (rc)
+        return rc;
+    const uint32_t n_users = s->user.rows, n_items = s->item.rows;
+    const uint64_t nnz = ptr[n_users];
+    if (nnz > SIZE_MAX / sizeof(ri_pair))
+        return ri_error(RECINT_ENOMEM, "hybrid fit: %llu rows do not fit in memory",
+                        (unsigned long long)nnz);
+    int weighted = 0;
+    for (uint64_t e = 0; e < nnz; e++) {
+        if (!isfinite(wt[e]) || wt[e] < 0)
+            return ri_error(RECINT_EINVAL, "hybrid fit: training row %llu has weight %g; sample "
+                            "weights must be finite and >= 0", (unsigned long long)e, (double)wt[e]);
+        weighted |= wt[e] != 1.0f;
+    }
+    fw->n = (size_t)nnz;
+    fw->pairs = RI_NEW_ARRAY(ri_pair, nnz ? (size_t)nnz : 1);
+    fw->w = weighted ? RI_NEW_ARRAY(float, (size_t)nnz) : NULL;
+    fw->user_count = RI_NEW_ZEROED(uint32_t, n_users);
+    fw->item_count = RI_NEW_ZEROED(uint32_t, n_items);
+    fw->loss = RI_NEW_ZEROED(double, (size_t)p->threads * 8);
+    fw->scratch = ri_malloc_array((size_t)p->threads * 4, (size_t)p->dim * sizeof(float));
+    if (!fw->pairs || (weighted && !fw->w) || !fw->user_count || !fw->item_count || !fw->loss ||
+        !fw->scratch)
+        return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for %llu training rows",
+                        (unsigned long long)nnz);
+    for (uint32_t u = 0; u < n_users; u++) {
+        fw->user_count[u] = (uint32_t)(ptr[u + 1] - ptr[u] > UINT32_MAX ? UINT32_MAX : ptr[u + 1] - ptr[u]);
+        for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++) {
+            fw->pairs[e].user = u;
+            fw->pairs[e].item = idx[e];
+            if (fw->w)
+                fw->w[e] = wt[e];
+            if (fw->item_count[idx[e]] < UINT32_MAX)
+                fw->item_count[idx[e]]++;
+        }
+    }
+    fw->live_u = live_columns(&s->user, fw->user_count);
+    fw->live_i = live_columns(&s->item, fw->item_count);
+    if (!fw->live_u || !fw->live_i)
+        return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for %u + %u column flags",
+                        s->user.cols, s->item.cols);
+    return RECINT_OK;
+}
+
+/* Fisher-Yates over the pairs (and their weights), a stream per epoch. */
+static void shuffle(fit_work *fw, uint64_t seed, uint32_t epoch)
+{
+    ri_rng rng;
+    ri_rng_seed(&rng, seed, RI_STREAM_TRAIN + 0x5000 + epoch);
+    for (size_t k = fw->n; k > 1; k--) {
+        const size_t j = (size_t)ri_rng_below(&rng, k);
+        ri_pair t = fw->pairs[k - 1];
+        fw->pairs[k - 1] = fw->pairs[j];
+        fw->pairs[j] = t;
+        if (fw->w) {
+            float tw = fw->w[k - 1];
+            fw->w[k - 1] = fw->w[j];
+            fw->w[j] = tw;
+        }
+    }
+}
+
+/* Copy of the parameters (dst NULL: allocate) or back (restore). */
+static int snapshot(fit_work *fw, hyb_state *s, int restore)
+{
+    hyb_side *sides[2] = {&s->user, &s->item};
+    for (int k = 0; k < 2; k++) {
+        const size_t ne = (size_t)sides[k]->cols * s->dim, nb = sides[k]->cols;
+        if (!fw->best[2 * k]) {
+            fw->best[2 * k] = RI_NEW_ARRAY(float, ne);
+            fw->best[2 * k + 1] = RI_NEW_ARRAY(float, nb);
+            if (!fw->best[2 * k] || !fw->best[2 * k + 1])
+                return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for the best state "
+                                "of early stopping");
+        }
+        if (restore) {
+            memcpy(sides[k]->emb, fw->best[2 * k], ne * sizeof(float));
+            memcpy(sides[k]->bias, fw->best[2 * k + 1], nb * sizeof(float));
+        } else {
+            memcpy(fw->best[2 * k], sides[k]->emb, ne * sizeof(float));
+            memcpy(fw->best[2 * k + 1], sides[k]->bias, nb * sizeof(float));
+        }
+    }
+    return RECINT_OK;
+}
+
+/* The epochs of a fit on state s (initialised or continued). On cancel s holds
+ * the last finished epoch. */
+static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s, fit_work *fw)
+{
+    const uint64_t *ptr;
+    const uint32_t *idx;
+    int rc = recint_dataset_csr(a->train, &ptr, &idx, NULL, NULL);
+    if (rc)
+        return rc;
+    const int64_t patience = ri_cfg_int(ri_fit_cfg(a, RI_P_PATIENCE), RI_P_PATIENCE);
+    const uint32_t every = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_VALID_EVERY), RI_P_VALID_EVERY);
+    const int early = a->valid && patience > 0;
+    double best = -INFINITY;
+    int64_t since_best = 0;
+    int have_best = 0;
+    epoch_job job = {s, p, fw->pairs, fw->w, ptr, idx, fw->live_u, fw->live_i, 0, fw->loss,
+                     fw->scratch};
+    for (uint32_t ep = 0; ep < p->epochs; ep++) {
+        shuffle(fw, p->seed, ep);
+        job.epoch = ep;
+        memset(fw->loss, 0, (size_t)p->threads * 8 * sizeof(double));
+        rc = ri_parallel_for(p->threads, fw->n, BLOCK, epoch_range, &job);
+        if (rc)
+            return rc;
+        double loss = 0;
+        for (unsigned t = 0; t < p->threads; t++)
+            loss += fw->loss[(size_t)t * 8];
+        loss = fw->n ? loss / (double)fw->n : 0.0;
+        if (early && ((ep + 1) % every == 0 || ep + 1 == p->epochs)) {
+            double v;
+            rc = ri_hyb_refresh(s, p->threads);
+            if (rc == RECINT_OK)
+                rc = ri_fit_validate(a, s, 0, &v);
+            if (rc)
+                return rc;
+            if (v > best) {
+                best = v;
+                since_best = 0;
+                have_best = 1;
+                rc = snapshot(fw, s, 0);
+                if (rc)
+                    return rc;
+            } else if (++since_best >= patience) {
+                break;
+            }
+        }
+        if (a->progress && a->progress(a->ctx, ep + 1, p->epochs, loss) != 0) {
+            if (have_best)
+                snapshot(fw, s, 1);
+            ri_hyb_refresh(s, p->threads);
+            return ri_error(RECINT_ECANCELED, "hybrid fit: canceled by the progress callback "
+                            "after epoch %u of %u", ep + 1, p->epochs);
+        }
+    }
+    if (have_best)
+        snapshot(fw, s, 1);
+    return ri_hyb_refresh(s, p->threads);
+}
+
+int ri_hyb_fit(const ri_fit_args *a, void **state_out)
+{
+    *state_out = NULL;
+    const hyb_params p = read_params(a);
+    hyb_state *s;
+    int rc = ri_hyb_state_new(&s, recint_dataset_n_users(a->train), recint_dataset_n_items(a->train),
+                              p.dim, a->model->user_features, a->model->item_features);
+    if (rc)
+        return rc;
+    fit_work fw;
+    rc = work_alloc(&fw, a, &p, s);
+    if (rc == RECINT_OK)
+        rc = ri_hyb_alloc_moments(s, p.optimizer);
+    if (rc == RECINT_OK) {
+        init_side(&s->user, p.dim, fw.live_u, p.seed, RI_STREAM_TRAIN + 0x100);
+        init_side(&s->item, p.dim, fw.live_i, p.seed, RI_STREAM_TRAIN + 0x101);
+        rc = train_epochs(a, &p, s, &fw);
+    }
+    work_free(&fw);
+    if (rc && rc != RECINT_ECANCELED) {
+        ri_hyb_destroy(s);
+        return rc;
+    }
+    *state_out = s;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Partial fit: more epochs from a copy of the current state                 */
+/* ------------------------------------------------------------------------ */
+
+static void *dup_array(const void *src, size_t n, size_t size, int *failed)
+{
+    if (!src)
+        return NULL;
+    void *d = ri_malloc_array(n ? n : 1, size);
+    if (!d) {
+        *failed = 1;
+        return NULL;
+    }
+    memcpy(d, src, n * size);
+    return d;
+}
+
+static int side_clone(hyb_side *dst, const hyb_side *src, uint32_t dim)
+{
+    int failed = 0;
+    *dst = *src;
+    const size_t nnz = src->indptr ? (size_t)src->indptr[src->rows] : 0;
+    const size_t ne = (size_t)src->cols * dim;
+    dst->indptr = dup_array(src->indptr, (size_t)src->rows + 1, sizeof(uint64_t), &failed);
+    dst->idx = dup_array(src->idx, nnz, sizeof(uint32_t), &failed);
+    dst->val = dup_array(src->val, nnz, sizeof(float), &failed);
+    dst->emb = dup_array(src->emb, ne, sizeof(float), &failed);
+    dst->bias = dup_array(src->bias, src->cols, sizeof(float), &failed);
+    dst->m1 = dup_array(src->m1, ne + src->cols, sizeof(float), &failed);
+    dst->m2 = dup_array(src->m2, ne + src->cols, sizeof(float), &failed);
+    dst->steps = dup_array(src->steps, src->cols, sizeof(uint32_t), &failed);
+    if (src->indptr) {
+        dst->rep = dup_array(src->rep, (size_t)src->rows * dim, sizeof(float), &failed);
+        dst->rep_bias = dup_array(src->rep_bias, src->rows, sizeof(float), &failed);
+    } else {
+        dst->rep = dst->emb;
+        dst->rep_bias = dst->bias;
+    }
+    return failed ? RECINT_ENOMEM : RECINT_OK;
+}
+
+/* A column is trained when the new data reaches it or it already learned
+ * something (a nonzero embedding). */
+static void widen_live(uint8_t *live, const hyb_side *s, uint32_t dim)
+{
+    for (uint32_t c = 0; c < s->cols; c++)
+        for (uint32_t k = 0; !live[c] && k < dim; k++)
+            live[c] = s->emb[(size_t)c * dim + k] != 0.0f;
+}
+
+int ri_hyb_partial_fit(const ri_fit_args *a, const void *old_state, void **state_out)
+{
+    *state_out = NULL;
+    const hyb_state *old = old_state;
+    hyb_params p = read_params(a);
+    if (p.dim != old->dim)
+        return ri_error(RECINT_EINVAL, "hybrid partial fit: the config's dim %u differs from the "
+                        "model's %u", p.dim, old->dim);
+    hyb_state *s = RI_NEW_ZEROED(hyb_state, 1);
+    if (!s)
+        return ri_error(RECINT_ENOMEM, "hybrid partial fit: out of memory");
+    s->dim = old->dim;
+    int rc = side_clone(&s->user, &old->user, s->dim);
+    if (rc == RECINT_OK)
+        rc = side_clone(&s->item, &old->item, s->dim);
+    if (rc) {
+        ri_hyb_destroy(s);
+        return ri_error(RECINT_ENOMEM, "hybrid partial fit: out of memory copying the state");
+    }
+    /* Moments of another optimizer (or none, after a load) start afresh. */
+    const int have = s->user.m1 && s->item.m1 && ((p.optimizer == HYB_OPT_ADAM) == (s->user.m2 != NULL));
+    fit_work fw;
+    rc = work_alloc(&fw, a, &p, s);
+    if (rc == RECINT_OK && !have)
+        rc = ri_hyb_alloc_moments(s, p.optimizer);
+    if (rc == RECINT_OK) {
+        widen_live(fw.live_u, &s->user, s->dim);
+        widen_live(fw.live_i, &s->item, s->dim);
+        rc = train_epochs(a, &p, s, &fw);
+    }
+    work_free(&fw);
+    if (rc && rc != RECINT_ECANCELED) {
+        ri_hyb_destroy(s);
+        return rc;
+    }
+    *state_out = s;
+    return rc;
+}

@@ -1,0 +1,98 @@
+/* Kind "hybrid": the state shared by its files (hybrid.c: state, linear view,
+ * save/load, fold-in; hybrid_loss.c: the losses; hybrid_fit.c: training).
+ *
+ * Each side (users, items) has a feature matrix X (rows x cols, CSR; NULL
+ * indptr means identity), one embedding row per feature column E (cols x dim)
+ * and one bias per column b. Row r's representation is
+ *   rep(r) = sum_c X[r, c] E[c]      bias(r) = sum_c X[r, c] b[c]
+ * and the score of (u, i) is rep_u(u) . rep_i(i) + bias_u(u) + bias_i(i).
+ * A dense block is a column per dimension, so its learned projection into dim
+ * is its columns' embeddings: the same parameters and updates as sparse ones.
+ * Serving sees rep_u as user_mat, rep_i as item_mat and bias_i as item_bias
+ * (bias_u never changes a user's ranking). */
+#ifndef RI_HYBRID_INTERNAL_H
+#define RI_HYBRID_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model_internal.h"
+
+/* params.def order of the loss and optimizer choices. */
+enum { HYB_LOSS_AUTO = 0, HYB_LOSS_LOGISTIC = 1, HYB_LOSS_BPR = 2, HYB_LOSS_WARP = 3,
+       HYB_LOSS_WARP_KOS = 4 };
+enum { HYB_OPT_AUTO = 0, HYB_OPT_ADAGRAD = 1, HYB_OPT_ADAM = 2,
+       /* internal, for the gradient checks: g is added to the moment buffers */
+       HYB_OPT_GRADIENT = 3 };
+
+typedef struct {
+    uint32_t rows, cols;
+    /* Features (CSR, columns ascending); all NULL for identity (rows == cols). */
+    uint64_t *indptr;
+    uint32_t *idx;
+    float *val;
+    float *emb;  /* cols x dim */
+    float *bias; /* cols */
+    /* Representations of every row (rows x dim, rows) for serving; for identity
+     * they are emb and bias themselves (not owned). */
+    float *rep, *rep_bias;
+    /* Optimizer moments (cols x dim + cols each; m2 only for adam), and adam's
+     * per-column step counts. Kept so that a partial fit continues the same
+     * optimizer; NULL after a load (started afresh). */
+    float *m1, *m2;
+    uint32_t *steps;
+} hyb_side;
+
+typedef struct {
+    uint32_t dim;
+    hyb_side user, item;
+} hyb_state;
+
+/* Training settings, resolved (per-loss defaults applied). */
+typedef struct {
+    uint32_t dim, epochs, max_sampled, kos_k, kos_n;
+    int loss, optimizer;
+    double lr, user_alpha, item_alpha;
+    unsigned threads;
+    uint64_t seed;
+    int avx2;
+} hyb_params;
+
+/* hybrid.c */
+void ri_hyb_destroy(void *state);
+int ri_hyb_side_is_identity(const hyb_side *s);
+/* Recompute rep/rep_bias of the non-identity sides from emb (threads workers). */
+int ri_hyb_refresh(hyb_state *s, unsigned threads);
+/* Per-loss defaults: epochs and learning rate when the config leaves them 0. */
+uint32_t ri_hyb_default_epochs(int loss);
+double ri_hyb_default_lr(int loss);
+int ri_hyb_resolve_loss(const recint_config *cfg);
+
+/* hybrid_loss.c: the losses as functions of scores. Each returns the loss and
+ * writes d loss / d score of the positive (and of the negative, for pair losses). */
+double ri_hyb_logistic(float score, int label, float *d);
+double ri_hyb_bpr(float s_pos, float s_neg, float *d_pos, float *d_neg);
+/* WARP's hinge max(0, 1 - s_pos + s_neg) weighted by the rank weight. */
+double ri_hyb_warp(float s_pos, float s_neg, float rank_weight, float *d_pos, float *d_neg);
+/* WARP's rank weight after `sampled` draws found a violator among n_items. */
+float ri_hyb_warp_rank_weight(uint32_t n_items, uint32_t sampled);
+
+/* hybrid_fit.c */
+int ri_hyb_fit(const ri_fit_args *a, void **state_out);
+int ri_hyb_partial_fit(const ri_fit_args *a, const void *old_state, void **state_out);
+/* Apply the gradient of one (user, positive, negative) triple to s with
+ * optimizer opt (HYB_OPT_GRADIENT: add the raw gradient to m1, for tests).
+ * d_pos/d_neg: d loss / d score; neg may be UINT32_MAX for none. */
+void ri_hyb_apply_triple(hyb_state *s, const hyb_params *p, uint32_t u, uint32_t i, uint32_t j,
+                         float d_pos, float d_neg);
+/* Score of (u, i) computed from the embeddings (not the cached reps), in double. */
+double ri_hyb_score_slow(const hyb_state *s, uint32_t u, uint32_t i);
+/* Moments for optimizer opt on every side (zeroed). Errors: ENOMEM. */
+int ri_hyb_alloc_moments(hyb_state *s, int opt);
+
+/* hybrid.c: state with the given features (NULL: identity), parameters
+ * unset. Errors: EINVAL (row counts), ENOMEM. */
+int ri_hyb_state_new(hyb_state **out, uint32_t n_users, uint32_t n_items, uint32_t dim,
+                     const recint_features *uf, const recint_features *itf);
+
+#endif
