@@ -218,6 +218,15 @@ if [ -x "$quickstart" ] && expect 0 "quickstart" "$quickstart"; then
         "grep -q '^precision@10 0\.' '$out' && grep -q '^top-10 for user [0-9]*: [0-9]' '$out'"
 fi
 
+# -- the cold-start example on ml-latest-small (issue 4, bar 4) ------------------------
+coldstart="$(dirname "$recint")/coldstart"
+if [ -x "$coldstart" ] && [ -f "$datasets/ml-latest-small/ratings.csv" ] &&
+    "$recint" experiment --help | grep -q 'kinds:.*hybrid'; then
+    if expect 0 "coldstart example" "$coldstart" "$datasets/ml-latest-small"; then
+        check "coldstart: AUC >= 0.65 with genres, <= 0.55 without" has "^bar (issue 4): .*: met$" "$out"
+    fi
+fi
+
 # -- P1 on MovieLens 100k ----------------------------------------------------------
 udata="$datasets/ml-100k/u.data"
 if [ -f "$udata" ]; then
