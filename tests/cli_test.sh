@@ -209,6 +209,11 @@ if "$recint" experiment --help | grep -q 'kinds:.*hybrid'; then
         --model hybrid --item-features "$tmp/items.feat" --set epochs=2 --json; then
         json_check "hybrid with item features reports metrics" "$out" "$pykeys"
     fi
+    head -c 800 /dev/zero >"$tmp/items2.f32"
+    if expect 0 "train --model hybrid with raw item features" "$recint" train --synthetic $small \
+        --model hybrid --item-features "$tmp/items2.f32" --feature-cols 2 --set epochs=1 --out "$tmp/h.bin"; then
+        check "hybrid model with raw features saved" test -s "$tmp/h.bin"
+    fi
 fi
 
 # -- the C quickstart, built beside the command --------------------------------------
