@@ -122,7 +122,7 @@ START_TEST(errors)
     RI_FAILS(RECINT_EINVAL, recint_model_new(NULL, "pop", NULL));
     RI_FAILS(RECINT_EINVAL, recint_model_new(&keep, NULL, NULL));
     ck_assert_ptr_eq(keep, (recint_model *)&m);
-    ck_assert_str_eq(recint_model_kinds(), "pop|factors|als");
+    ck_assert_str_eq(recint_model_kinds(), "pop|factors|als|hybrid");
     ck_assert_ptr_null(recint_model_kind(NULL));
     ck_assert_uint_eq(recint_model_n_users(NULL), 0);
 

@@ -15,8 +15,8 @@
 
 /* Per-loss defaults, chosen on a validation split carved from the P1 training
  * data (docs/hybrid.md shows the search). Index: HYB_LOSS_*. */
-static const uint32_t default_epochs[] = {30, 30, 30, 30, 30};
-static const double default_lr[] = {0.05, 0.05, 0.05, 0.05, 0.05};
+static const uint32_t default_epochs[] = {10, 20, 100, 10, 10};
+static const double default_lr[] = {0.05, 0.05, 0.1, 0.05, 0.05};
 
 int ri_hyb_resolve_loss(const recint_config *cfg)
 {
@@ -273,7 +273,7 @@ static int load_side_features(const ri_fmt_reader *r, const char *const tags[5],
         s->cols = rows;
         return RECINT_OK;
     }
-    const void *pd, *id, *vd;
+    const void *pd, *id, *vd, *bd;
     uint64_t nnz, n_emb;
     int rc = ri_fmt_array(r, tags[2], RI_FMT_U64, (uint64_t)rows + 1, &pd, NULL);
     if (rc == RECINT_OK)
@@ -281,7 +281,7 @@ static int load_side_features(const ri_fmt_reader *r, const char *const tags[5],
     if (rc == RECINT_OK)
         rc = ri_fmt_array(r, tags[4], RI_FMT_F32, nnz, &vd, NULL);
     if (rc == RECINT_OK)
-        rc = ri_fmt_array(r, tags[1], RI_FMT_F32, RI_FMT_ANY, NULL, &n_emb);
+        rc = ri_fmt_array(r, tags[1], RI_FMT_F32, RI_FMT_ANY, &bd, &n_emb);
     if (rc)
         return rc;
     if (n_emb > UINT32_MAX || n_emb == 0)

@@ -1,14 +1,19 @@
-/* Training of the hybrid kind: stochastic gradient steps over the shuffled
- * training rows, Hogwild-style across threads (workers update the shared
+/* Training of the hybrid kind: stochastic gradient steps over the training rows
+ * in a new random order every epoch (a shuffled permutation of row numbers:
+ * 4 bytes a row beside the dataset, whose CSR gives item and weight, and
+ * whose row offsets give the user by binary search), Hogwild-style across threads (workers update the shared
  * embeddings without locks; collisions are rare and harmless, as in LightFM),
  * one optimizer step per touched feature column.
  *
- * With threads=1 a fit is a pure function of its inputs and seed: the rows are
- * shuffled by a seeded stream per epoch and every block of BLOCK rows draws
- * its negatives from a stream of its own. */
+ * With threads=1 a fit is a pure function of its inputs and seed: the order
+ * comes from a seeded stream per epoch, and every block of BLOCK rows draws its
+ * negatives from a stream of its own. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "alloc.h"
 #include "config.h"
@@ -36,26 +41,39 @@
 #define HYB_HAVE_AVX2 0
 #endif
 
-typedef struct {
-    uint32_t user, item;
-} ri_pair;
+/* Eight-float vectors (GCC/Clang vector extension): AVX registers in the avx2
+ * copy, pairs of SSE registers in the baseline one. */
+typedef float v8 __attribute__((vector_size(32)));
 
-/* Independent partial sums the compiler keeps in vector registers. */
-#define LANES 16
+/* Unaligned load (compiles to one vmovups); a macro, since a function returning
+ * a vector would change the baseline copy's ABI. */
+#define LOAD8(dst, p) memcpy(&(dst), (p), sizeof(v8))
 
 static HOT float dot(const float *a, const float *b, uint32_t d)
 {
-    float acc[LANES] = {0};
+    v8 acc0 = {0}, acc1 = {0};
     uint32_t k = 0;
-    for (; k + LANES <= d; k += LANES)
-        for (uint32_t l = 0; l < LANES; l++)
-            acc[l] += a[k + l] * b[k + l];
-    for (uint32_t l = 0; k < d; k++, l++)
-        acc[l] += a[k] * b[k];
-    for (uint32_t half = LANES / 2; half > 0; half /= 2)
-        for (uint32_t l = 0; l < half; l++)
-            acc[l] += acc[l + half];
-    return acc[0];
+    v8 x0, y0, x1, y1;
+    for (; k + 16 <= d; k += 16) {
+        LOAD8(x0, a + k);
+        LOAD8(y0, b + k);
+        LOAD8(x1, a + k + 8);
+        LOAD8(y1, b + k + 8);
+        acc0 += x0 * y0;
+        acc1 += x1 * y1;
+    }
+    if (k + 8 <= d) {
+        LOAD8(x0, a + k);
+        LOAD8(y0, b + k);
+        acc0 += x0 * y0;
+        k += 8;
+    }
+    acc0 += acc1;
+    float sum = ((acc0[0] + acc0[4]) + (acc0[1] + acc0[5])) +
+                ((acc0[2] + acc0[6]) + (acc0[3] + acc0[7]));
+    for (; k < d; k++)
+        sum += a[k] * b[k];
+    return sum;
 }
 
 /* Representation and bias of row r of side s: for identity the embedding row
@@ -80,26 +98,62 @@ static HOT const float *rep_of(const hyb_side *s, uint32_t d, uint32_t r, float 
     return scratch;
 }
 
+/* adagrad on one embedding row: g = xc v + alpha w; m1 += g^2; w -= lr g / sqrt(m1).
+ * The portable form, and an AVX2 one: sqrtf must set errno on negative input,
+ * which keeps compilers from vectorising it, while m1 >= 1 here. */
+static HOT void adagrad_row(float *restrict w, float *restrict m1, const float *restrict v,
+                            float xc, float alpha, float lr, uint32_t d)
+{
+    for (uint32_t k = 0; k < d; k++) {
+        const float g = xc * v[k] + alpha * w[k];
+        m1[k] += g * g;
+        w[k] -= lr * g / sqrtf(m1[k]);
+    }
+}
+
+#if HYB_HAVE_AVX2
+/* Not always_inline: the baseline copy keeps a call it never makes. */
+__attribute__((target("avx2,fma"))) static inline void
+adagrad_row_avx2(float *restrict w, float *restrict m1, const float *restrict v, float xc,
+                 float alpha, float lr, uint32_t d)
+{
+    const __m256 vx = _mm256_set1_ps(xc), va = _mm256_set1_ps(alpha), vl = _mm256_set1_ps(lr);
+    uint32_t k = 0;
+    for (; k + 8 <= d; k += 8) {
+        const __m256 wk = _mm256_loadu_ps(w + k);
+        const __m256 g = _mm256_fmadd_ps(vx, _mm256_loadu_ps(v + k), _mm256_mul_ps(va, wk));
+        const __m256 a = _mm256_fmadd_ps(g, g, _mm256_loadu_ps(m1 + k));
+        _mm256_storeu_ps(m1 + k, a);
+        _mm256_storeu_ps(w + k, _mm256_sub_ps(wk, _mm256_div_ps(_mm256_mul_ps(vl, g),
+                                                                _mm256_sqrt_ps(a))));
+    }
+    for (; k < d; k++) {
+        const float g = xc * v[k] + alpha * w[k];
+        m1[k] += g * g;
+        w[k] -= lr * g / sqrtf(m1[k]);
+    }
+}
+#define ADAGRAD_ROW(avx, ...) ((avx) ? adagrad_row_avx2(__VA_ARGS__) : adagrad_row(__VA_ARGS__))
+#else
+#define ADAGRAD_ROW(avx, ...) adagrad_row(__VA_ARGS__)
+#endif
+
 /* One optimizer step on column c of side s: gradient x * coef * v + alpha * E_c
  * for the embedding, x * gb for the bias. */
-static HOT void update_col(hyb_side *s, const hyb_params *p, uint32_t c, float x, float coef,
-                           const float *v, float gb, float alpha)
+static HOT void update_col(int avx, hyb_side *s, const hyb_params *p, uint32_t c, float x,
+                           float coef, const float *restrict v, float gb, float alpha)
 {
     const uint32_t d = p->dim;
-    float *w = s->emb + (size_t)c * d;
-    float *m1 = s->m1 + (size_t)c * d;
+    float *restrict w = s->emb + (size_t)c * d;
+    float *restrict m1 = s->m1 + (size_t)c * d;
     const float xc = x * coef, lr = (float)p->lr;
     if (p->optimizer == HYB_OPT_ADAGRAD) {
-        for (uint32_t k = 0; k < d; k++) {
-            const float g = xc * v[k] + alpha * w[k];
-            m1[k] += g * g;
-            w[k] -= lr * g / sqrtf(m1[k]);
-        }
+        ADAGRAD_ROW(avx, w, m1, v, xc, alpha, lr, d);
         const float g = x * gb;
         s->m1[(size_t)s->cols * d + c] += g * g;
         s->bias[c] -= lr * g / sqrtf(s->m1[(size_t)s->cols * d + c]);
     } else if (p->optimizer == HYB_OPT_ADAM) {
-        float *m2 = s->m2 + (size_t)c * d;
+        float *restrict m2 = s->m2 + (size_t)c * d;
         const uint32_t t = ++s->steps[c];
         const float c1 = 1.0f / (1.0f - powf(ADAM_B1, (float)t));
         const float c2 = 1.0f / (1.0f - powf(ADAM_B2, (float)t));
@@ -123,17 +177,34 @@ static HOT void update_col(hyb_side *s, const hyb_params *p, uint32_t c, float x
 
 /* Gradient coef * v (w.r.t. the representation) and gb (w.r.t. the bias) of
  * row r, spread over the row's live feature columns. */
-static HOT void apply_row(hyb_side *s, const hyb_params *p, const uint8_t *live, uint32_t r,
+static HOT void apply_row(int avx, hyb_side *s, const hyb_params *p, const uint8_t *live, uint32_t r,
                           float coef, const float *v, float gb, float alpha)
 {
     if (!s->indptr) {
         if (!live || live[r])
-            update_col(s, p, r, 1.0f, coef, v, gb, alpha);
+            update_col(avx, s, p, r, 1.0f, coef, v, gb, alpha);
         return;
     }
     for (uint64_t e = s->indptr[r]; e < s->indptr[r + 1]; e++)
         if (!live || live[s->idx[e]])
-            update_col(s, p, s->idx[e], s->val[e], coef, v, gb, alpha);
+            update_col(avx, s, p, s->idx[e], s->val[e], coef, v, gb, alpha);
+}
+
+/* Start loading row r of an identity side (embedding and bias). */
+static HOT void prefetch_row(const hyb_side *s, uint32_t d, uint32_t r)
+{
+#if defined(__GNUC__)
+    if (s->indptr)
+        return;
+    const char *p = (const char *)(s->emb + (size_t)r * d);
+    for (size_t off = 0; off < (size_t)d * sizeof(float); off += 64)
+        __builtin_prefetch(p + off);
+    __builtin_prefetch(s->bias + r);
+#else
+    (void)s;
+    (void)d;
+    (void)r;
+#endif
 }
 
 /* Scratch of one worker: representations of the user, positive and negative,
@@ -144,7 +215,7 @@ typedef struct {
 
 /* The triple's gradient: user gets d_pos r_i + d_neg r_j, the items d r_u.
  * Every gradient is formed before any parameter moves. */
-static HOT void apply_triple(hyb_state *s, const hyb_params *p, const uint8_t *live_u,
+static HOT void apply_triple(int avx, hyb_state *s, const hyb_params *p, const uint8_t *live_u,
                              const uint8_t *live_i, uint32_t u, uint32_t i, uint32_t j,
                              const float *ru, const float *ri, const float *rj, float d_pos,
                              float d_neg, float *gu)
@@ -154,10 +225,10 @@ static HOT void apply_triple(hyb_state *s, const hyb_params *p, const uint8_t *l
         gu[k] = d_pos * ri[k] + (rj ? d_neg * rj[k] : 0.0f);
     /* ru may be the user's embedding row, which apply_row(user) changes: the
      * items go first. */
-    apply_row(&s->item, p, live_i, i, d_pos, ru, d_pos, (float)p->item_alpha);
+    apply_row(avx, &s->item, p, live_i, i, d_pos, ru, d_pos, (float)p->item_alpha);
     if (rj)
-        apply_row(&s->item, p, live_i, j, d_neg, ru, d_neg, (float)p->item_alpha);
-    apply_row(&s->user, p, live_u, u, 1.0f, gu, d_pos + (rj ? d_neg : 0.0f),
+        apply_row(avx, &s->item, p, live_i, j, d_neg, ru, d_neg, (float)p->item_alpha);
+    apply_row(avx, &s->user, p, live_u, u, 1.0f, gu, d_pos + (rj ? d_neg : 0.0f),
               (float)p->user_alpha);
 }
 
@@ -168,8 +239,9 @@ static HOT void apply_triple(hyb_state *s, const hyb_params *p, const uint8_t *l
 typedef struct {
     hyb_state *s;
     const hyb_params *p;
-    const ri_pair *pairs;
-    const float *w;              /* per pair, or NULL: weight 1 */
+    const uint32_t *perm;        /* this epoch's order of the training rows */
+    const float *w;              /* weight of each training row, or NULL: all 1 */
+    uint32_t n_users;
     const uint64_t *row_ptr;     /* training rows by user (exclusion of positives) */
     const uint32_t *row_items;
     const uint8_t *live_u, *live_i;
@@ -230,7 +302,7 @@ static HOT uint32_t kos_pick(const epoch_job *job, ri_rng *rng, uint32_t u, cons
 }
 
 /* One positive row: a step of the configured loss. Returns its loss. */
-static HOT double train_pair(const epoch_job *job, ri_rng *rng, uint32_t u, uint32_t i, float w,
+static HOT double train_pair(int avx, const epoch_job *job, ri_rng *rng, uint32_t u, uint32_t i, float w,
                              float *sc)
 {
     hyb_state *s = job->s;
@@ -255,23 +327,29 @@ static HOT double train_pair(const epoch_job *job, ri_rng *rng, uint32_t u, uint
         } else {
             loss = ri_hyb_logistic(sp, 1, &dp) + ri_hyb_logistic(sn, 0, &dn);
         }
-        apply_triple(s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
+        apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         return w * loss;
     }
+    /* Candidates are drawn one ahead so that the next one's row is on its way
+     * from memory while this one is scored: on large catalogues the loop is
+     * bound by those misses. */
+    uint32_t next = ri_rng_below32(rng, n_items);
     for (uint32_t t = 1; t <= p->max_sampled; t++) {
-        const uint32_t j = ri_rng_below32(rng, n_items);
+        const uint32_t j = next;
+        next = ri_rng_below32(rng, n_items);
+        prefetch_row(&s->item, d, next);
         const float *rj = rep_of(&s->item, d, j, rj_buf, &bj);
         const float sn = dot(ru, rj, d) + bu + bj;
         if (sn <= sp - 1.0f || j == i || is_positive(job, u, j))
             continue;
         loss = ri_hyb_warp(sp, sn, ri_hyb_warp_rank_weight(n_items, t), &dp, &dn);
-        apply_triple(s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
+        apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         break;
     }
     return w * loss;
 }
 
-static HOT void run_range(const epoch_job *job, size_t begin, size_t end, unsigned worker)
+static HOT void run_range(int avx, const epoch_job *job, size_t begin, size_t end, unsigned worker)
 {
     float *sc = job->scratch + (size_t)worker * 4 * job->p->dim;
     double loss = 0;
@@ -281,23 +359,34 @@ static HOT void run_range(const epoch_job *job, size_t begin, size_t end, unsign
         const size_t block = b / BLOCK, stop = (block + 1) * BLOCK < end ? (block + 1) * BLOCK : end;
         ri_rng_seed(&rng, job->p->seed,
                     RI_STREAM_TRAIN + 1 + ((uint64_t)job->epoch << 32) + block);
-        for (; b < stop; b++)
-            loss += train_pair(job, &rng, job->pairs[b].user, job->pairs[b].item,
-                               job->w ? job->w[b] : 1.0f, sc);
+        for (; b < stop; b++) {
+            const uint32_t e = job->perm[b];
+            /* the user: the last row offset <= e */
+            uint32_t lo = 0, hi = job->n_users;
+            while (hi - lo > 1) {
+                const uint32_t mid = lo + (hi - lo) / 2;
+                if (job->row_ptr[mid] <= e)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            loss += train_pair(avx, job, &rng, lo, job->row_items[e], job->w ? job->w[e] : 1.0f,
+                               sc);
+        }
     }
     job->loss[(size_t)worker * 8] += loss;
 }
 
 static void run_range_baseline(const epoch_job *job, size_t begin, size_t end, unsigned worker)
 {
-    run_range(job, begin, end, worker);
+    run_range(0, job, begin, end, worker);
 }
 
 #if HYB_HAVE_AVX2
 __attribute__((target("avx2,fma"))) static void
 run_range_avx2(const epoch_job *job, size_t begin, size_t end, unsigned worker)
 {
-    run_range(job, begin, end, worker);
+    run_range(1, job, begin, end, worker);
 }
 #endif
 
@@ -325,7 +414,7 @@ void ri_hyb_apply_triple(hyb_state *s, const hyb_params *p, uint32_t u, uint32_t
     const float *ru = rep_of(&s->user, d, u, buf, &bu);
     const float *ri = rep_of(&s->item, d, i, buf + d, &bi);
     const float *rj = j != UINT32_MAX ? rep_of(&s->item, d, j, buf + 2 * d, &bj) : NULL;
-    apply_triple(s, p, NULL, NULL, u, i, j, ru, ri, rj, d_pos, d_neg, buf + 3 * d);
+    apply_triple(0, s, p, NULL, NULL, u, i, j, ru, ri, rj, d_pos, d_neg, buf + 3 * d);
     free(buf);
 }
 
@@ -453,8 +542,8 @@ static void init_side(hyb_side *s, uint32_t dim, const uint8_t *live, uint64_t s
 
 /* Everything an epoch loop needs besides the state. */
 typedef struct {
-    ri_pair *pairs;
-    float *w;
+    uint32_t *perm;
+    const float *w; /* the dataset's weights, NULL when all are 1 */
     uint32_t *user_count, *item_count;
     uint8_t *live_u, *live_i;
     double *loss;
@@ -466,8 +555,7 @@ typedef struct {
 
 static void work_free(fit_work *fw)
 {
-    free(fw->pairs);
-    free(fw->w);
+    free(fw->perm);
     free(fw->user_count);
     free(fw->item_count);
     free(fw->live_u);
@@ -489,9 +577,9 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
         return rc;
     const uint32_t n_users = s->user.rows, n_items = s->item.rows;
     const uint64_t nnz = ptr[n_users];
-    if (nnz > SIZE_MAX / sizeof(ri_pair))
-        return ri_error(RECINT_ENOMEM, "hybrid fit: %llu rows do not fit in memory",
-                        (unsigned long long)nnz);
+    if (nnz > UINT32_MAX)
+        return ri_error(RECINT_EUNSUPPORTED, "hybrid fit: %llu training rows; at most %u are "
+                        "supported", (unsigned long long)nnz, UINT32_MAX);
     int weighted = 0;
     for (uint64_t e = 0; e < nnz; e++) {
         if (!isfinite(wt[e]) || wt[e] < 0)
@@ -500,23 +588,20 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
         weighted |= wt[e] != 1.0f;
     }
     fw->n = (size_t)nnz;
-    fw->pairs = RI_NEW_ARRAY(ri_pair, nnz ? (size_t)nnz : 1);
-    fw->w = weighted ? RI_NEW_ARRAY(float, (size_t)nnz) : NULL;
+    fw->perm = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
+    fw->w = weighted ? wt : NULL;
     fw->user_count = RI_NEW_ZEROED(uint32_t, n_users);
     fw->item_count = RI_NEW_ZEROED(uint32_t, n_items);
     fw->loss = RI_NEW_ZEROED(double, (size_t)p->threads * 8);
     fw->scratch = ri_malloc_array((size_t)p->threads * 4, (size_t)p->dim * sizeof(float));
-    if (!fw->pairs || (weighted && !fw->w) || !fw->user_count || !fw->item_count || !fw->loss ||
+    if (!fw->perm || !fw->user_count || !fw->item_count || !fw->loss ||
         !fw->scratch)
         return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for %llu training rows",
                         (unsigned long long)nnz);
     for (uint32_t u = 0; u < n_users; u++) {
         fw->user_count[u] = (uint32_t)(ptr[u + 1] - ptr[u] > UINT32_MAX ? UINT32_MAX : ptr[u + 1] - ptr[u]);
         for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++) {
-            fw->pairs[e].user = u;
-            fw->pairs[e].item = idx[e];
-            if (fw->w)
-                fw->w[e] = wt[e];
+            fw->perm[e] = (uint32_t)e;
             if (fw->item_count[idx[e]] < UINT32_MAX)
                 fw->item_count[idx[e]]++;
         }
@@ -529,21 +614,18 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
     return RECINT_OK;
 }
 
-/* Fisher-Yates over the pairs (and their weights), a stream per epoch. */
+/* Fisher-Yates over the row order, a stream per epoch (continuing from the
+ * previous order, which leaves the next one as random). */
 static void shuffle(fit_work *fw, uint64_t seed, uint32_t epoch)
 {
     ri_rng rng;
     ri_rng_seed(&rng, seed, RI_STREAM_TRAIN + 0x5000 + epoch);
+    uint32_t *perm = fw->perm;
     for (size_t k = fw->n; k > 1; k--) {
-        const size_t j = (size_t)ri_rng_below(&rng, k);
-        ri_pair t = fw->pairs[k - 1];
-        fw->pairs[k - 1] = fw->pairs[j];
-        fw->pairs[j] = t;
-        if (fw->w) {
-            float tw = fw->w[k - 1];
-            fw->w[k - 1] = fw->w[j];
-            fw->w[j] = tw;
-        }
+        const uint32_t j = ri_rng_below32(&rng, (uint32_t)k);
+        const uint32_t t = perm[k - 1];
+        perm[k - 1] = perm[j];
+        perm[j] = t;
     }
 }
 
@@ -586,8 +668,8 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
     double best = -INFINITY;
     int64_t since_best = 0;
     int have_best = 0;
-    epoch_job job = {s, p, fw->pairs, fw->w, ptr, idx, fw->live_u, fw->live_i, 0, fw->loss,
-                     fw->scratch};
+    epoch_job job = {s, p, fw->perm, fw->w, s->user.rows, ptr, idx, fw->live_u, fw->live_i, 0,
+                     fw->loss, fw->scratch};
     for (uint32_t ep = 0; ep < p->epochs; ep++) {
         shuffle(fw, p->seed, ep);
         job.epoch = ep;
@@ -599,6 +681,7 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
         for (unsigned t = 0; t < p->threads; t++)
             loss += fw->loss[(size_t)t * 8];
         loss = fw->n ? loss / (double)fw->n : 0.0;
+        int stop = 0;
         if (early && ((ep + 1) % every == 0 || ep + 1 == p->epochs)) {
             double v;
             rc = ri_hyb_refresh(s, p->threads);
@@ -614,7 +697,7 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
                 if (rc)
                     return rc;
             } else if (++since_best >= patience) {
-                break;
+                stop = 1;
             }
         }
         if (a->progress && a->progress(a->ctx, ep + 1, p->epochs, loss) != 0) {
@@ -624,6 +707,8 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
             return ri_error(RECINT_ECANCELED, "hybrid fit: canceled by the progress callback "
                             "after epoch %u of %u", ep + 1, p->epochs);
         }
+        if (stop)
+            break;
     }
     if (have_best)
         snapshot(fw, s, 1);

@@ -24,6 +24,7 @@ from ._config import default as param_default
 from ._dataset import Dataset
 from ._features import Features
 from ._model import ALSModel, Model, Trainer, kinds
+from ._hybrid import HybridModel
 from ._filter import Filter
 from ._evaluate import evaluate, evaluate_next
 
@@ -36,5 +37,6 @@ __all__ = [
     "Config", "params", "param_default", "Dataset", "Features", "Model", "ALSModel", "Trainer",
     "kinds",
     "Filter",
+    "HybridModel",
     "evaluate", "evaluate_next",
 ]

@@ -170,6 +170,9 @@ PROTOTYPES = [
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
     ("recint_evaluate_next", c_int,
      [ModelP, DatasetP, DatasetP, c_u32, ConfigP, P(c_double), c_size]),
+    # hybrid kind: feature matrices and partial fits
+    ("recint_model_set_features", c_int, [ModelP, FeaturesP, FeaturesP]),
+    ("recint_trainer_partial_fit", c_int, [TrainerP, DatasetP, PROGRESS_FN, c_void_p]),
     # feature files
     ("recint_features_load_sparse", c_int,
      [P(FeaturesP), P(IdMapP), c_char_p, IdMapP, ConfigP]),

@@ -1,0 +1,850 @@
+/* The hybrid kind: loss derivatives and parameter gradients against finite
+ * differences of independent double-precision formulas, quality on planted
+ * clusters for every loss and optimizer, determinism, save/load, cancel,
+ * sample weights, cold start from features, fold-in, early stopping, partial
+ * fits and the error paths. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "format.h"
+#include "hybrid_internal.h"
+#include "model_internal.h"
+#include "testutil.h"
+
+static recint_config *cfg_of(const char *const *pairs)
+{
+    recint_config *cfg;
+    RI_OK(recint_config_new(&cfg));
+    for (; pairs && *pairs; pairs++)
+        RI_OK(recint_config_set_pair(cfg, *pairs));
+    return cfg;
+}
+
+static recint_model *fit_hybrid(const recint_dataset *ds, const char *const *pairs,
+                                const recint_features *uf, const recint_features *itf)
+{
+    recint_config *cfg = cfg_of(pairs);
+    recint_model *m;
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, "hybrid", cfg));
+    if (uf || itf)
+        RI_OK(recint_model_set_features(m, uf, itf));
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    RI_OK(recint_trainer_fit(t, ds, NULL, NULL, NULL));
+    recint_trainer_free(t);
+    recint_config_free(cfg);
+    return m;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Losses and gradients                                                     */
+/* ------------------------------------------------------------------------ */
+
+static double ref_softplus(double z) { return log(1.0 + exp(z)); }
+
+START_TEST(loss_derivatives)
+{
+    const float scores[] = {-3.0f, -0.4f, 0.0f, 0.7f, 2.5f};
+    const double h = 1e-3;
+    for (size_t a = 0; a < 5; a++) {
+        const float s = scores[a];
+        float d;
+        for (int label = 0; label < 2; label++) {
+            double l = ri_hyb_logistic(s, label, &d);
+            double ref = label ? ref_softplus(-s) : ref_softplus(s);
+            ck_assert_double_eq_tol(l, ref, 1e-6);
+            double fd = ((label ? ref_softplus(-(s + h)) : ref_softplus(s + h)) -
+                         (label ? ref_softplus(-(s - h)) : ref_softplus(s - h))) / (2 * h);
+            ck_assert_double_eq_tol(d, fd, 1e-5);
+        }
+        for (size_t b = 0; b < 5; b++) {
+            const float t = scores[b];
+            float dp, dn;
+            double l = ri_hyb_bpr(s, t, &dp, &dn);
+            ck_assert_double_eq_tol(l, ref_softplus(-(double)(s - t)), 1e-6);
+            ck_assert_double_eq_tol(dp, (ref_softplus(-(s + h - t)) - ref_softplus(-(s - h - t))) / (2 * h), 1e-5);
+            ck_assert_double_eq_tol(dn, (ref_softplus(-(s - t - h)) - ref_softplus(-(s - t + h))) / (2 * h), 1e-5);
+            l = ri_hyb_warp(s, t, 2.5f, &dp, &dn);
+            const double hinge = 1.0 - s + t;
+            ck_assert_double_eq_tol(l, hinge > 0 ? 2.5 * hinge : 0.0, 1e-6);
+            ck_assert_double_eq_tol(dp, hinge > 0 ? -2.5 : 0.0, 1e-7);
+            ck_assert_double_eq_tol(dn, hinge > 0 ? 2.5 : 0.0, 1e-7);
+        }
+    }
+    /* rank weight: log of the estimated rank (n_items - 1) / draws, 0 at rank <= 1 */
+    ck_assert_double_eq_tol(ri_hyb_warp_rank_weight(101, 1), log(100.0), 1e-5);
+    ck_assert_double_eq_tol(ri_hyb_warp_rank_weight(101, 7), log(14.0), 1e-5);
+    ck_assert_float_eq(ri_hyb_warp_rank_weight(101, 100), 0.0f);
+}
+END_TEST
+
+/* Features of the gradient checks: users [identity 4 | sparse 3], items
+ * [dense 3 | sparse 2 | identity 5]; rows share sparse columns, so a step
+ * touches some columns twice. */
+static void make_features(recint_features **uf, recint_features **itf)
+{
+    recint_features *id_u, *sp_u, *dn_i, *sp_i, *id_i;
+    const uint64_t up[] = {0, 2, 3, 3, 5};
+    const uint32_t ui[] = {0, 2, 1, 0, 1};
+    const float uw[] = {0.5f, 1.5f, 1.0f, -0.7f, 2.0f};
+    RI_OK(recint_features_identity(&id_u, 4));
+    RI_OK(recint_features_new_sparse(&sp_u, 4, 3, up, ui, uw));
+    const recint_features *up2[] = {id_u, sp_u};
+    RI_OK(recint_features_hstack(uf, up2, 2));
+    const float dense[] = {0.3f, -1.2f, 0.0f, 1.0f, 0.5f, 0.25f, -0.4f, 0.8f, 1.1f,
+                           0.0f, 0.0f, 2.0f, 0.6f, 0.6f, -0.6f};
+    const uint64_t ip[] = {0, 1, 2, 4, 4, 5};
+    const uint32_t ii[] = {0, 1, 0, 1, 1};
+    const float iw[] = {1.0f, 1.0f, 0.5f, 0.5f, 3.0f};
+    RI_OK(recint_features_new_dense(&dn_i, 5, 3, dense, 3));
+    RI_OK(recint_features_new_sparse(&sp_i, 5, 2, ip, ii, iw));
+    RI_OK(recint_features_identity(&id_i, 5));
+    const recint_features *ip3[] = {dn_i, sp_i, id_i};
+    RI_OK(recint_features_hstack(itf, ip3, 3));
+    recint_features_free(id_u);
+    recint_features_free(sp_u);
+    recint_features_free(dn_i);
+    recint_features_free(sp_i);
+    recint_features_free(id_i);
+}
+
+/* Reference objective of a triple in double: the loss of the scores plus the
+ * L2 terms alpha/2 |E_c|^2 of every touch of a column (the library adds
+ * alpha E_c to a column's gradient each time a step touches it). */
+static double triple_objective(const hyb_state *s, int loss, uint32_t u, uint32_t i, uint32_t j,
+                               double rank_weight, double ua, double ia)
+{
+    const double sp = ri_hyb_score_slow(s, u, i), sn = ri_hyb_score_slow(s, u, j);
+    double l;
+    if (loss == HYB_LOSS_LOGISTIC)
+        l = ref_softplus(-sp) + ref_softplus(sn);
+    else if (loss == HYB_LOSS_BPR)
+        l = ref_softplus(-(sp - sn));
+    else
+        l = rank_weight * fmax(0.0, 1.0 - sp + sn);
+    const hyb_side *sides[3] = {&s->user, &s->item, &s->item};
+    const uint32_t rows[3] = {u, i, j};
+    const double alphas[3] = {ua, ia, ia};
+    for (int k = 0; k < 3; k++) {
+        const hyb_side *h = sides[k];
+        for (uint64_t e = h->indptr[rows[k]]; e < h->indptr[rows[k] + 1]; e++) {
+            const float *w = h->emb + (size_t)h->idx[e] * s->dim;
+            for (uint32_t t = 0; t < s->dim; t++)
+                l += 0.5 * alphas[k] * (double)w[t] * w[t];
+        }
+    }
+    return l;
+}
+
+static void check_gradient(int loss)
+{
+    recint_features *uf, *itf;
+    make_features(&uf, &itf);
+    hyb_state *s;
+    const uint32_t dim = 5;
+    RI_OK(ri_hyb_state_new(&s, 4, 5, dim, uf, itf));
+    RI_OK(ri_hyb_alloc_moments(s, HYB_OPT_GRADIENT));
+    /* random parameters from a tiny LCG of the test's own */
+    uint64_t x = 12345 + (uint64_t)loss;
+    hyb_side *sides[2] = {&s->user, &s->item};
+    for (int k = 0; k < 2; k++) {
+        for (size_t e = 0; e < (size_t)sides[k]->cols * dim; e++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            sides[k]->emb[e] = (float)((double)(x >> 11) / 9007199254740992.0 - 0.5) * 0.8f;
+        }
+        for (size_t c = 0; c < sides[k]->cols; c++)
+            sides[k]->bias[c] = 0.1f * (float)c - 0.2f;
+    }
+    hyb_params p;
+    memset(&p, 0, sizeof p);
+    p.dim = dim;
+    p.optimizer = HYB_OPT_GRADIENT;
+    p.user_alpha = 0.03;
+    p.item_alpha = 0.05;
+    const double rank_weight = 1.7;
+    const uint32_t triples[][3] = {{0, 1, 2}, {3, 2, 4}, {1, 0, 3}};
+    for (size_t t = 0; t < 3; t++) {
+        const uint32_t u = triples[t][0], i = triples[t][1], j = triples[t][2];
+        for (int k = 0; k < 2; k++)
+            memset(sides[k]->m1, 0, ((size_t)sides[k]->cols * dim + sides[k]->cols) * sizeof(float));
+        const float sp = (float)ri_hyb_score_slow(s, u, i), sn = (float)ri_hyb_score_slow(s, u, j);
+        float dp, dn;
+        if (loss == HYB_LOSS_LOGISTIC) {
+            ri_hyb_logistic(sp, 1, &dp);
+            ri_hyb_logistic(sn, 0, &dn);
+        } else if (loss == HYB_LOSS_BPR) {
+            ri_hyb_bpr(sp, sn, &dp, &dn);
+        } else {
+            ck_assert_msg(1 - sp + sn > 0.05, "warp triple %zu must violate the margin", t);
+            ri_hyb_warp(sp, sn, (float)rank_weight, &dp, &dn);
+        }
+        ri_hyb_apply_triple(s, &p, u, i, j, dp, dn);
+        /* every parameter of both sides, touched or not */
+        const double h = 1e-3;
+        int checked = 0;
+        for (int k = 0; k < 2; k++) {
+            hyb_side *sd = sides[k];
+            const size_t n_emb = (size_t)sd->cols * dim;
+            for (size_t e = 0; e < n_emb + sd->cols; e++) {
+                float *param = e < n_emb ? &sd->emb[e] : &sd->bias[e - n_emb];
+                const float keep = *param;
+                *param = keep + (float)h;
+                double up = triple_objective(s, loss, u, i, j, rank_weight, p.user_alpha, p.item_alpha);
+                *param = keep - (float)h;
+                double down = triple_objective(s, loss, u, i, j, rank_weight, p.user_alpha, p.item_alpha);
+                *param = keep;
+                double fd = (up - down) / (2 * h);
+                double got = sd->m1[e];
+                ck_assert_msg(fabs(got - fd) <= 2e-3 + 2e-3 * fabs(fd),
+                              "loss %d triple %zu side %d param %zu: gradient %.6f, finite "
+                              "difference %.6f", loss, t, k, e, got, fd);
+                checked += fd != 0.0;
+            }
+        }
+        ck_assert_int_gt(checked, 20);
+    }
+    ri_hyb_destroy(s);
+    recint_features_free(uf);
+    recint_features_free(itf);
+}
+
+START_TEST(gradient_logistic) { check_gradient(HYB_LOSS_LOGISTIC); }
+END_TEST
+START_TEST(gradient_bpr) { check_gradient(HYB_LOSS_BPR); }
+END_TEST
+START_TEST(gradient_warp) { check_gradient(HYB_LOSS_WARP); }
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Fits                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void check_beats_pop(const char *loss, const char *opt, const char *lr)
+{
+    recint_dataset *ds, *train, *test;
+    RI_OK(recint_dataset_synthetic(&ds, NULL, NULL));
+    RI_OK(recint_dataset_split(ds, "random:0.2", 7, &train, NULL, &test));
+    const char *pairs[] = {"dim=32", "threads=2", loss, opt, lr, NULL};
+    recint_model *h = fit_hybrid(train, pairs, NULL, NULL), *pop;
+    recint_trainer *t;
+    RI_OK(recint_model_new(&pop, "pop", NULL));
+    RI_OK(recint_trainer_new(&t, pop, NULL));
+    RI_OK(recint_trainer_fit(t, train, NULL, NULL, NULL));
+    recint_trainer_free(t);
+    double mh[RECINT_METRIC_COUNT], mp[RECINT_METRIC_COUNT];
+    RI_OK(recint_evaluate(h, train, test, 10, NULL, mh, RECINT_METRIC_COUNT));
+    RI_OK(recint_evaluate(pop, train, test, 10, NULL, mp, RECINT_METRIC_COUNT));
+    fprintf(stderr, "planted clusters P@10 (%s %s %s): pop %.4f hybrid %.4f\n", loss, opt, lr,
+            mp[RECINT_METRIC_PRECISION], mh[RECINT_METRIC_PRECISION]);
+    ck_assert_msg(mh[RECINT_METRIC_PRECISION] > 1.3 * mp[RECINT_METRIC_PRECISION],
+                  "%s: hybrid P@10 %.4f vs pop %.4f", loss, mh[RECINT_METRIC_PRECISION],
+                  mp[RECINT_METRIC_PRECISION]);
+    recint_model_free(h);
+    recint_model_free(pop);
+    recint_dataset_free(train);
+    recint_dataset_free(test);
+    recint_dataset_free(ds);
+}
+
+START_TEST(beats_pop_warp) { check_beats_pop("loss=warp", "optimizer=adagrad", "learning_rate=0"); }
+END_TEST
+START_TEST(beats_pop_bpr) { check_beats_pop("loss=bpr", "optimizer=adagrad", "learning_rate=0"); }
+END_TEST
+START_TEST(beats_pop_logistic) { check_beats_pop("loss=logistic", "optimizer=adagrad", "learning_rate=0"); }
+END_TEST
+START_TEST(beats_pop_warp_kos) { check_beats_pop("loss=warp-kos", "optimizer=adagrad", "learning_rate=0"); }
+END_TEST
+START_TEST(beats_pop_adam) { check_beats_pop("loss=warp", "optimizer=adam", "learning_rate=0.005"); }
+END_TEST
+
+/* A small random dataset (a tiny LCG of the test's own), weights 1..3. */
+static recint_dataset *random_dataset(uint32_t n_users, uint32_t n_items, unsigned pct, unsigned seed)
+{
+    size_t cap = (size_t)n_users * n_items, n = 0;
+    int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it);
+    float *w = malloc(cap * sizeof *w);
+    ck_assert(u && it && w);
+    uint64_t s = seed * 2654435761u + 1;
+    for (uint32_t a = 0; a < n_users; a++)
+        for (uint32_t b = 0; b < n_items; b++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            if ((s >> 33) % 100 < pct) {
+                u[n] = a;
+                it[n] = b;
+                w[n] = (float)(1 + (s >> 20) % 3);
+                n++;
+            }
+        }
+    recint_dataset *ds;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    RI_OK(recint_dataset_add(ds, n, u, it, w, NULL));
+    free(u);
+    free(it);
+    free(w);
+    return ds;
+}
+
+static float *all_scores(const recint_model *m)
+{
+    uint32_t nu = recint_model_n_users(m), ni = recint_model_n_items(m);
+    uint32_t *users = malloc(nu * sizeof *users);
+    float *out = malloc((size_t)nu * ni * sizeof *out);
+    ck_assert(users && out);
+    for (uint32_t u = 0; u < nu; u++)
+        users[u] = u;
+    RI_OK(recint_model_score(m, users, nu, NULL, 0, out));
+    free(users);
+    return out;
+}
+
+START_TEST(deterministic_one_thread)
+{
+    recint_dataset *ds = random_dataset(60, 40, 15, 3);
+    const size_t n = (size_t)recint_dataset_n_users(ds) * recint_dataset_n_items(ds);
+    const char *p1[] = {"dim=8", "epochs=3", "threads=1", "seed=5", "loss=warp", NULL};
+    const char *p2[] = {"dim=8", "epochs=3", "threads=1", "seed=6", "loss=warp", NULL};
+    const char *p3[] = {"dim=8", "epochs=3", "threads=2", "seed=5", "loss=bpr", NULL};
+    recint_model *a = fit_hybrid(ds, p1, NULL, NULL), *b = fit_hybrid(ds, p1, NULL, NULL),
+                 *c = fit_hybrid(ds, p2, NULL, NULL), *d = fit_hybrid(ds, p3, NULL, NULL);
+    float *sa = all_scores(a), *sb = all_scores(b), *sc = all_scores(c), *sd = all_scores(d);
+    ck_assert_int_eq(memcmp(sa, sb, n * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(sa, sc, n * sizeof(float)), 0);
+    for (size_t k = 0; k < n; k++)
+        ck_assert(isfinite(sd[k]));
+    free(sa);
+    free(sb);
+    free(sc);
+    free(sd);
+    recint_model_free(a);
+    recint_model_free(b);
+    recint_model_free(c);
+    recint_model_free(d);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Scores served are rep_u . rep_i + item bias (the user bias does not rank). */
+START_TEST(serves_feature_sums)
+{
+    recint_features *uf, *itf;
+    make_features(&uf, &itf);
+    recint_dataset *ds = random_dataset(4, 5, 60, 11);
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 4);
+    ck_assert_uint_eq(recint_dataset_n_items(ds), 5);
+    const char *pairs[] = {"dim=6", "epochs=4", "threads=1", NULL};
+    recint_model *m = fit_hybrid(ds, pairs, uf, itf);
+    const hyb_state *s = m->state;
+    float *sc = all_scores(m);
+    for (uint32_t u = 0; u < 4; u++) {
+        double bu = ri_hyb_score_slow(s, u, 0) - 0; /* recover the user bias below */
+        (void)bu;
+        for (uint32_t i = 0; i < 5; i++) {
+            /* score_slow includes the user bias; the served score does not, so the
+             * difference is the same for every item of a user */
+            double diff0 = ri_hyb_score_slow(s, u, 0) - sc[u * 5 + 0];
+            double diff = ri_hyb_score_slow(s, u, i) - sc[u * 5 + i];
+            ck_assert_double_eq_tol(diff, diff0, 1e-4);
+        }
+    }
+    free(sc);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+    recint_features_free(uf);
+    recint_features_free(itf);
+}
+END_TEST
+
+static void check_round_trip(int with_features)
+{
+    recint_features *uf = NULL, *itf = NULL;
+    if (with_features)
+        make_features(&uf, &itf);
+    recint_dataset *ds = with_features ? random_dataset(4, 5, 60, 12) : random_dataset(30, 25, 20, 13);
+    const char *pairs[] = {"dim=7", "epochs=3", "threads=1", NULL};
+    recint_model *m = fit_hybrid(ds, pairs, uf, itf), *back;
+    char path[256];
+    ri_test_tmp("hybrid.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    RI_OK(recint_model_load(&back, path));
+    remove(path);
+    ck_assert_str_eq(recint_model_kind(back), "hybrid");
+    const size_t n = (size_t)recint_model_n_users(m) * recint_model_n_items(m);
+    float *a = all_scores(m), *b = all_scores(back);
+    ck_assert_int_eq(memcmp(a, b, n * sizeof(float)), 0);
+    float v1[7], v2[7];
+    const uint32_t items[] = {0, 2};
+    RI_OK(recint_model_fold_in(m, items, NULL, 2, v1));
+    RI_OK(recint_model_fold_in(back, items, NULL, 2, v2));
+    ck_assert_int_eq(memcmp(v1, v2, sizeof v1), 0);
+    free(a);
+    free(b);
+    recint_model_free(m);
+    recint_model_free(back);
+    recint_dataset_free(ds);
+    recint_features_free(uf);
+    recint_features_free(itf);
+}
+
+START_TEST(save_load_identity) { check_round_trip(0); }
+END_TEST
+START_TEST(save_load_features) { check_round_trip(1); }
+END_TEST
+
+static int cancel_at_2(void *ctx, uint32_t step, uint32_t steps, double loss)
+{
+    int *calls = ctx;
+    (*calls)++;
+    ck_assert_uint_eq(steps, 6);
+    ck_assert(isfinite(loss) && loss >= 0);
+    return step == 2;
+}
+
+/* A canceled fit keeps its last finished epoch: the same bits as a 2-epoch fit. */
+START_TEST(cancel_keeps_last_epoch)
+{
+    recint_dataset *ds = random_dataset(30, 20, 20, 14);
+    const char *p6[] = {"dim=4", "epochs=6", "threads=1", NULL};
+    const char *p2[] = {"dim=4", "epochs=2", "threads=1", NULL};
+    recint_config *cfg = cfg_of(p6);
+    recint_model *m, *ref = fit_hybrid(ds, p2, NULL, NULL);
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, "hybrid", cfg));
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    int calls = 0;
+    RI_FAILS(RECINT_ECANCELED, recint_trainer_fit(t, ds, NULL, cancel_at_2, &calls));
+    ck_assert_int_eq(calls, 2);
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "canceled"));
+    const size_t n = (size_t)recint_dataset_n_users(ds) * recint_dataset_n_items(ds);
+    float *a = all_scores(m), *b = all_scores(ref);
+    ck_assert_int_eq(memcmp(a, b, n * sizeof(float)), 0);
+    free(a);
+    free(b);
+    recint_trainer_free(t);
+    recint_config_free(cfg);
+    recint_model_free(m);
+    recint_model_free(ref);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* A user whose rows all weigh 0 never moves: after 1 or 4 epochs its vector is
+ * its start value, while users with weight move. */
+START_TEST(sample_weights)
+{
+    const int64_t u[] = {0, 0, 0, 1, 1, 1, 2, 2};
+    const int64_t it[] = {0, 1, 2, 1, 2, 3, 0, 3};
+    const float w[] = {0, 0, 0, 1, 2, 1, 1, 1};
+    recint_dataset *ds;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    RI_OK(recint_dataset_add(ds, 8, u, it, w, NULL));
+    const char *p1[] = {"dim=4", "epochs=1", "threads=1", "loss=bpr", NULL};
+    const char *p4[] = {"dim=4", "epochs=4", "threads=1", "loss=bpr", NULL};
+    recint_model *a = fit_hybrid(ds, p1, NULL, NULL), *b = fit_hybrid(ds, p4, NULL, NULL);
+    const hyb_state *sa = a->state, *sb = b->state;
+    ck_assert_int_eq(memcmp(sa->user.emb, sb->user.emb, 4 * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(sa->user.emb + 4, sb->user.emb + 4, 4 * sizeof(float)), 0);
+    /* negative weights are refused */
+    const float bad[] = {-1};
+    const int64_t one[] = {5};
+    recint_dataset *neg;
+    RI_OK(recint_dataset_new(&neg, NULL));
+    RI_OK(recint_dataset_add(neg, 1, one, one, bad, NULL));
+    recint_model *m;
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, "hybrid", NULL));
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_trainer_fit(t, neg, NULL, NULL, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "weight"));
+    recint_trainer_free(t);
+    recint_model_free(m);
+    recint_dataset_free(neg);
+    recint_model_free(a);
+    recint_model_free(b);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* 40 items in 4 clusters (item features: identity | cluster one-hot); each
+ * user likes one cluster. Item 9 (cluster 0) has no training row: its
+ * identity column stays 0 and its score comes from the cluster feature. */
+START_TEST(cold_item_scored_by_features)
+{
+    const uint32_t n_items = 40, n_users = 40;
+    int64_t *u = malloc(400 * sizeof *u), *it = malloc(400 * sizeof *it);
+    size_t n = 0;
+    for (uint32_t a = 0; a < n_users; a++)
+        for (uint32_t k = 0; k < 10; k++) {
+            uint32_t item = (a % 4) * 10 + (k + a) % 10;
+            if (item == 9)
+                continue;
+            u[n] = a;
+            it[n++] = item;
+        }
+    recint_dataset *ds;
+    int64_t all_items[40];
+    for (uint32_t i = 0; i < n_items; i++)
+        all_items[i] = i;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    RI_OK(recint_dataset_reserve_ids(ds, 0, NULL, n_items, all_items));
+    RI_OK(recint_dataset_add(ds, n, u, it, NULL, NULL));
+    ck_assert_uint_eq(recint_dataset_n_items(ds), n_items);
+    recint_features *id, *cl, *itf;
+    uint64_t ptr[41];
+    uint32_t idx[40];
+    for (uint32_t i = 0; i <= n_items; i++)
+        ptr[i] = i;
+    for (uint32_t i = 0; i < n_items; i++)
+        idx[i] = i / 10;
+    RI_OK(recint_features_identity(&id, n_items));
+    RI_OK(recint_features_new_sparse(&cl, n_items, 4, ptr, idx, NULL));
+    const recint_features *parts[] = {id, cl};
+    RI_OK(recint_features_hstack(&itf, parts, 2));
+    const char *pairs[] = {"dim=8", "epochs=30", "threads=1", "loss=warp", NULL};
+    recint_model *m = fit_hybrid(ds, pairs, NULL, itf);
+    const hyb_state *s = m->state;
+    for (uint32_t k = 0; k < 8; k++)
+        ck_assert_float_eq(s->item.emb[9 * 8 + k], 0.0f);
+    /* cluster-0 users rank item 9 above every item of other clusters */
+    float sc[40];
+    for (uint32_t a = 0; a < n_users; a += 4) {
+        RI_OK(recint_model_score(m, &a, 1, NULL, 0, sc));
+        for (uint32_t i = 10; i < n_items; i++)
+            ck_assert_msg(sc[9] > sc[i], "user %u: cold item 9 %.4f <= item %u %.4f", a, sc[9],
+                          i, sc[i]);
+    }
+    free(u);
+    free(it);
+    recint_features_free(id);
+    recint_features_free(cl);
+    recint_features_free(itf);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Fold-in of a user who likes cluster c recommends cluster c, deterministically,
+ * without changing the model. */
+START_TEST(fold_in_follows_interests)
+{
+    recint_dataset *ds;
+    int64_t u[400], it[400];
+    size_t n = 0;
+    for (uint32_t a = 0; a < 40; a++)
+        for (uint32_t k = 0; k < 8; k++) {
+            u[n] = a;
+            it[n++] = (a % 4) * 10 + (k + a) % 10;
+        }
+    RI_OK(recint_dataset_new(&ds, NULL));
+    RI_OK(recint_dataset_add(ds, n, u, it, NULL, NULL));
+    const char *pairs[] = {"dim=8", "epochs=30", "threads=1", NULL};
+    recint_model *m = fit_hybrid(ds, pairs, NULL, NULL);
+    float *before = all_scores(m);
+    const uint32_t mine[] = {20, 21, 23, 25};
+    float v1[8], v2[8];
+    RI_OK(recint_model_fold_in(m, mine, NULL, 4, v1));
+    RI_OK(recint_model_fold_in(m, mine, NULL, 4, v2));
+    ck_assert_int_eq(memcmp(v1, v2, sizeof v1), 0);
+    uint32_t items[5], got;
+    RI_OK(recint_model_recommend_vector(m, v1, 5, NULL, mine, 4, items, NULL, &got));
+    ck_assert_uint_eq(got, 5);
+    for (uint32_t r = 0; r < got; r++)
+        ck_assert_msg(items[r] >= 20 && items[r] < 30, "rank %u: item %u not in cluster 2", r,
+                      items[r]);
+    float *after = all_scores(m);
+    ck_assert_int_eq(memcmp(before, after, 40 * 40 * sizeof(float)), 0);
+    free(before);
+    free(after);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+static int count_calls(void *ctx, uint32_t step, uint32_t steps, double loss)
+{
+    (void)step;
+    (void)steps;
+    (void)loss;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* The validation metric is constantly 0 (the validation row is a training row,
+ * which ranking excludes), so the first validation is the best: the fit stops
+ * after 1 + patience epochs and keeps epoch 1, bit for bit a 1-epoch fit. */
+START_TEST(early_stopping_keeps_best)
+{
+    recint_dataset *ds = random_dataset(20, 15, 30, 15), *valid;
+    const uint64_t *ptr;
+    const uint32_t *idx;
+    RI_OK(recint_dataset_csr(ds, &ptr, &idx, NULL, NULL));
+    ck_assert(ptr[1] > 0);
+    int64_t uid, iid;
+    RI_OK(recint_idmap_id(recint_dataset_users(ds), 0, &uid));
+    RI_OK(recint_idmap_id(recint_dataset_items(ds), idx[0], &iid));
+    RI_OK(recint_dataset_new_with_catalogue(&valid, recint_dataset_users(ds),
+                                            recint_dataset_items(ds), NULL));
+    RI_OK(recint_dataset_add(valid, 1, &uid, &iid, NULL, NULL));
+    const char *p[] = {"dim=4", "epochs=20", "threads=1", "patience=3", NULL};
+    const char *p1[] = {"dim=4", "epochs=1", "threads=1", NULL};
+    recint_config *cfg = cfg_of(p);
+    recint_model *m, *ref = fit_hybrid(ds, p1, NULL, NULL);
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, "hybrid", cfg));
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    int calls = 0;
+    RI_OK(recint_trainer_fit(t, ds, valid, count_calls, &calls));
+    ck_assert_int_eq(calls, 4);
+    const size_t n = (size_t)recint_dataset_n_users(ds) * recint_dataset_n_items(ds);
+    float *a = all_scores(m), *b = all_scores(ref);
+    ck_assert_int_eq(memcmp(a, b, n * sizeof(float)), 0);
+    /* without patience every epoch runs */
+    recint_config *c0 = cfg_of((const char *const[]){"patience=0", NULL});
+    recint_trainer *t0;
+    RI_OK(recint_trainer_new(&t0, m, c0));
+    calls = 0;
+    RI_OK(recint_trainer_fit(t0, ds, valid, count_calls, &calls));
+    ck_assert_int_eq(calls, 20);
+    recint_trainer_free(t0);
+    recint_config_free(c0);
+    free(a);
+    free(b);
+    recint_trainer_free(t);
+    recint_config_free(cfg);
+    recint_model_free(m);
+    recint_model_free(ref);
+    recint_dataset_free(valid);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(partial_fit_continues)
+{
+    recint_dataset *ds = random_dataset(30, 20, 20, 16);
+    const char *p[] = {"dim=4", "epochs=2", "threads=1", NULL};
+    recint_config *cfg = cfg_of(p);
+    recint_model *m;
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, "hybrid", cfg));
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    /* unfitted: a partial fit is a fit */
+    RI_OK(recint_trainer_partial_fit(t, ds, NULL, NULL));
+    recint_model *ref = fit_hybrid(ds, p, NULL, NULL);
+    const size_t n = (size_t)recint_dataset_n_users(ds) * recint_dataset_n_items(ds);
+    float *a = all_scores(m), *b = all_scores(ref);
+    ck_assert_int_eq(memcmp(a, b, n * sizeof(float)), 0);
+    /* new rows for user 0 on the same catalogue: the state moves on, and the
+     * new items join those recommend excludes */
+    recint_dataset *more;
+    RI_OK(recint_dataset_new_with_catalogue(&more, recint_model_users(m), recint_model_items(m), NULL));
+    const uint64_t *ptr;
+    const uint32_t *idx;
+    RI_OK(recint_dataset_csr(ds, &ptr, &idx, NULL, NULL));
+    uint32_t fresh = 0;
+    for (uint64_t e = ptr[0]; e < ptr[1] && idx[e] == fresh; e++)
+        fresh++;
+    int64_t uid, iid;
+    RI_OK(recint_idmap_id(recint_model_users(m), 0, &uid));
+    RI_OK(recint_idmap_id(recint_model_items(m), fresh, &iid));
+    RI_OK(recint_dataset_add(more, 1, &uid, &iid, NULL, NULL));
+    int calls = 0;
+    RI_OK(recint_trainer_partial_fit(t, more, count_calls, &calls));
+    ck_assert_int_eq(calls, 2);
+    float *c = all_scores(m);
+    ck_assert_int_ne(memcmp(a, c, n * sizeof(float)), 0);
+    uint32_t items[20], got;
+    RI_OK(recint_model_recommend(m, 0, 20, items, NULL, &got));
+    ck_assert_uint_eq(got, 20 - (ptr[1] - ptr[0]) - 1);
+    for (uint32_t r = 0; r < got; r++)
+        ck_assert_uint_ne(items[r], fresh);
+    /* after a load the optimizer starts afresh, and it still works */
+    char path[256];
+    ri_test_tmp("hybrid_partial.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    recint_model *back;
+    RI_OK(recint_model_load(&back, path));
+    remove(path);
+    recint_trainer *tb;
+    RI_OK(recint_trainer_new(&tb, back, NULL));
+    RI_OK(recint_trainer_partial_fit(tb, more, NULL, NULL));
+    /* another catalogue is refused */
+    recint_dataset *other = random_dataset(31, 20, 20, 17);
+    RI_FAILS(RECINT_EINVAL, recint_trainer_partial_fit(t, other, NULL, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "catalogue"));
+    /* kinds that cannot continue */
+    recint_model *als;
+    recint_trainer *ta;
+    RI_OK(recint_model_new(&als, "als", NULL));
+    RI_OK(recint_trainer_new(&ta, als, NULL));
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_trainer_partial_fit(ta, ds, NULL, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_trainer_partial_fit(NULL, ds, NULL, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_trainer_partial_fit(ta, NULL, NULL, NULL));
+    recint_trainer_free(ta);
+    recint_model_free(als);
+    recint_trainer_free(tb);
+    recint_model_free(back);
+    recint_dataset_free(other);
+    free(a);
+    free(b);
+    free(c);
+    recint_dataset_free(more);
+    recint_trainer_free(t);
+    recint_config_free(cfg);
+    recint_model_free(m);
+    recint_model_free(ref);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(errors)
+{
+    recint_config *cfg;
+    recint_model *m;
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_set(cfg, "loss", "softmax"));
+    RI_FAILS(RECINT_EINVAL, recint_model_new(&m, "hybrid", cfg));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "softmax"));
+    RI_OK(recint_config_set(cfg, "loss", "warp-kos"));
+    RI_OK(recint_config_set(cfg, "kos_k", "8"));
+    RI_OK(recint_config_set(cfg, "kos_n", "4"));
+    RI_FAILS(RECINT_EINVAL, recint_model_new(&m, "hybrid", cfg));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "kos_k"));
+    recint_config_free(cfg);
+    /* features whose rows do not match the catalogue */
+    recint_dataset *ds = random_dataset(10, 8, 30, 18);
+    recint_features *f;
+    RI_OK(recint_features_identity(&f, 7));
+    RI_OK(recint_model_new(&m, "hybrid", NULL));
+    RI_OK(recint_model_set_features(m, NULL, f));
+    recint_trainer *t;
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_trainer_fit(t, ds, NULL, NULL, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "item features have 7 rows"));
+    ck_assert_uint_eq(recint_model_n_items(m), 0);
+    recint_trainer_free(t);
+    recint_model_free(m);
+    recint_features_free(f);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* m's file with one section's bytes replaced (CRCs recomputed by the writer, so
+ * only the kind's own checks can object), loaded from memory. */
+static int load_edited(const recint_model *m, const char *repl, const void *data, uint64_t size)
+{
+    char path[256];
+    ri_test_tmp("hybrid-edit.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *buf = ri_aligned_alloc(n, 1);
+    ck_assert_uint_eq(fread(buf, 1, n, f), n);
+    fclose(f);
+    remove(path);
+    ri_fmt_reader r;
+    RI_OK(ri_fmt_open(&r, buf, n, "src"));
+    ri_fmt_writer w;
+    ri_fmt_writer_init(&w);
+    for (uint32_t i = 0; i < r.n_sections; i++) {
+        char tag[RI_FMT_TAG_MAX + 1] = {0};
+        memcpy(tag, (const uint8_t *)buf + RI_FMT_HEADER_SIZE + (size_t)RI_FMT_ENTRY_SIZE * i,
+               RI_FMT_TAG_MAX);
+        ri_fmt_section sec;
+        RI_OK(ri_fmt_find(&r, tag, &sec));
+        const int mine = strcmp(tag, repl) == 0;
+        RI_OK(ri_fmt_add(&w, tag, (ri_fmt_type)sec.type, mine ? data : sec.data,
+                         mine ? size : sec.size));
+    }
+    void *out;
+    size_t out_n;
+    RI_OK(ri_fmt_write_buffer(&w, &out, &out_n));
+    ri_fmt_writer_free(&w);
+    ri_aligned_free(buf);
+    recint_model *back = NULL;
+    int rc = recint_model_load_buffer(&back, out, out_n);
+    recint_model_free(back);
+    ri_aligned_free(out);
+    return rc;
+}
+
+static void expect_edit_error(const recint_model *m, const char *tag, const void *data,
+                              uint64_t size, const char *needle)
+{
+    RI_FAILS(RECINT_EFORMAT, load_edited(m, tag, data, size));
+    ck_assert_msg(strstr(recint_last_error(), needle), "message '%s' lacks '%s'",
+                  recint_last_error(), needle);
+}
+
+START_TEST(load_validates_sections)
+{
+    recint_features *uf, *itf;
+    make_features(&uf, &itf);
+    recint_dataset *ds = random_dataset(4, 5, 60, 12);
+    const char *pairs[] = {"dim=3", "epochs=1", "threads=1", NULL};
+    recint_model *m = fit_hybrid(ds, pairs, uf, itf);
+    const hyb_state *s = m->state;
+    const size_t ne = (size_t)s->item.cols * 3;
+    float *emb = malloc(ne * sizeof *emb);
+    ck_assert_ptr_nonnull(emb);
+    memcpy(emb, s->item.emb, ne * sizeof *emb);
+    RI_OK(load_edited(m, "HIEMB", emb, ne * sizeof *emb));
+    emb[4] = NAN;
+    expect_edit_error(m, "HIEMB", emb, ne * sizeof *emb, "HIEMB: value 4 is not finite");
+    expect_edit_error(m, "HIEMB", emb, (ne - 1) * sizeof *emb, "HIEMB");
+    const uint64_t nnz = s->user.indptr[4];
+    uint32_t *idx = malloc(nnz * sizeof *idx);
+    ck_assert_ptr_nonnull(idx);
+    memcpy(idx, s->user.idx, nnz * sizeof *idx);
+    idx[0] = s->user.cols;
+    expect_edit_error(m, "HUIDX", idx, nnz * sizeof *idx, "out of range");
+    uint64_t ptr[5];
+    memcpy(ptr, s->user.indptr, sizeof ptr);
+    ptr[2] = ptr[1] > 0 ? ptr[1] - 1 : 0;
+    ptr[1] = ptr[2] + 1;
+    expect_edit_error(m, "HUPTR", ptr, sizeof ptr, "HUPTR");
+    uint32_t dim = 4;
+    expect_edit_error(m, "HYBDIM", &dim, sizeof dim, "dim 4 differs");
+    free(emb);
+    free(idx);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+    recint_features_free(uf);
+    recint_features_free(itf);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("hybrid");
+    TCase *tc = tcase_create("hybrid");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, loss_derivatives);
+    tcase_add_test(tc, gradient_logistic);
+    tcase_add_test(tc, gradient_bpr);
+    tcase_add_test(tc, gradient_warp);
+    tcase_add_test(tc, beats_pop_warp);
+    tcase_add_test(tc, beats_pop_bpr);
+    tcase_add_test(tc, beats_pop_logistic);
+    tcase_add_test(tc, beats_pop_warp_kos);
+    tcase_add_test(tc, beats_pop_adam);
+    tcase_add_test(tc, deterministic_one_thread);
+    tcase_add_test(tc, serves_feature_sums);
+    tcase_add_test(tc, save_load_identity);
+    tcase_add_test(tc, save_load_features);
+    tcase_add_test(tc, cancel_keeps_last_epoch);
+    tcase_add_test(tc, sample_weights);
+    tcase_add_test(tc, cold_item_scored_by_features);
+    tcase_add_test(tc, fold_in_follows_interests);
+    tcase_add_test(tc, early_stopping_keeps_best);
+    tcase_add_test(tc, partial_fit_continues);
+    tcase_add_test(tc, errors);
+    tcase_add_test(tc, load_validates_sections);
+    suite_add_tcase(s, tc);
+    return ri_test_run(s);
+}
