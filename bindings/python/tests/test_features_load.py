@@ -44,6 +44,21 @@ class SparseText(unittest.TestCase):
             recint.Features.load_sparse("/nonexistent/features.txt", data.users)
 
 
+class WithHybrid(unittest.TestCase):
+    @unittest.skipUnless("hybrid" in recint.kinds(), "no hybrid kind in this build")
+    def test_items_with_the_same_feature_row_score_alike(self):
+        data = hand_dataset()
+        # only genre features: items 10 and 20 share their row, so their vectors
+        text = "10\tdrama\n20\tdrama\n30\tcomedy\n40\tcomedy drama\n50\twar\n60\twar\n"
+        genres = recint.Features.sparse_from_text(text, data.items)
+        model = recint.HybridModel(dim=8, epochs=3, threads=1).fit(data, item_features=genres)
+        i10, i20, i30 = (data.items.index(i) for i in (10, 20, 30))
+        for u in range(model.n_users):
+            s = tolist(model.predict([u, u, u], [i10, i20, i30]))
+            self.assertEqual(s[0], s[1])
+        self.assertNotEqual(tolist(model.predict([0], [i10])), tolist(model.predict([0], [i30])))
+
+
 class FilesOnDisk(TmpDirCase):
     def test_sparse_file_by_user_ids(self):
         data = hand_dataset()
