@@ -506,6 +506,58 @@ START_TEST(raw_round_trip_and_errors)
 }
 END_TEST
 
+/* Files larger than the loaders' read chunk (1 MiB): values keep their place
+ * across chunk boundaries and an error in a later chunk names the right cell. */
+START_TEST(dense_across_read_chunks)
+{
+    enum { ROWS = 100000, COLS = 3, N = ROWS * COLS };
+    char path[512];
+    ri_test_tmp("chunks.bin", path, sizeof path);
+    float *f4 = malloc(N * sizeof *f4);
+    double *f8 = malloc(N * sizeof *f8);
+    unsigned char *buf = malloc(256 + N * sizeof *f8);
+    ck_assert(f4 && f8 && buf);
+    for (int i = 0; i < N; i++) {
+        f4[i] = (float)i * 0.5f;
+        f8[i] = (double)i * 0.25;
+    }
+    write_file(path, f4, N * sizeof *f4); /* little-endian hosts, as above */
+    recint_features *f = NULL;
+    float row[COLS];
+    RI_OK(recint_features_load_raw(&f, path, COLS, NULL));
+    ck_assert_uint_eq(recint_features_rows(f), ROWS);
+    for (uint32_t r = 0; r < ROWS; r += 9973) {
+        RI_OK(recint_features_row_dense(f, r, row));
+        for (int c = 0; c < COLS; c++)
+            ck_assert_float_eq(row[c], (float)(r * COLS + c) * 0.5f);
+    }
+    RI_OK(recint_features_row_dense(f, ROWS - 1, row));
+    ck_assert_float_eq(row[COLS - 1], (float)(N - 1) * 0.5f);
+    recint_features_free(f);
+    f = NULL;
+
+    size_t n = npy_bytes(buf, 256 + N * sizeof *f8, 2,
+                         "{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 3), }", f8,
+                         N * sizeof *f8);
+    write_file(path, buf, n);
+    RI_OK(recint_features_load_npy(&f, path, NULL));
+    RI_OK(recint_features_row_dense(f, 65536, row)); /* past the first chunk of 131072 doubles */
+    ck_assert_float_eq(row[1], (float)((65536.0 * COLS + 1) * 0.25));
+    recint_features_free(f);
+    f = NULL;
+
+    f4[270001] = NAN; /* in the second 1 MiB chunk (262144 floats) */
+    write_file(path, f4, N * sizeof *f4);
+    RI_FAILS(RECINT_EFORMAT, recint_features_load_raw(&f, path, COLS, NULL));
+    expect_message("row 90000 column 1 is not finite");
+    ck_assert_ptr_null(f);
+    free(f4);
+    free(f8);
+    free(buf);
+    unlink(path);
+}
+END_TEST
+
 /* The shared line reader: lines across block boundaries are not the point here
  * (test_loader covers them); BOM, CRLF and a missing final newline are. */
 static int collect(void *ctx, const char *s, size_t n, uint64_t line)
@@ -544,6 +596,7 @@ int main(void)
     tcase_add_test(tc, npy_known_answers_and_round_trip);
     tcase_add_test(tc, npy_damaged_headers);
     tcase_add_test(tc, raw_round_trip_and_errors);
+    tcase_add_test(tc, dense_across_read_chunks);
     tcase_add_test(tc, line_reader);
     suite_add_tcase(s, tc);
     return ri_test_run(s);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "config.h"
@@ -25,7 +26,7 @@
 
 /* In the order of the choices of feature_unknown_ids in params.def. */
 enum { UNKNOWN_SKIP, UNKNOWN_ERROR };
-enum { SHOW = 40, FIRST_ENTRIES = 1 << 12 };
+enum { SHOW = 40, FIRST_ENTRIES = 1 << 12, READ_CHUNK = 1 << 20 };
 
 /* ------------------------------------------------------------ sparse text */
 
@@ -277,35 +278,50 @@ static uint32_t le32(const unsigned char *p)
 
 static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
-/* rows x cols little-endian floats of elem bytes (4 or 8) at data -> new dense
- * matrix. Every value must be finite as float. */
-static int dense_from_le(recint_features **out, const char *name, const unsigned char *data,
-                         uint32_t rows, uint32_t cols, int elem)
+/* rows x cols little-endian floats of elem bytes (4 or 8) read from fd in chunks
+ * straight into the matrix's own buffer (a large embedding file is held once in
+ * memory, not twice). Every value must be finite as float. */
+static int read_dense(recint_features **out, int fd, const char *name, uint32_t rows, uint32_t cols,
+                      int elem)
 {
     size_t n = (size_t)rows * cols; /* the caller checked rows * cols * elem fits */
     float *v = RI_NEW_ARRAY(float, n);
-    if (!v)
+    unsigned char *chunk = ri_malloc_array(READ_CHUNK, 1);
+    if (!v || !chunk) {
+        free(v);
+        free(chunk);
         return ri_error(RECINT_ENOMEM, "%s: cannot allocate %u x %u floats", name, rows, cols);
-    for (size_t i = 0; i < n; i++) {
-        float x;
-        if (elem == 4) {
-            uint32_t u = le32(data + 4 * i);
-            memcpy(&x, &u, sizeof x);
-        } else {
-            uint64_t u = le64(data + 8 * i);
-            double d;
-            memcpy(&d, &u, sizeof d);
-            x = (float)d;
-        }
-        if (!isfinite(x)) {
-            free(v);
-            return ri_error(RECINT_EFORMAT, "%s: value at row %zu column %zu is not finite%s", name,
-                            i / cols, i % cols, elem == 8 ? " as a float" : "");
-        }
-        v[i] = x;
     }
-    int rc = recint_features_new_dense(out, rows, cols, v, cols);
-    free(v);
+    int rc = RECINT_OK;
+    for (size_t done = 0; done < n && rc == RECINT_OK;) {
+        size_t m = n - done < READ_CHUNK / (size_t)elem ? n - done : READ_CHUNK / (size_t)elem;
+        if ((rc = ri_read_exact(fd, chunk, m * (size_t)elem, name)) != RECINT_OK)
+            break;
+        for (size_t i = 0; i < m; i++) {
+            float x;
+            if (elem == 4) {
+                uint32_t u = le32(chunk + 4 * i);
+                memcpy(&x, &u, sizeof x);
+            } else {
+                uint64_t u = le64(chunk + 8 * i);
+                double d;
+                memcpy(&d, &u, sizeof d);
+                x = (float)d;
+            }
+            if (!isfinite(x)) {
+                rc = ri_error(RECINT_EFORMAT, "%s: value at row %zu column %zu is not finite%s", name,
+                              (done + i) / cols, (done + i) % cols, elem == 8 ? " as a float" : "");
+                break;
+            }
+            v[done + i] = x;
+        }
+        done += m;
+    }
+    free(chunk);
+    if (rc == RECINT_OK)
+        rc = ri_features_adopt_dense(out, rows, cols, v);
+    if (rc != RECINT_OK)
+        free(v);
     return rc;
 }
 
@@ -486,28 +502,57 @@ static int npy_dict(npy_cursor *c, npy_header *h)
 #define NPY_MAGIC "\x93NUMPY"
 enum { NPY_MAGIC_LEN = 6 };
 
-static int load_npy_buffer(recint_features **out, const char *name, const unsigned char *buf,
-                           size_t size, const recint_idmap *rows)
+/* The fixed part of a .npy file: magic, version, header length. */
+static int npy_preamble(int fd, const char *name, uint64_t size, uint64_t *header_len,
+                        size_t *len_bytes)
 {
-    if (size < NPY_MAGIC_LEN + 2 || memcmp(buf, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
+    unsigned char pre[12];
+    if (size < NPY_MAGIC_LEN + 2)
+        return ri_error(RECINT_EFORMAT, "%s: not a .npy file (%llu bytes)", name,
+                        (unsigned long long)size);
+    int rc = ri_read_exact(fd, pre, 8, name);
+    if (rc != RECINT_OK)
+        return rc;
+    if (memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
         return ri_error(RECINT_EFORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", name);
-    unsigned major = buf[6], minor = buf[7];
+    unsigned major = pre[6], minor = pre[7];
     if (major != 1 && major != 2)
         return ri_error(RECINT_EUNSUPPORTED, "%s: .npy format version %u.%u is not supported (1.0, 2.0)",
                         name, major, minor);
     if (minor != 0)
         return ri_error(RECINT_EFORMAT, "%s: .npy format version %u.%u is unknown", name, major, minor);
-    size_t len_bytes = major == 1 ? 2 : 4;
-    if (size < 8 + len_bytes)
+    *len_bytes = major == 1 ? 2 : 4;
+    if (size < 8 + *len_bytes)
         return ri_error(RECINT_EFORMAT, "%s: truncated .npy header", name);
-    uint64_t hlen = major == 1 ? (uint64_t)(buf[8] | buf[9] << 8) : le32(buf + 8);
-    uint64_t data_at = 8 + len_bytes + hlen;
-    if (data_at > size)
-        return ri_error(RECINT_EFORMAT, "%s: .npy header of %" PRIu64 " bytes runs past the end of the "
-                        "%zu-byte file", name, hlen, size);
-    npy_cursor c = {(const char *)buf + 8 + len_bytes, (const char *)buf + data_at, name};
+    if ((rc = ri_read_exact(fd, pre + 8, *len_bytes, name)) != RECINT_OK)
+        return rc;
+    *header_len = major == 1 ? (uint64_t)(pre[8] | pre[9] << 8) : le32(pre + 8);
+    if (8 + *len_bytes + *header_len > size)
+        return ri_error(RECINT_EFORMAT, "%s: .npy header of %llu bytes runs past the end of the "
+                        "%llu-byte file", name, (unsigned long long)*header_len,
+                        (unsigned long long)size);
+    return RECINT_OK;
+}
+
+static int load_npy_fd(recint_features **out, int fd, const char *name, uint64_t size,
+                       const recint_idmap *rows)
+{
+    uint64_t hlen = 0;
+    size_t len_bytes = 0;
+    int rc = npy_preamble(fd, name, size, &hlen, &len_bytes);
+    if (rc != RECINT_OK)
+        return rc;
+    char *text = ri_malloc_array((size_t)hlen + 1, 1); /* hlen < 2^32 and within the file */
+    if (!text)
+        return ri_error(RECINT_ENOMEM, "%s: cannot allocate the %llu-byte .npy header", name,
+                        (unsigned long long)hlen);
     npy_header h = {0, {0, 0, 0}, 0};
-    int rc = npy_dict(&c, &h);
+    rc = ri_read_exact(fd, text, (size_t)hlen, name);
+    if (rc == RECINT_OK) {
+        npy_cursor c = {text, text + hlen, name};
+        rc = npy_dict(&c, &h);
+    }
+    free(text);
     if (rc != RECINT_OK)
         return rc;
     if (h.ndim != 2)
@@ -519,13 +564,14 @@ static int load_npy_buffer(recint_features **out, const char *name, const unsign
     size_t bytes;
     if ((rc = dense_size(name, h.dims[0], h.dims[1], h.elem, &bytes)) != RECINT_OK)
         return rc;
-    if (size - data_at != bytes)
+    uint64_t data_len = size - (8 + len_bytes + hlen);
+    if (data_len != bytes)
         return ri_error(RECINT_EFORMAT, "%s: .npy shape (%" PRIu64 ", %" PRIu64 ") needs %zu bytes of "
                         "data, the file holds %" PRIu64 "%s", name, h.dims[0], h.dims[1], bytes,
-                        (uint64_t)(size - data_at), size - data_at < bytes ? " (truncated)" : "");
+                        data_len, data_len < bytes ? " (truncated)" : "");
     if ((rc = check_rows_count(name, (uint32_t)h.dims[0], rows)) != RECINT_OK)
         return rc;
-    return dense_from_le(out, name, buf + data_at, (uint32_t)h.dims[0], (uint32_t)h.dims[1], h.elem);
+    return read_dense(out, fd, name, (uint32_t)h.dims[0], (uint32_t)h.dims[1], h.elem);
 }
 
 RECINT_API int recint_features_load_npy(recint_features **out, const char *path,
@@ -533,13 +579,13 @@ RECINT_API int recint_features_load_npy(recint_features **out, const char *path,
 {
     if (!out || !path)
         return ri_error(RECINT_EINVAL, "recint_features_load_npy: %s is NULL", !out ? "out" : "path");
-    char *buf;
-    size_t size;
-    int rc = ri_read_file(path, &buf, &size);
+    int fd;
+    uint64_t size;
+    int rc = ri_open_regular(path, &fd, &size);
     if (rc != RECINT_OK)
         return rc;
-    rc = load_npy_buffer(out, path, (const unsigned char *)buf, size, rows);
-    free(buf);
+    rc = load_npy_fd(out, fd, path, size, rows);
+    close(fd);
     return rc;
 }
 
@@ -550,22 +596,26 @@ RECINT_API int recint_features_load_raw(recint_features **out, const char *path,
         return ri_error(RECINT_EINVAL, "recint_features_load_raw: %s is NULL", !out ? "out" : "path");
     if (cols == 0)
         return ri_error(RECINT_EINVAL, "recint_features_load_raw: cols must be >= 1");
-    char *buf;
-    size_t size;
-    int rc = ri_read_file(path, &buf, &size);
+    int fd;
+    uint64_t size;
+    int rc = ri_open_regular(path, &fd, &size);
     if (rc != RECINT_OK)
         return rc;
-    size_t row_bytes = (size_t)cols * 4;
+    uint64_t row_bytes = (uint64_t)cols * 4;
     if (size == 0 || size % row_bytes != 0)
-        rc = ri_error(RECINT_EFORMAT, "%s: %zu bytes are not a whole number of rows of %u float32 "
-                      "(%zu bytes each)%s", path, size, cols, row_bytes, size == 0 ? " (empty file)" : "");
+        rc = ri_error(RECINT_EFORMAT, "%s: %" PRIu64 " bytes are not a whole number of rows of %u "
+                      "float32 (%" PRIu64 " bytes each)%s", path, size, cols, row_bytes,
+                      size == 0 ? " (empty file)" : "");
     else if (size / row_bytes > UINT32_MAX)
         rc = ri_error(RECINT_EFORMAT, "%s: more than %u rows", path, UINT32_MAX);
     uint32_t n_rows = rc == RECINT_OK ? (uint32_t)(size / row_bytes) : 0;
+    size_t bytes;
+    if (rc == RECINT_OK)
+        rc = dense_size(path, n_rows, cols, 4, &bytes);
     if (rc == RECINT_OK)
         rc = check_rows_count(path, n_rows, rows);
     if (rc == RECINT_OK)
-        rc = dense_from_le(out, path, (const unsigned char *)buf, n_rows, cols, 4);
-    free(buf);
+        rc = read_dense(out, fd, path, n_rows, cols, 4);
+    close(fd);
     return rc;
 }

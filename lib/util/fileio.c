@@ -313,48 +313,44 @@ int ri_read_lines_buffer(const char *text, size_t len, ri_line_fn fn, void *ctx)
     return len ? feed_lines(&R, text, len, 1, &used) : RECINT_OK;
 }
 
-int ri_read_file(const char *path, char **data, size_t *size)
+int ri_open_regular(const char *path, int *fd, uint64_t *size)
 {
-    if (!path || !data || !size)
-        return ri_error(RECINT_EINVAL, "read file: %s is NULL", !path ? "path" : "output");
+    if (!path || !fd || !size)
+        return ri_error(RECINT_EINVAL, "open file: %s is NULL", !path ? "path" : "output");
     char eb[RI_STRERROR_CAP];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
         return ri_error(RECINT_EIO, "%s: cannot open: %s", path, ri_strerror(errno, eb, sizeof eb));
     struct stat st;
     int rc = RECINT_OK;
-    if (fstat(fd, &st) != 0)
+    if (fstat(f, &st) != 0)
         rc = ri_error(RECINT_EIO, "%s: cannot stat: %s", path, ri_strerror(errno, eb, sizeof eb));
     else if (!S_ISREG(st.st_mode))
         rc = ri_error(RECINT_EIO, "%s: not a regular file", path);
-    else if ((uint64_t)st.st_size >= SIZE_MAX)
-        rc = ri_error(RECINT_ENOMEM, "%s: %lld bytes do not fit in memory", path, (long long)st.st_size);
     if (rc != RECINT_OK) {
-        close(fd);
+        close(f);
         return rc;
     }
-    size_t want = (size_t)st.st_size, got = 0;
-    char *buf = ri_malloc_array(want + 1, 1);
-    if (!buf) {
-        close(fd);
-        return ri_error(RECINT_ENOMEM, "%s: cannot allocate %zu bytes", path, want + 1);
-    }
-    while (got < want) {
-        ssize_t n = read(fd, buf + got, want - got);
-        if (n < 0 && errno == EINTR)
+    *fd = f;
+    *size = (uint64_t)st.st_size;
+    return RECINT_OK;
+}
+
+int ri_read_exact(int fd, void *buf, size_t n, const char *name)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            rc = n < 0 ? ri_error(RECINT_EIO, "%s: read failed: %s", path, ri_strerror(errno, eb, sizeof eb))
-                       : ri_error(RECINT_EIO, "%s: file shrank while reading", path);
-            close(fd);
-            free(buf);
-            return rc;
+        if (r < 0) {
+            char eb[RI_STRERROR_CAP];
+            return ri_error(RECINT_EIO, "%s: read failed: %s", name, ri_strerror(errno, eb, sizeof eb));
         }
-        got += (size_t)n;
+        if (r == 0)
+            return ri_error(RECINT_EIO, "%s: the file ends early (changed while reading?)", name);
+        got += (size_t)r;
     }
-    close(fd);
-    buf[want] = '\0';
-    *data = buf;
-    *size = want;
     return RECINT_OK;
 }

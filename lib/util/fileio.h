@@ -45,9 +45,12 @@ typedef int (*ri_line_fn)(void *ctx, const char *s, size_t n, uint64_t line);
 int ri_read_lines(const char *path, ri_line_fn fn, void *ctx);
 /* The same over text[0..len). */
 int ri_read_lines_buffer(const char *text, size_t len, ri_line_fn fn, void *ctx);
-/* The whole regular file at path in a new buffer (release with free; one spare
- * NUL byte follows the data). Errors: EIO (cannot open or read, not a regular
- * file), ENOMEM. */
-int ri_read_file(const char *path, char **data, size_t *size);
+/* Open the regular file at path for reading; *fd (close it) and *size receive the
+ * descriptor and its size in bytes. Errors: EIO ("path: cannot open: reason",
+ * not a regular file). */
+int ri_open_regular(const char *path, int *fd, uint64_t *size);
+/* Read exactly n bytes from fd into buf; name is used in messages.
+ * Errors: EIO (read failure, or the file ends before n bytes). */
+int ri_read_exact(int fd, void *buf, size_t n, const char *name);
 
 #endif
