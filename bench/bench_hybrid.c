@@ -5,10 +5,13 @@
  *                                              warp and bpr at their library defaults, dim=64,
  *                                              threads=2: 5 fits (seeds 1..5), median fit wall
  *                                              and CPU seconds, P@10 / NDCG@10 mean of seeds 1..3
- *        bench_hybrid synthetic S|M|L [epochs] recint_dataset_synthetic preset (syn_scale), loss
- *                                              warp, dim=64, threads=2, 1 epoch by default:
- *                                              seconds per epoch, peak RSS against the size of
- *                                              the interaction data plus the parameters
+ *        bench_hybrid synthetic S|M|L [epochs [key=value ...]]
+ *                                              recint_dataset_synthetic preset (syn_scale), loss
+ *                                              warp, dim=64, threads=2, 1 epoch by default, other
+ *                                              keys at their defaults unless given (LightFM's P3
+ *                                              figure is at its max_sampled=10): seconds per
+ *                                              epoch, peak RSS against the size of the
+ *                                              interaction data plus the parameters
  * Environment: RECINT_DATASETS is the fallback datasets directory for p1.
  * CPU seconds are the process's user+system time during the fit: on a machine
  * shared with other jobs they measure the work, while wall time is inflated. */
@@ -183,7 +186,7 @@ static int p1(const char *dir)
     return 0;
 }
 
-static int synthetic(const char *scale, const char *epochs)
+static int synthetic(const char *scale, const char *epochs, char **extra, int n_extra)
 {
     recint_config *scfg;
     recint_dataset *ds;
@@ -208,6 +211,9 @@ static int synthetic(const char *scale, const char *epochs)
     double wall, cpu;
     if (!cfg)
         return 1;
+    for (int k = 0; k < n_extra; k++)
+        if (recint_config_set_pair(cfg, extra[k]))
+            return fail(extra[k]);
     print_settings(cfg);
     double before = rss_now_mib();
     if (fit_once(&m, cfg, ds, &wall, &cpu))
@@ -236,7 +242,7 @@ int main(int argc, char **argv)
         return p1(dir);
     }
     if (argc >= 3 && strcmp(argv[1], "synthetic") == 0)
-        return synthetic(argv[2], argc >= 4 ? argv[3] : "1");
-    fprintf(stderr, "usage: bench_hybrid p1 [DATASETS_DIR] | synthetic S|M|L [epochs]\n");
+        return synthetic(argv[2], argc >= 4 ? argv[3] : "1", argv + 4, argc > 4 ? argc - 4 : 0);
+    fprintf(stderr, "usage: bench_hybrid p1 [DATASETS_DIR] | synthetic S|M|L [epochs [key=value ...]]\n");
     return 2;
 }

@@ -1,7 +1,7 @@
 /* Training of the hybrid kind: stochastic gradient steps over the training rows
- * in a new random order every epoch (a shuffled permutation of row numbers:
- * 4 bytes a row beside the dataset, whose CSR gives item and weight, and
- * whose row offsets give the user by binary search), Hogwild-style across threads (workers update the shared
+ * in a new random order every epoch (a shuffled array of (user, row number)
+ * pairs: 8 bytes a row beside the dataset, whose CSR gives item and weight),
+ * Hogwild-style across threads (workers update the shared
  * embeddings without locks; collisions are rare and harmless, as in LightFM),
  * one optimizer step per touched feature column.
  *
@@ -98,40 +98,57 @@ static HOT const float *rep_of(const hyb_side *s, uint32_t d, uint32_t r, float 
     return scratch;
 }
 
-/* adagrad on one embedding row: g = xc v + alpha w; m1 += g^2; w -= lr g / sqrt(m1).
- * The portable form, and an AVX2 one: sqrtf must set errno on negative input,
- * which keeps compilers from vectorising it, while m1 >= 1 here. */
-static HOT void adagrad_row(float *restrict w, float *restrict m1, const float *restrict v,
+/* Row-wise adagrad (the form of large embedding tables, e.g. DLRM): one
+ * accumulator per embedding row holding the sum of the mean squared gradient
+ * of its steps, so the optimizer state is a float per row instead of a copy of
+ * the table (the hybrid kind chose between the two on P1 validation data: the
+ * same quality). g = xc v + alpha w; acc += |g|^2 / d; w -= lr g / sqrt(acc). */
+static HOT void adagrad_row(float *restrict w, float *restrict acc, const float *restrict v,
                             float xc, float alpha, float lr, uint32_t d)
 {
+    float ss = 0.0f;
     for (uint32_t k = 0; k < d; k++) {
         const float g = xc * v[k] + alpha * w[k];
-        m1[k] += g * g;
-        w[k] -= lr * g / sqrtf(m1[k]);
+        ss += g * g;
     }
+    *acc += ss / (float)d;
+    const float step = lr / sqrtf(*acc);
+    for (uint32_t k = 0; k < d; k++)
+        w[k] -= step * (xc * v[k] + alpha * w[k]);
 }
 
 #if HYB_HAVE_AVX2
 /* Not always_inline: the baseline copy keeps a call it never makes. */
 __attribute__((target("avx2,fma"))) static inline void
-adagrad_row_avx2(float *restrict w, float *restrict m1, const float *restrict v, float xc,
+adagrad_row_avx2(float *restrict w, float *restrict acc, const float *restrict v, float xc,
                  float alpha, float lr, uint32_t d)
 {
-    const __m256 vx = _mm256_set1_ps(xc), va = _mm256_set1_ps(alpha), vl = _mm256_set1_ps(lr);
+    const __m256 vx = _mm256_set1_ps(xc), va = _mm256_set1_ps(alpha);
+    __m256 ss8 = _mm256_setzero_ps();
     uint32_t k = 0;
     for (; k + 8 <= d; k += 8) {
+        const __m256 g = _mm256_fmadd_ps(vx, _mm256_loadu_ps(v + k),
+                                         _mm256_mul_ps(va, _mm256_loadu_ps(w + k)));
+        ss8 = _mm256_fmadd_ps(g, g, ss8);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, ss8);
+    float ss = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) +
+               ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    for (uint32_t t = k; t < d; t++) {
+        const float g = xc * v[t] + alpha * w[t];
+        ss += g * g;
+    }
+    *acc += ss / (float)d;
+    const float step = lr / sqrtf(*acc);
+    const __m256 vs = _mm256_set1_ps(step);
+    for (k = 0; k + 8 <= d; k += 8) {
         const __m256 wk = _mm256_loadu_ps(w + k);
         const __m256 g = _mm256_fmadd_ps(vx, _mm256_loadu_ps(v + k), _mm256_mul_ps(va, wk));
-        const __m256 a = _mm256_fmadd_ps(g, g, _mm256_loadu_ps(m1 + k));
-        _mm256_storeu_ps(m1 + k, a);
-        _mm256_storeu_ps(w + k, _mm256_sub_ps(wk, _mm256_div_ps(_mm256_mul_ps(vl, g),
-                                                                _mm256_sqrt_ps(a))));
+        _mm256_storeu_ps(w + k, _mm256_fnmadd_ps(vs, g, wk));
     }
-    for (; k < d; k++) {
-        const float g = xc * v[k] + alpha * w[k];
-        m1[k] += g * g;
-        w[k] -= lr * g / sqrtf(m1[k]);
-    }
+    for (; k < d; k++)
+        w[k] -= step * (xc * v[k] + alpha * w[k]);
 }
 #define ADAGRAD_ROW(avx, ...) ((avx) ? adagrad_row_avx2(__VA_ARGS__) : adagrad_row(__VA_ARGS__))
 #else
@@ -145,14 +162,15 @@ static HOT void update_col(int avx, hyb_side *s, const hyb_params *p, uint32_t c
 {
     const uint32_t d = p->dim;
     float *restrict w = s->emb + (size_t)c * d;
-    float *restrict m1 = s->m1 + (size_t)c * d;
     const float xc = x * coef, lr = (float)p->lr;
     if (p->optimizer == HYB_OPT_ADAGRAD) {
-        ADAGRAD_ROW(avx, w, m1, v, xc, alpha, lr, d);
+        /* moments: the row accumulators, then the bias accumulators */
+        ADAGRAD_ROW(avx, w, s->m1 + c, v, xc, alpha, lr, d);
         const float g = x * gb;
-        s->m1[(size_t)s->cols * d + c] += g * g;
-        s->bias[c] -= lr * g / sqrtf(s->m1[(size_t)s->cols * d + c]);
+        s->m1[s->cols + c] += g * g;
+        s->bias[c] -= lr * g / sqrtf(s->m1[s->cols + c]);
     } else if (p->optimizer == HYB_OPT_ADAM) {
+        float *restrict m1 = s->m1 + (size_t)c * d;
         float *restrict m2 = s->m2 + (size_t)c * d;
         const uint32_t t = ++s->steps[c];
         const float c1 = 1.0f / (1.0f - powf(ADAM_B1, (float)t));
@@ -169,6 +187,7 @@ static HOT void update_col(int avx, hyb_side *s, const hyb_params *p, uint32_t c
         *b2 = ADAM_B2 * *b2 + (1.0f - ADAM_B2) * g * g;
         s->bias[c] -= lr * (*b1 * c1) / (sqrtf(*b2 * c2) + ADAM_EPS);
     } else {
+        float *restrict m1 = s->m1 + (size_t)c * d;
         for (uint32_t k = 0; k < d; k++)
             m1[k] += xc * v[k] + alpha * w[k];
         s->m1[(size_t)s->cols * d + c] += x * gb;
@@ -239,9 +258,8 @@ static HOT void apply_triple(int avx, hyb_state *s, const hyb_params *p, const u
 typedef struct {
     hyb_state *s;
     const hyb_params *p;
-    const uint32_t *perm;        /* this epoch's order of the training rows */
+    const uint64_t *perm;        /* this epoch's order: user << 32 | row number */
     const float *w;              /* weight of each training row, or NULL: all 1 */
-    uint32_t n_users;
     const uint64_t *row_ptr;     /* training rows by user (exclusion of positives) */
     const uint32_t *row_items;
     const uint8_t *live_u, *live_i;
@@ -360,18 +378,14 @@ static HOT void run_range(int avx, const epoch_job *job, size_t begin, size_t en
         ri_rng_seed(&rng, job->p->seed,
                     RI_STREAM_TRAIN + 1 + ((uint64_t)job->epoch << 32) + block);
         for (; b < stop; b++) {
-            const uint32_t e = job->perm[b];
-            /* the user: the last row offset <= e */
-            uint32_t lo = 0, hi = job->n_users;
-            while (hi - lo > 1) {
-                const uint32_t mid = lo + (hi - lo) / 2;
-                if (job->row_ptr[mid] <= e)
-                    lo = mid;
-                else
-                    hi = mid;
+            const uint32_t e = (uint32_t)job->perm[b], u = (uint32_t)(job->perm[b] >> 32);
+            /* rows of a pair two steps ahead, loading while this one trains */
+            if (b + 2 < end) {
+                const uint64_t ahead = job->perm[b + 2];
+                prefetch_row(&job->s->user, job->p->dim, (uint32_t)(ahead >> 32));
+                prefetch_row(&job->s->item, job->p->dim, job->row_items[(uint32_t)ahead]);
             }
-            loss += train_pair(avx, job, &rng, lo, job->row_items[e], job->w ? job->w[e] : 1.0f,
-                               sc);
+            loss += train_pair(avx, job, &rng, u, job->row_items[e], job->w ? job->w[e] : 1.0f, sc);
         }
     }
     job->loss[(size_t)worker * 8] += loss;
@@ -447,7 +461,8 @@ double ri_hyb_score_slow(const hyb_state *s, uint32_t u, uint32_t i)
 
 static int side_moments(hyb_side *s, uint32_t dim, int opt)
 {
-    const size_t n = (size_t)s->cols * dim + s->cols;
+    /* adagrad: an accumulator per row and per bias; else per parameter */
+    const size_t n = opt == HYB_OPT_ADAGRAD ? 2 * (size_t)s->cols : (size_t)s->cols * dim + s->cols;
     free(s->m1);
     free(s->m2);
     free(s->steps);
@@ -542,7 +557,7 @@ static void init_side(hyb_side *s, uint32_t dim, const uint8_t *live, uint64_t s
 
 /* Everything an epoch loop needs besides the state. */
 typedef struct {
-    uint32_t *perm;
+    uint64_t *perm; /* user << 32 | row number */
     const float *w; /* the dataset's weights, NULL when all are 1 */
     uint32_t *user_count, *item_count;
     uint8_t *live_u, *live_i;
@@ -588,7 +603,7 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
         weighted |= wt[e] != 1.0f;
     }
     fw->n = (size_t)nnz;
-    fw->perm = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
+    fw->perm = RI_NEW_ARRAY(uint64_t, nnz ? (size_t)nnz : 1);
     fw->w = weighted ? wt : NULL;
     fw->user_count = RI_NEW_ZEROED(uint32_t, n_users);
     fw->item_count = RI_NEW_ZEROED(uint32_t, n_items);
@@ -601,7 +616,7 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
     for (uint32_t u = 0; u < n_users; u++) {
         fw->user_count[u] = (uint32_t)(ptr[u + 1] - ptr[u] > UINT32_MAX ? UINT32_MAX : ptr[u + 1] - ptr[u]);
         for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++) {
-            fw->perm[e] = (uint32_t)e;
+            fw->perm[e] = (uint64_t)u << 32 | e;
             if (fw->item_count[idx[e]] < UINT32_MAX)
                 fw->item_count[idx[e]]++;
         }
@@ -620,10 +635,10 @@ static void shuffle(fit_work *fw, uint64_t seed, uint32_t epoch)
 {
     ri_rng rng;
     ri_rng_seed(&rng, seed, RI_STREAM_TRAIN + 0x5000 + epoch);
-    uint32_t *perm = fw->perm;
+    uint64_t *perm = fw->perm;
     for (size_t k = fw->n; k > 1; k--) {
         const uint32_t j = ri_rng_below32(&rng, (uint32_t)k);
-        const uint32_t t = perm[k - 1];
+        const uint64_t t = perm[k - 1];
         perm[k - 1] = perm[j];
         perm[j] = t;
     }
@@ -668,7 +683,7 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
     double best = -INFINITY;
     int64_t since_best = 0;
     int have_best = 0;
-    epoch_job job = {s, p, fw->perm, fw->w, s->user.rows, ptr, idx, fw->live_u, fw->live_i, 0,
+    epoch_job job = {s, p, fw->perm, fw->w, ptr, idx, fw->live_u, fw->live_i, 0,
                      fw->loss, fw->scratch};
     for (uint32_t ep = 0; ep < p->epochs; ep++) {
         shuffle(fw, p->seed, ep);
@@ -770,7 +785,9 @@ static int side_clone(hyb_side *dst, const hyb_side *src, uint32_t dim)
     dst->val = dup_array(src->val, nnz, sizeof(float), &failed);
     dst->emb = dup_array(src->emb, ne, sizeof(float), &failed);
     dst->bias = dup_array(src->bias, src->cols, sizeof(float), &failed);
-    dst->m1 = dup_array(src->m1, ne + src->cols, sizeof(float), &failed);
+    /* adagrad (no m2) keeps 2 accumulators per column, adam a moment per parameter */
+    dst->m1 = dup_array(src->m1, src->m2 ? ne + src->cols : 2 * (size_t)src->cols, sizeof(float),
+                        &failed);
     dst->m2 = dup_array(src->m2, ne + src->cols, sizeof(float), &failed);
     dst->steps = dup_array(src->steps, src->cols, sizeof(uint32_t), &failed);
     if (src->indptr) {

@@ -36,9 +36,11 @@ typedef struct {
     /* Representations of every row (rows x dim, rows) for serving; for identity
      * they are emb and bias themselves (not owned). */
     float *rep, *rep_bias;
-    /* Optimizer moments (cols x dim + cols each; m2 only for adam), and adam's
-     * per-column step counts. Kept so that a partial fit continues the same
-     * optimizer; NULL after a load (started afresh). */
+    /* Optimizer state, kept so that a partial fit continues the same optimizer
+     * (NULL after a load: started afresh). adagrad (row-wise): m1 holds cols
+     * row accumulators then cols bias accumulators. adam: m1 and m2 hold
+     * cols x dim + cols moments (embeddings, then biases), steps a count per
+     * column. The gradient checks' optimizer uses m1 like adam. */
     float *m1, *m2;
     uint32_t *steps;
 } hyb_side;
