@@ -214,6 +214,10 @@ if "$recint" experiment --help | grep -q 'kinds:.*hybrid'; then
         --model hybrid --item-features "$tmp/items2.f32" --feature-cols 2 --set epochs=1 --out "$tmp/h.bin"; then
         check "hybrid model with raw features saved" test -s "$tmp/h.bin"
     fi
+    if expect 0 "train --model hybrid --features-only" "$recint" train --synthetic $small \
+        --model hybrid --item-features "$tmp/items.feat" --features-only --set epochs=1 --out "$tmp/h2.bin"; then
+        check "hybrid model with the file's features alone saved" test -s "$tmp/h2.bin"
+    fi
 fi
 
 # -- the C quickstart, built beside the command --------------------------------------

@@ -110,6 +110,25 @@ static int load_features(const cli_args *a, const char *opt, const recint_idmap 
     return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
 }
 
+/* Identity columns first, then the file's (LightFM's Dataset does the same by
+ * default): known users and items keep an embedding of their own, and the file's
+ * features carry what they share. */
+static int with_identity(recint_features **f)
+{
+    recint_features *id = NULL, *both = NULL;
+    int rc = recint_features_identity(&id, recint_features_rows(*f));
+    if (rc == RECINT_OK) {
+        const recint_features *parts[2] = {id, *f};
+        rc = recint_features_hstack(&both, parts, 2);
+    }
+    recint_features_free(id);
+    if (rc != RECINT_OK)
+        return cli_fail(rc);
+    recint_features_free(*f);
+    *f = both;
+    return CLI_OK;
+}
+
 /* Feature files are read before the model is asked, so a damaged file is
  * reported whatever the kind; a kind without feature embeddings then refuses. */
 static int attach_features(const cli_args *a, const recint_dataset *train, recint_model *m)
@@ -120,6 +139,12 @@ static int attach_features(const cli_args *a, const recint_dataset *train, recin
     int status = load_features(a, "user-features", recint_dataset_users(train), &uf);
     if (status == CLI_OK)
         status = load_features(a, "item-features", recint_dataset_items(train), &itf);
+    if (!cli_flag(a, "features-only")) {
+        if (status == CLI_OK && uf)
+            status = with_identity(&uf);
+        if (status == CLI_OK && itf)
+            status = with_identity(&itf);
+    }
     if (status == CLI_OK) {
         int rc = recint_model_set_features(m, uf, itf);
         status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
@@ -760,7 +785,8 @@ static int cmd_params(const cli_args *a)
 #define OPTS_FEATURES                                                                        \
     {"user-features", "FILE", NULL, "user features (hybrid): text 'id<TAB>feature[:w] ...', .npy or raw .f32", NULL}, \
     {"item-features", "FILE", NULL, "item features (hybrid), formats as --user-features", NULL}, \
-    {"feature-cols", "N", "feature_cols", "values per row of raw float32 feature files", NULL}
+    {"feature-cols", "N", "feature_cols", "values per row of raw float32 feature files", NULL}, \
+    {"features-only", NULL, NULL, "use the files' features alone (default: identity columns too)", NULL}
 #define OPT_END {NULL, NULL, NULL, NULL, NULL}
 
 static const cli_opt demo_opts[] = {OPT_MODEL, OPT_SPLIT, OPT_K, OPT_SET, OPT_END};
