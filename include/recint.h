@@ -271,6 +271,45 @@ RECINT_API uint32_t recint_features_cols(const recint_features *f);
 /* Copy row r as a dense vector of cols floats into out. Errors: EINVAL, ERANGE. */
 RECINT_API int recint_features_row_dense(const recint_features *f, uint32_t r, float *out);
 
+/* Sparse features from a text file (docs/features.md): lines "row<TAB>feature[:weight]
+ * feature[:weight] ..." (without a tab, the first blank-separated word is the row id),
+ * blank lines and lines starting with '#' ignored, weight 1 when omitted (negative
+ * weights allowed; NaN/Inf refused), the weight after the LAST ':'. Row ids are
+ * external ids of rows (a dataset's users or items, int or string as the map holds),
+ * so row r of *out describes index r of rows; ids missing from the file give empty
+ * rows, a row on several lines gets all their features, repeats are summed. An id
+ * rows does not hold is skipped (cfg feature_unknown_ids=skip, the default: metadata
+ * files often cover a larger catalogue) or an ENOTFOUND error (=error). Columns are
+ * feature names in first-seen order; feature_names (may be NULL) receives them as a
+ * new string id map owned by the caller (recint_idmap_free). Errors: EINVAL (NULL,
+ * empty rows map), EIO, EFORMAT "path:line: reason" (also: no feature at all),
+ * ENOTFOUND, ENOMEM. Nothing is allocated on failure. Thread-safe. */
+RECINT_API int recint_features_load_sparse(recint_features **out, recint_idmap **feature_names,
+                                           const char *path, const recint_idmap *rows,
+                                           const recint_config *cfg);
+/* Same from text[0..len); name is used in messages (NULL: "<buffer>"). */
+RECINT_API int recint_features_load_sparse_buffer(recint_features **out,
+                                                  recint_idmap **feature_names, const char *text,
+                                                  size_t len, const char *name,
+                                                  const recint_idmap *rows, const recint_config *cfg);
+/* Dense features from a NumPy .npy file (format 1.0 or 2.0, 2-D, C order, dtype
+ * '<f4' or '<f8'; float64 must stay finite as float32). Row r of the file describes
+ * index r of rows, so the file needs exactly recint_idmap_size(rows) rows (rows NULL:
+ * any count). Errors: EINVAL (NULL, row count), EIO, EFORMAT (damaged header,
+ * truncated or extra data, non-finite value), EUNSUPPORTED (other dtype, Fortran
+ * order, not 2-D, version), ENOMEM. Thread-safe. */
+RECINT_API int recint_features_load_npy(recint_features **out, const char *path,
+                                        const recint_idmap *rows);
+/* Dense features from raw little-endian float32, cols values per row, rows back to
+ * back without a header; rows as recint_features_load_npy. Errors: EINVAL (NULL,
+ * cols 0, row count), EIO, EFORMAT (size not a multiple of a row, empty, non-finite
+ * value), ENOMEM. Thread-safe. */
+RECINT_API int recint_features_load_raw(recint_features **out, const char *path, uint32_t cols,
+                                        const recint_idmap *rows);
+/* Release an id map the caller owns (from recint_features_load_sparse; never one
+ * returned as a view by a dataset or model). NULL is accepted. */
+RECINT_API void recint_idmap_free(recint_idmap *map);
+
 /* ------------------------------------------------------------------------ */
 /* Models                                                                   */
 /* ------------------------------------------------------------------------ */

@@ -77,13 +77,96 @@ static const char *model_kind(const cli_args *a)
     return kind ? kind : "pop";
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* --user-features / --item-features FILE (option opt): .npy, raw float32 (.f32,
+ * .raw, .bin; feature_cols values per row), else sparse text. Rows are the
+ * training data's users or items. *out stays NULL without the option. */
+static int load_features(const cli_args *a, const char *opt, const recint_idmap *rows,
+                         recint_features **out)
+{
+    const char *path = cli_get(a, opt);
+    *out = NULL;
+    if (!path)
+        return CLI_OK;
+    int rc;
+    if (ends_with(path, ".npy")) {
+        rc = recint_features_load_npy(out, path, rows);
+    } else if (ends_with(path, ".f32") || ends_with(path, ".raw") || ends_with(path, ".bin")) {
+        uint64_t cols;
+        if (cli_cfg_u64(a->cfg, "feature_cols", &cols) != CLI_OK)
+            return CLI_FAIL;
+        if (cols == 0)
+            return cli_usage(a->cmd, "--%s %s: raw float32 needs --feature-cols N (values per row)",
+                             opt, path);
+        rc = recint_features_load_raw(out, path, (uint32_t)cols, rows);
+    } else {
+        rc = recint_features_load_sparse(out, NULL, path, rows, a->cfg);
+    }
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+}
+
+/* Identity columns first, then the file's (LightFM's Dataset does the same by
+ * default): known users and items keep an embedding of their own, and the file's
+ * features carry what they share. */
+static int with_identity(recint_features **f)
+{
+    recint_features *id = NULL, *both = NULL;
+    int rc = recint_features_identity(&id, recint_features_rows(*f));
+    if (rc == RECINT_OK) {
+        const recint_features *parts[2] = {id, *f};
+        rc = recint_features_hstack(&both, parts, 2);
+    }
+    recint_features_free(id);
+    if (rc != RECINT_OK)
+        return cli_fail(rc);
+    recint_features_free(*f);
+    *f = both;
+    return CLI_OK;
+}
+
+/* Feature files are read before the model is asked, so a damaged file is
+ * reported whatever the kind; a kind without feature embeddings then refuses. */
+static int attach_features(const cli_args *a, const recint_dataset *train, recint_model *m)
+{
+    if (!cli_get(a, "user-features") && !cli_get(a, "item-features"))
+        return CLI_OK;
+    recint_features *uf = NULL, *itf = NULL;
+    int status = load_features(a, "user-features", recint_dataset_users(train), &uf);
+    if (status == CLI_OK)
+        status = load_features(a, "item-features", recint_dataset_items(train), &itf);
+    if (!cli_flag(a, "features-only")) {
+        if (status == CLI_OK && uf)
+            status = with_identity(&uf);
+        if (status == CLI_OK && itf)
+            status = with_identity(&itf);
+    }
+    if (status == CLI_OK) {
+        int rc = recint_model_set_features(m, uf, itf);
+        status = rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+    }
+    recint_features_free(uf);
+    recint_features_free(itf);
+    return status;
+}
+
 static int fit(const cli_args *a, const recint_dataset *train, recint_model **out, double *seconds)
 {
     recint_model *m = NULL;
     recint_trainer *t = NULL;
     int rc = recint_model_new(&m, model_kind(a), a->cfg);
-    if (rc == RECINT_OK)
+    if (rc == RECINT_OK) {
+        int status = attach_features(a, train, m);
+        if (status != CLI_OK) {
+            recint_model_free(m);
+            return status;
+        }
         rc = recint_trainer_new(&t, m, a->cfg);
+    }
     if (rc == RECINT_OK) {
         cli_progress p;
         cli_progress_begin(&p, "fit");
@@ -699,10 +782,16 @@ static int cmd_params(const cli_args *a)
     {"synthetic", NULL, NULL, "planted-interest synthetic data instead (syn_* keys)", NULL}, \
     OPTS_DATA,                                                                               \
     {"min-weight", "W", "min_weight", "keep interactions of weight >= W (as implicit 1s)", NULL}
+#define OPTS_FEATURES                                                                        \
+    {"user-features", "FILE", NULL, "user features (hybrid): text 'id<TAB>feature[:w] ...', .npy or raw .f32", NULL}, \
+    {"item-features", "FILE", NULL, "item features (hybrid), formats as --user-features", NULL}, \
+    {"feature-cols", "N", "feature_cols", "values per row of raw float32 feature files", NULL}, \
+    {"features-only", NULL, NULL, "use the files' features alone (default: identity columns too)", NULL}
 #define OPT_END {NULL, NULL, NULL, NULL, NULL}
 
 static const cli_opt demo_opts[] = {OPT_MODEL, OPT_SPLIT, OPT_K, OPT_SET, OPT_END};
-static const cli_opt experiment_opts[] = {OPTS_INPUT, OPT_SPLIT, OPT_MODEL, OPT_K, OPT_JSON, OPT_SET, OPT_END};
+static const cli_opt experiment_opts[] = {OPTS_INPUT, OPT_SPLIT, OPT_MODEL, OPT_K, OPT_JSON, OPT_SET,
+                                          OPTS_FEATURES, OPT_END};
 static const cli_opt split_opts[] = {
     OPTS_INPUT, OPT_SPLIT,
     {"out", "PREFIX", NULL, "write PREFIX.train.tsv, PREFIX.test.tsv (and PREFIX.valid.tsv)", NULL},
@@ -710,7 +799,7 @@ static const cli_opt split_opts[] = {
 static const cli_opt train_opts[] = {
     OPTS_INPUT, OPT_MODEL, {"out", "FILE", NULL, "where to save the fitted model", NULL},
     {"catalogue", "FILE", NULL, "also know the users and items of FILE (e.g. the test split)", NULL},
-    OPT_SET, OPT_END};
+    OPT_SET, OPTS_FEATURES, OPT_END};
 static const cli_opt eval_opts[] = {
     {"model-file", "FILE", NULL, "model saved by 'recint train'", NULL},
     {"train", "FILE", NULL, "the training interactions (their items are not ranked)", NULL},

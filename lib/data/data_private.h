@@ -1,5 +1,6 @@
-/* Helpers shared by the dataset core (idmap.c, dataset.c, filter.c, split.c).
- * Not for the other modules: they use idmap.h and dataset_internal.h. */
+/* Helpers shared by the dataset core (idmap.c, dataset.c, filter.c, split.c,
+ * features_load.c). Not for the other modules: they use idmap.h and
+ * dataset_internal.h. */
 #ifndef RI_DATA_PRIVATE_H
 #define RI_DATA_PRIVATE_H
 

@@ -220,6 +220,19 @@ RECINT_API int recint_features_new_dense(recint_features **out, uint32_t rows, u
     return RECINT_OK;
 }
 
+int ri_features_adopt_dense(recint_features **out, uint32_t rows, uint32_t cols, float *data)
+{
+    int rc = check_shape("features (dense)", rows, cols);
+    if (rc != RECINT_OK)
+        return rc;
+    recint_features *f;
+    if ((rc = features_alloc_single(&f, rows, cols, RI_FEAT_DENSE)) != RECINT_OK)
+        return rc;
+    f->blocks[0].data = data;
+    *out = f;
+    return RECINT_OK;
+}
+
 RECINT_API int recint_features_identity(recint_features **out, uint32_t n)
 {
     if (!out)

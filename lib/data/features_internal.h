@@ -48,4 +48,10 @@ static inline uint64_t ri_feat_block_row_nnz(const ri_feat_block *b, uint32_t r)
     }
 }
 
+/* A one-block dense matrix that takes data (rows * cols finite floats, row-major,
+ * from ri_malloc_array) over: the loaders fill the final buffer directly instead
+ * of handing a copy to recint_features_new_dense. On failure data stays the
+ * caller's. Errors: EINVAL (shape), ENOMEM. */
+int ri_features_adopt_dense(recint_features **out, uint32_t rows, uint32_t cols, float *data);
+
 #endif

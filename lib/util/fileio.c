@@ -198,3 +198,159 @@ int ri_atomic_commit(ri_atomic_file *f)
     release(f);
     return rc;
 }
+
+/* ------------------------------------------------------------ reading */
+
+enum { LINE_BLOCK = 8 << 20 }; /* read size: large enough to amortise syscalls */
+
+typedef struct {
+    ri_line_fn fn;
+    void *ctx;
+    uint64_t line;
+} line_reader;
+
+static int one_line(line_reader *R, const char *s, size_t n)
+{
+    R->line++;
+    if (n && s[n - 1] == '\r')
+        n--;
+    if (R->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3; /* UTF-8 byte order mark of spreadsheet exports */
+        n -= 3;
+    }
+    return R->fn(R->ctx, s, n, R->line);
+}
+
+/* The complete lines of [p, p+len); with final, the unterminated tail too.
+ * *used receives the bytes consumed. */
+static int feed_lines(line_reader *R, const char *p, size_t len, int final, size_t *used)
+{
+    const char *s = p, *end = p + len;
+    int rc = RECINT_OK;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (!nl && !final)
+            break;
+        const char *stop = nl ? nl : end;
+        if ((rc = one_line(R, s, (size_t)(stop - s))) != RECINT_OK)
+            break;
+        s = nl ? nl + 1 : end;
+    }
+    *used = (size_t)(s - p);
+    return rc;
+}
+
+static int read_lines_fd(line_reader *R, int fd, const char *name)
+{
+    size_t cap = LINE_BLOCK, have = 0;
+    char *buf = ri_malloc_array(cap, 1);
+    if (!buf)
+        return RECINT_ENOMEM;
+    int rc = RECINT_OK, eof = 0;
+    while (!eof && rc == RECINT_OK) {
+        /* Fill the block completely so each line is scanned once, even from a pipe. */
+        while (have < cap) {
+            ssize_t got = read(fd, buf + have, cap - have);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0) {
+                char eb[RI_STRERROR_CAP];
+                rc = ri_error(RECINT_EIO, "%s: cannot read: %s", name, ri_strerror(errno, eb, sizeof eb));
+                break;
+            }
+            if (got == 0) {
+                eof = 1;
+                break;
+            }
+            have += (size_t)got;
+        }
+        if (rc != RECINT_OK)
+            break;
+        size_t used = 0;
+        rc = feed_lines(R, buf, have, eof, &used);
+        if (rc != RECINT_OK || eof)
+            break;
+        if (used == 0) {
+            /* One line longer than the block: widen it. */
+            char *wider = cap <= SIZE_MAX / 2 ? ri_realloc_array(buf, cap * 2, 1) : NULL;
+            if (!wider) {
+                rc = ri_error(RECINT_ENOMEM, "%s:%llu: line longer than %zu bytes", name,
+                              (unsigned long long)R->line + 1, cap);
+                break;
+            }
+            buf = wider;
+            cap *= 2;
+        } else {
+            memmove(buf, buf + used, have - used);
+            have -= used;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+int ri_read_lines(const char *path, ri_line_fn fn, void *ctx)
+{
+    if (!path || !fn)
+        return ri_error(RECINT_EINVAL, "read lines: %s is NULL", !path ? "path" : "callback");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        char eb[RI_STRERROR_CAP];
+        return ri_error(RECINT_EIO, "%s: cannot open: %s", path, ri_strerror(errno, eb, sizeof eb));
+    }
+    line_reader R = {fn, ctx, 0};
+    int rc = read_lines_fd(&R, fd, path);
+    close(fd);
+    return rc;
+}
+
+int ri_read_lines_buffer(const char *text, size_t len, ri_line_fn fn, void *ctx)
+{
+    if ((!text && len) || !fn)
+        return ri_error(RECINT_EINVAL, "read lines: %s is NULL", !fn ? "callback" : "text");
+    line_reader R = {fn, ctx, 0};
+    size_t used;
+    return len ? feed_lines(&R, text, len, 1, &used) : RECINT_OK;
+}
+
+int ri_open_regular(const char *path, int *fd, uint64_t *size)
+{
+    if (!path || !fd || !size)
+        return ri_error(RECINT_EINVAL, "open file: %s is NULL", !path ? "path" : "output");
+    char eb[RI_STRERROR_CAP];
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return ri_error(RECINT_EIO, "%s: cannot open: %s", path, ri_strerror(errno, eb, sizeof eb));
+    struct stat st;
+    int rc = RECINT_OK;
+    if (fstat(f, &st) != 0)
+        rc = ri_error(RECINT_EIO, "%s: cannot stat: %s", path, ri_strerror(errno, eb, sizeof eb));
+    else if (!S_ISREG(st.st_mode))
+        rc = ri_error(RECINT_EIO, "%s: not a regular file", path);
+    if (rc != RECINT_OK) {
+        close(f);
+        return rc;
+    }
+    *fd = f;
+    *size = (uint64_t)st.st_size;
+    return RECINT_OK;
+}
+
+int ri_read_exact(int fd, void *buf, size_t n, const char *name)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            char eb[RI_STRERROR_CAP];
+            return ri_error(RECINT_EIO, "%s: read failed: %s", name, ri_strerror(errno, eb, sizeof eb));
+        }
+        if (r == 0)
+            return ri_error(RECINT_EIO, "%s: the file ends early (changed while reading?)", name);
+        got += (size_t)r;
+    }
+    return RECINT_OK;
+}

@@ -1,9 +1,11 @@
-/* Whole-file replacement that readers never see half done, and the one wrapper of
- * the system's error texts used in I/O messages. */
+/* Whole-file replacement that readers never see half done, the readers of text
+ * lines and whole files shared by the loaders, and the one wrapper of the
+ * system's error texts used in I/O messages. */
 #ifndef RI_FILEIO_H
 #define RI_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Room for any system error text in a message. */
 #define RI_STRERROR_CAP 128
@@ -33,5 +35,22 @@ int ri_atomic_write(void *f, const void *data, size_t n);
 int ri_atomic_commit(ri_atomic_file *f);
 /* Remove the temporary and release f (after a failure of the caller's own). */
 void ri_atomic_abort(ri_atomic_file *f);
+
+/* Called with each line of a text (without its "\n" or "\r\n"; on line 1 without
+ * a UTF-8 byte order mark); line is 1-based. A non-OK return stops the reading. */
+typedef int (*ri_line_fn)(void *ctx, const char *s, size_t n, uint64_t line);
+/* Hand every line of the file at path to fn, the last one even without a final
+ * newline. The file is read in large blocks (a pipe works too), each line scanned
+ * once. Errors: EIO ("path: cannot open: reason"), ENOMEM, or fn's code. */
+int ri_read_lines(const char *path, ri_line_fn fn, void *ctx);
+/* The same over text[0..len). */
+int ri_read_lines_buffer(const char *text, size_t len, ri_line_fn fn, void *ctx);
+/* Open the regular file at path for reading; *fd (close it) and *size receive the
+ * descriptor and its size in bytes. Errors: EIO ("path: cannot open: reason",
+ * not a regular file). */
+int ri_open_regular(const char *path, int *fd, uint64_t *size);
+/* Read exactly n bytes from fd into buf; name is used in messages.
+ * Errors: EIO (read failure, or the file ends before n bytes). */
+int ri_read_exact(int fd, void *buf, size_t n, const char *name);
 
 #endif

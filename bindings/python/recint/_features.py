@@ -1,17 +1,54 @@
 """recint_features: sparse or dense feature matrices (rows x cols)."""
 
 import ctypes
+import os
 
-from . import _arrays, _errors
+from . import _arrays, _config, _errors
 from ._handle import Handle
-from ._ids import scalar_u32
-from ._lib import FeaturesP, lib
+from ._ids import IdLookup, scalar_u32
+from ._lib import FeaturesP, IdMapP, lib
 
 
 def _new(fn, *args):
     ptr = FeaturesP()
     _errors.check(fn(ctypes.byref(ptr), *args))
     return Features(_ptr=ptr)
+
+
+def _rows_map(rows, required):
+    """The C id map of `rows`: a Dataset's or Model's .users / .items (or None when
+    not required)."""
+    if rows is None:
+        if required:
+            raise TypeError("rows must be the .users or .items of a Dataset or Model")
+        return None
+    if not isinstance(rows, IdLookup):
+        raise TypeError("rows must be the .users or .items of a Dataset or Model, got %r"
+                        % (rows,))
+    return rows._map()
+
+
+def _names_of(map_ptr):
+    """The feature names of a string id map the caller owns, which is freed here."""
+    try:
+        out = ctypes.c_char_p()
+        names = []
+        for i in range(lib.recint_idmap_size(map_ptr)):
+            _errors.check(lib.recint_idmap_id_str(map_ptr, i, ctypes.byref(out)))
+            names.append(_arrays.decode_id(out.value))
+        return names
+    finally:
+        lib.recint_idmap_free(map_ptr)
+
+
+def _sparse(fn, args, rows, params):
+    cfg = _config.make(params)
+    ptr, names = FeaturesP(), IdMapP()
+    _errors.check(fn(ctypes.byref(ptr), ctypes.byref(names), *args, _rows_map(rows, True),
+                     _config.ptr_of(cfg)))
+    f = Features(_ptr=ptr)
+    f.names = _names_of(names)
+    return f
 
 
 class Features(Handle):
@@ -22,6 +59,42 @@ class Features(Handle):
 
     def __init__(self, _ptr):
         super().__init__(_ptr)
+        self.names = None  # column names, for matrices loaded from sparse text
+
+    # ------------------------------------------------------------------ files
+
+    @classmethod
+    def load_sparse(cls, path, rows, **params):
+        """Sparse features from text lines "row<TAB>feature[:weight] ..." (docs/
+        features.md). rows is the catalogue the row ids belong to: train.items,
+        train.users or a model's; row r of the result describes index r there.
+        .names lists the column (feature) names in first-seen order. Key:
+        feature_unknown_ids ("skip", the default, or "error"). A bad line raises
+        FormatError with "path:line: reason"."""
+        return _sparse(lib.recint_features_load_sparse, (os.fsencode(os.fspath(path)),),
+                       rows, params)
+
+    @classmethod
+    def sparse_from_text(cls, text, rows, name="<text>", **params):
+        """Like load_sparse() from a str or bytes holding the file's contents."""
+        data = text.encode() if isinstance(text, str) else bytes(text)
+        return _sparse(lib.recint_features_load_sparse_buffer,
+                       (data, len(data), name.encode()), rows, params)
+
+    @classmethod
+    def load_dense(cls, path, rows=None, cols=None):
+        """Dense features from a .npy file (2-D, float32 or float64, C order) or,
+        for any other name, raw little-endian float32 with `cols` values per row.
+        With rows (as in load_sparse) the file must hold one row per id there."""
+        p = os.fsencode(os.fspath(path))
+        m = _rows_map(rows, False)
+        if p.endswith(b".npy"):
+            if cols is not None:
+                raise TypeError("cols applies to raw float32 files, not .npy")
+            return _new(lib.recint_features_load_npy, p, m)
+        if cols is None:
+            raise TypeError("a raw float32 file needs cols (values per row)")
+        return _new(lib.recint_features_load_raw, p, scalar_u32(cols, "cols"), m)
 
     @classmethod
     def from_sparse(cls, rows, cols, indptr, indices, weights=None):

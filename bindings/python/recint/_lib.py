@@ -177,6 +177,14 @@ PROTOTYPES = [
     ("recint_trainer_partial_fit", c_int, [TrainerP, DatasetP, PROGRESS_FN, c_void_p]),
     # sequential
     ("recint_model_sequence_vector", c_int, [ModelP, P(c_u32), c_size, P(c_float)]),
+    # feature files
+    ("recint_features_load_sparse", c_int,
+     [P(FeaturesP), P(IdMapP), c_char_p, IdMapP, ConfigP]),
+    ("recint_features_load_sparse_buffer", c_int,
+     [P(FeaturesP), P(IdMapP), c_char_p, c_size, c_char_p, IdMapP, ConfigP]),
+    ("recint_features_load_npy", c_int, [P(FeaturesP), c_char_p, IdMapP]),
+    ("recint_features_load_raw", c_int, [P(FeaturesP), c_char_p, c_u32, IdMapP]),
+    ("recint_idmap_free", None, [IdMapP]),
 ]
 
 # Constants of recint.h the binding uses (macros are not in the shared object).
