@@ -466,7 +466,7 @@ typedef struct recint_explorer recint_explorer;
 /* Explorer over a fitted model with user and item vectors (m must outlive it and
  * stay unchanged). cfg (NULL = defaults; copied) supplies policy, epsilon,
  * temperature, ucb_alpha, thompson_scale, prior_precision, history_precision,
- * mmr_lambda, candidates, debias, propensity_samples and seed. Each user's online
+ * mmr_lambda, candidates, debias, propensity_samples, online and seed. Each user's online
  * state (a Bayesian linear posterior whose prior mean is the model's user vector)
  * lives in the explorer, created on the user's first call.
  * Errors: EINVAL, ESTATE (not fitted), EUNSUPPORTED (model without vectors), ENOMEM. */
@@ -485,7 +485,7 @@ RECINT_API void recint_explorer_free(recint_explorer *e);
 RECINT_API int recint_explorer_recommend(recint_explorer *e, uint32_t user, uint32_t k,
                                          uint32_t *items, double *propensities, uint32_t *n_out);
 /* Feedback: user got reward (finite) for item. Updates the user's posterior in
- * O(dim^2) (Sherman-Morrison) and fills the reward of the item's record in the
+ * O(dim^2) (Sherman-Morrison; not with cfg key online=false) and fills the reward of the item's record in the
  * log of the user's last round. Thread-safety as recommend.
  * Errors: EINVAL (NaN/Inf), ERANGE, ENOMEM. */
 RECINT_API int recint_explorer_observe(recint_explorer *e, uint32_t user, uint32_t item,

@@ -29,6 +29,7 @@ typedef struct {
     double prior_precision, history_precision, mmr_lambda, debias;
     uint32_t candidates, samples;
     uint64_t seed;
+    int online; /* observe updates the posterior */
 } ri_explore_params;
 
 /* One user's posterior N(mean, cov) with precision A = cov^-1 and b = A mean:

@@ -29,6 +29,7 @@ int ri_explore_read_params(const recint_config *cfg, ri_explore_params *pp)
     pp->candidates = (uint32_t)ri_cfg_int(cfg, RI_P_CANDIDATES);
     pp->samples = (uint32_t)ri_cfg_int(cfg, RI_P_PROPENSITY_SAMPLES);
     pp->seed = (uint64_t)ri_cfg_int(cfg, RI_P_SEED);
+    pp->online = ri_cfg_bool(cfg, RI_P_ONLINE);
     return RECINT_OK;
 }
 
@@ -92,7 +93,7 @@ RECINT_API int recint_explorer_new(recint_explorer **out, const recint_model *m,
     if (v.dim == 0)
         return ri_error(RECINT_EUNSUPPORTED, "%s: model kind '%s' has no user and item vectors",
                         fn, m->ops->name);
-    if (!v.user_mat && !m->ops->user_vector)
+    if (!v.user_mat && !m->ops->user_vector && m->n_users > 0)
         return ri_error(RECINT_EUNSUPPORTED, "%s: model kind '%s' provides no user vectors", fn,
                         m->ops->name);
     recint_explorer *e = RI_NEW_ZEROED(recint_explorer, 1);
@@ -318,7 +319,8 @@ RECINT_API int recint_explorer_observe(recint_explorer *e, uint32_t user, uint32
     ri_posterior *p;
     int rc = ri_explorer_posterior(e, user, &p);
     if (rc == RECINT_OK) {
-        ri_posterior_observe(p, e->view.item_mat + (size_t)item * e->view.item_stride, reward);
+        if (e->pp.online)
+            ri_posterior_observe(p, e->view.item_mat + (size_t)item * e->view.item_stride, reward);
         if (e->logging && p->log_count)
             ri_explore_log_reward(e, p->log_first, p->log_count, item, reward);
     }
