@@ -538,6 +538,21 @@ RECINT_API int recint_explorer_evaluate(const recint_explorer *target, const cha
 RECINT_API int recint_simulate(const recint_config *cfg, double *out, size_t out_len,
                                double *per_round, size_t per_round_len);
 
+/* Layout of recint_simulate_ope's out. */
+#define RECINT_OPE_SIM_TRUE   0   /* the target's value measured in the simulator */
+#define RECINT_OPE_SIM_IPS    1   /* 4 values: estimate, standard error, CI low, CI high */
+#define RECINT_OPE_SIM_SNIPS  5
+#define RECINT_OPE_SIM_DR     9
+#define RECINT_OPE_SIM_LOGGED 13  /* the logging policy's own value */
+#define RECINT_OPE_SIM_COUNT  14
+/* Off-policy experiment in the simulator's world: a frozen uniform-within-top-N
+ * policy logs sim_ope_rounds first slots per explored user to log_path
+ * (replaced); cfg's policy, frozen, is the target; its IPS, SNIPS and DR
+ * estimates from the log and its true value (expected clicks of its own picks
+ * over as many rounds) go to out. Errors: EINVAL, EIO, ENOMEM. */
+RECINT_API int recint_simulate_ope(const recint_config *cfg, const char *log_path, double *out,
+                                   size_t out_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
  * one policy, as a text table per round or one JSON object. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -10,6 +11,63 @@ static const char *const sim_keys[RECINT_SIM_COUNT] = {
     [RECINT_SIM_REGRET] = "regret",       [RECINT_SIM_DISCOVERED] = "discovered",
     [RECINT_SIM_COVERAGE] = "coverage",   [RECINT_SIM_DIVERSITY] = "diversity",
 };
+
+/* --ope: the off-policy experiment; the log goes to --log FILE or a temporary
+ * file removed afterwards. */
+static int simulate_ope(const cli_args *a, const char *policy)
+{
+    static const char *const names[3] = {"ips", "snips", "dr"};
+    char tmp[4096];
+    const char *path = cli_get(a, "log");
+    if (!path) {
+        const char *dir = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/recint-ope-XXXXXX", dir && dir[0] ? dir : "/tmp");
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+            perror("recint: temporary log file");
+            return CLI_FAIL;
+        }
+        close(fd);
+    }
+    double out[RECINT_OPE_SIM_COUNT];
+    int rc = recint_simulate_ope(a->cfg, path ? path : tmp, out, RECINT_OPE_SIM_COUNT);
+    if (!path)
+        remove(tmp);
+    if (rc != RECINT_OK)
+        return cli_fail(rc);
+    const int json = cli_flag(a, "json");
+    if (json) {
+        printf("{\"policy\": \"%s\", \"true_value\": ", policy);
+        cli_json_number(stdout, out[RECINT_OPE_SIM_TRUE]);
+        printf(", \"logged_value\": ");
+        cli_json_number(stdout, out[RECINT_OPE_SIM_LOGGED]);
+    } else {
+        printf("policy %s: true value %.5f (logging policy %.5f)\n", policy,
+               out[RECINT_OPE_SIM_TRUE], out[RECINT_OPE_SIM_LOGGED]);
+    }
+    for (int e = 0; e < 3; e++) {
+        const double *v = out + RECINT_OPE_SIM_IPS + 4 * e;
+        double rel = (v[0] - out[RECINT_OPE_SIM_TRUE]) / out[RECINT_OPE_SIM_TRUE];
+        if (json) {
+            printf(", \"%s\": ", names[e]);
+            cli_json_number(stdout, v[0]);
+            printf(", \"%s_se\": ", names[e]);
+            cli_json_number(stdout, v[1]);
+            printf(", \"%s_ci\": [", names[e]);
+            cli_json_number(stdout, v[2]);
+            printf(", ");
+            cli_json_number(stdout, v[3]);
+            printf("], \"%s_rel_error\": ", names[e]);
+            cli_json_number(stdout, rel);
+        } else {
+            printf("  %-6s %.5f  se %.5f  95%% CI [%.5f, %.5f]  error %+.1f%%\n", names[e], v[0],
+                   v[1], v[2], v[3], 100.0 * rel);
+        }
+    }
+    if (json)
+        printf("}\n");
+    return CLI_OK;
+}
 
 int cli_cmd_simulate(const cli_args *a)
 {
@@ -20,6 +78,8 @@ int cli_cmd_simulate(const cli_args *a)
         rc = cli_cfg_u64(a->cfg, "sim_rounds", &rounds);
     if (rc != RECINT_OK)
         return cli_fail(rc);
+    if (cli_flag(a, "ope"))
+        return simulate_ope(a, policy);
     double total[RECINT_SIM_COUNT];
     double *rows = malloc((size_t)rounds * RECINT_SIM_COUNT * sizeof *rows);
     if (!rows) {

@@ -30,12 +30,16 @@ typedef struct {
     float *adj;           /* n: MMR-adjusted scores */
     uint32_t *chosen;     /* positions taken, ascending */
     uint32_t n_chosen;
+    float *width2;        /* n: linucb's x^T cov x under the slate so far */
+    double *v;            /* dim: cov x of the last pick (linucb) */
 } work;
 
 static int mmr_on(const work *w) { return w->pp->mmr_lambda < 1.0 && w->c->inv_norm; }
 
 static void work_free(work *w)
 {
+    free(w->width2);
+    free(w->v);
     free(w->sc);
     free(w->dscore);
     free(w->dlist);
@@ -89,21 +93,51 @@ static int score_plain(work *w)
         return RECINT_OK;
     const uint32_t d = w->post->dim;
     float *S = ri_malloc_array((size_t)d * d, sizeof(float));
-    float *q = RI_NEW_ARRAY(float, c->n);
-    if (!S || !q) {
+    w->width2 = RI_NEW_ARRAY(float, c->n);
+    w->v = RI_NEW_ARRAY(double, d);
+    if (!S || !w->width2 || !w->v) {
         free(S);
-        free(q);
         return ri_error(RECINT_ENOMEM, "explorer: out of memory for linucb widths");
     }
     for (size_t t = 0; t < (size_t)d * d; t++)
         S[t] = (float)w->post->cov[t];
-    ri_explore_quadforms(w->isa, S, d, c->x, c->n, q);
+    ri_explore_quadforms(w->isa, S, d, c->x, c->n, w->width2);
     const float a = (float)w->pp->ucb_alpha;
     for (uint32_t i = 0; i < c->n; i++)
-        w->sc[i] += a * sqrtf(q[i] > 0.0f ? q[i] : 0.0f);
+        w->sc[i] += a * sqrtf(w->width2[i] > 0.0f ? w->width2[i] : 0.0f);
     free(S);
-    free(q);
     return RECINT_OK;
+}
+
+/* LinUCB within a slate: the item just placed will be observed, whatever its
+ * reward, so the covariance the later slots see already has its rank-1 update
+ * (the update does not depend on the reward). Widths of the candidates then
+ * shrink by (x_i . v)^2 / (1 + x_p . v) with v = cov x_p: O(dim^2 + n dim) per
+ * slot, and the slate spreads over directions instead of spending every slot
+ * on one unexplored direction. */
+static void shrink_widths(work *w, uint32_t p)
+{
+    const ri_candidates *c = w->c;
+    const uint32_t d = w->post->dim;
+    const double *cov = w->post->cov;
+    const float *xp = c->x[p];
+    double denom = 1.0;
+    for (uint32_t i = 0; i < d; i++) {
+        double s = 0.0;
+        for (uint32_t j = 0; j < d; j++)
+            s += cov[(size_t)i * d + j] * xp[j];
+        w->v[i] = s;
+        denom += s * xp[i];
+    }
+    const float a = (float)w->pp->ucb_alpha;
+    for (uint32_t i = 0; i < c->n; i++) {
+        double dot = 0.0;
+        for (uint32_t j = 0; j < d; j++)
+            dot += w->v[j] * c->x[i][j];
+        float q = w->width2[i] - (float)(dot * dot / denom);
+        w->width2[i] = q > 0.0f ? q : 0.0f;
+        w->sc[i] = c->base[i] + a * sqrtf(w->width2[i]);
+    }
 }
 
 /* w->draws user vectors theta = mean + scale L z (cov = L L^T), scored on every
@@ -341,6 +375,8 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
         pos[j] = p;
         prop[j] = pr;
         take(&w, p);
+        if (w.width2 && j + 1 < k)
+            shrink_widths(&w, p);
     }
     work_free(&w);
     return rc;

@@ -88,7 +88,7 @@ static int build_people(ri_sim_world *w, const recint_config *cfg)
     ri_rng_seed(&r, w->seed, SIM_STREAM_ITEMS);
     for (uint32_t i = 0; i < I; i++) {
         w->item_cluster[i] = i % C;
-        w->quality[i] = (float)(0.8 + 0.2 * ri_rng_uniform(&r));
+        w->quality[i] = (float)(1.0 - w->quality_spread * ri_rng_uniform(&r));
     }
     const uint32_t G = w->genre, n_genres = (C + G - 1) / G;
     for (uint32_t u = 0; u < U; u++) {
@@ -212,6 +212,7 @@ int ri_sim_world_build(ri_sim_world *w, const recint_config *cfg)
     w->history = (uint32_t)ri_cfg_int(cfg, RI_P_SIM_HISTORY);
     w->click = ri_cfg_float(cfg, RI_P_SIM_CLICK);
     w->noise_click = ri_cfg_float(cfg, RI_P_SIM_NOISE_CLICK);
+    w->quality_spread = ri_cfg_float(cfg, RI_P_SIM_QUALITY_SPREAD);
     w->seed = (uint64_t)ri_cfg_int(cfg, RI_P_SEED);
     w->genre = (uint32_t)ri_cfg_int(cfg, RI_P_SIM_GENRE);
     if (w->genre > w->n_clusters)

@@ -11,10 +11,10 @@
 typedef struct {
     uint32_t n_users, n_items, n_clusters, n_true, n_revealed, history, genre;
     uint32_t n_background;  /* users 0 .. n_background-1 show every true cluster */
-    double click, noise_click;
+    double click, noise_click, quality_spread;
     uint64_t seed;
     uint32_t *item_cluster; /* n_items: item i is in cluster i % n_clusters */
-    float *quality;         /* n_items, in [0.8, 1) */
+    float *quality;         /* n_items, in (1 - quality_spread, 1] */
     uint32_t *clusters;     /* n_users x n_true, from one genre; the history shows the
                              * first n_revealed (every one for background users) */
     float *affinity;        /* n_users x n_true, in [0.3, 1) */
