@@ -39,6 +39,7 @@ typedef struct {
     uint32_t dim;
     uint64_t round;      /* recommend calls so far: the next round's number */
     double *cov;         /* dim x dim, kept exactly symmetric */
+    double *chol;        /* dim x dim: upper R with A = R^T R (thompson draws R^-1 z) */
     double *b;           /* dim */
     double *mean;        /* dim, cov b */
     float *mean_f;       /* dim, mean rounded: the candidates' query vector */
@@ -54,17 +55,19 @@ int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const floa
                       size_t stride, const uint32_t *hist, size_t n_hist, double prior_precision,
                       double history_precision);
 void ri_posterior_free(ri_posterior *p);
-/* Sherman-Morrison: A += x x^T (cov updated in O(dim^2)), b += r x, mean = cov b. */
+/* Sherman-Morrison: A += x x^T (cov updated in O(dim^2), and R by a rank-one
+ * Cholesky update, also O(dim^2)), b += r x, mean = cov b. */
 void ri_posterior_observe(ri_posterior *p, const float *x, double r);
 /* Lower Cholesky factor L of a symmetric positive definite n x n matrix (row
  * major, L written to out; the upper part zeroed). Returns 0, or -1 when a pivot
  * is not positive. */
 int ri_cholesky(const double *a, uint32_t n, double *out);
 /* Inverse of a symmetric positive definite matrix via its Cholesky factor.
- * work: n*n doubles. Returns 0 or -1 as ri_cholesky. */
+ * work: n*n doubles, left holding the lower factor. Returns 0 or -1 as
+ * ri_cholesky. */
 int ri_spd_inverse(const double *a, uint32_t n, double *out, double *work);
 
-/* kernels.c: float kernels over candidate rows (vectorised for the CPU). */
+/* kernels.c: float kernels over candidate rows (AVX-512 when the CPU has it). */
 /* q[i] = x_i^T S x_i for n rows x_i of X (dim floats each, stride apart), S a
  * dim x dim float matrix (row major). */
 void ri_explore_quadforms(ri_isa isa, const float *S, uint32_t dim, const float *const *X,
@@ -72,6 +75,14 @@ void ri_explore_quadforms(ri_isa isa, const float *S, uint32_t dim, const float 
 /* out[i * m + s] = <x_i, T[:, s]> for the dim x m matrix T (row major). */
 void ri_explore_multidot(ri_isa isa, const float *T, uint32_t dim, uint32_t m,
                          const float *const *X, uint32_t n, float *out);
+/* out[i] = <v, x_i>. */
+void ri_explore_dots(ri_isa isa, const float *v, uint32_t dim, const float *const *X, uint32_t n,
+                     float *out);
+/* y = x^T M for x of d floats and M d x m (row major). */
+void ri_explore_rowmat(ri_isa isa, const float *x, const float *M, uint32_t d, uint32_t m,
+                       float *y);
+/* Solve R D = Z in place (Z: d x m) for upper triangular R (d x d). */
+void ri_explore_backsolve(ri_isa isa, const float *R, uint32_t d, uint32_t m, float *Z);
 
 /* One slate decision: what the policy step reads and writes. */
 typedef struct {

@@ -31,7 +31,9 @@ typedef struct {
     uint32_t *chosen;     /* positions taken, ascending */
     uint32_t n_chosen;
     float *width2;        /* n: linucb's x^T cov x under the slate so far */
-    double *v;            /* dim: cov x of the last pick (linucb) */
+    float *S;             /* dim x dim: cov in float (linucb) */
+    float *v;             /* dim: cov x of the last pick (linucb) */
+    float *dots;          /* n (linucb) */
 } work;
 
 static int mmr_on(const work *w) { return w->pp->mmr_lambda < 1.0 && w->c->inv_norm; }
@@ -39,7 +41,9 @@ static int mmr_on(const work *w) { return w->pp->mmr_lambda < 1.0 && w->c->inv_n
 static void work_free(work *w)
 {
     free(w->width2);
+    free(w->S);
     free(w->v);
+    free(w->dots);
     free(w->sc);
     free(w->dscore);
     free(w->dlist);
@@ -92,20 +96,18 @@ static int score_plain(work *w)
     if (w->pp->policy != RI_POL_LINUCB || w->pp->ucb_alpha == 0.0)
         return RECINT_OK;
     const uint32_t d = w->post->dim;
-    float *S = ri_malloc_array((size_t)d * d, sizeof(float));
+    w->S = ri_malloc_array((size_t)d * d, sizeof(float));
     w->width2 = RI_NEW_ARRAY(float, c->n);
-    w->v = RI_NEW_ARRAY(double, d);
-    if (!S || !w->width2 || !w->v) {
-        free(S);
+    w->dots = RI_NEW_ARRAY(float, c->n);
+    w->v = RI_NEW_ARRAY(float, d);
+    if (!w->S || !w->width2 || !w->dots || !w->v)
         return ri_error(RECINT_ENOMEM, "explorer: out of memory for linucb widths");
-    }
     for (size_t t = 0; t < (size_t)d * d; t++)
-        S[t] = (float)w->post->cov[t];
-    ri_explore_quadforms(w->isa, S, d, c->x, c->n, w->width2);
+        w->S[t] = (float)w->post->cov[t];
+    ri_explore_quadforms(w->isa, w->S, d, c->x, c->n, w->width2);
     const float a = (float)w->pp->ucb_alpha;
     for (uint32_t i = 0; i < c->n; i++)
         w->sc[i] += a * sqrtf(w->width2[i] > 0.0f ? w->width2[i] : 0.0f);
-    free(S);
     return RECINT_OK;
 }
 
@@ -119,67 +121,47 @@ static void shrink_widths(work *w, uint32_t p)
 {
     const ri_candidates *c = w->c;
     const uint32_t d = w->post->dim;
-    const double *cov = w->post->cov;
-    const float *xp = c->x[p];
-    double denom = 1.0;
-    for (uint32_t i = 0; i < d; i++) {
-        double s = 0.0;
-        for (uint32_t j = 0; j < d; j++)
-            s += cov[(size_t)i * d + j] * xp[j];
-        w->v[i] = s;
-        denom += s * xp[i];
-    }
-    const float a = (float)w->pp->ucb_alpha;
+    ri_explore_rowmat(w->isa, c->x[p], w->S, d, d, w->v);
+    float xv;
+    ri_explore_dots(w->isa, w->v, d, &c->x[p], 1, &xv);
+    ri_explore_dots(w->isa, w->v, d, c->x, c->n, w->dots);
+    const float inv = 1.0f / (1.0f + xv), a = (float)w->pp->ucb_alpha;
     for (uint32_t i = 0; i < c->n; i++) {
-        double dot = 0.0;
-        for (uint32_t j = 0; j < d; j++)
-            dot += w->v[j] * c->x[i][j];
-        float q = w->width2[i] - (float)(dot * dot / denom);
+        float q = w->width2[i] - w->dots[i] * w->dots[i] * inv;
         w->width2[i] = q > 0.0f ? q : 0.0f;
         w->sc[i] = c->base[i] + a * sqrtf(w->width2[i]);
     }
 }
 
-/* w->draws user vectors theta = mean + scale L z (cov = L L^T), scored on every
- * candidate into dscore. The first draw is the one a slate acts on. */
+/* w->draws user vectors theta = mean + scale R^-1 z (A = R^T R, so R^-1 z has
+ * covariance A^-1), scored on every candidate into dscore. The first draw is
+ * the one a slate acts on. Draws are padded to a multiple of 16 (zero columns)
+ * so that the kernels work in whole vectors. */
 static int score_draws(work *w, ri_rng *rng)
 {
-    /* Draws padded to a multiple of 16 (zero columns) keep the kernel's inner
-     * loop in whole vectors. */
     const uint32_t d = w->post->dim, D = w->draws, DP = (D + 15u) & ~15u;
     const ri_candidates *c = w->c;
-    double *L = ri_malloc_array((size_t)d * d, sizeof(double));
-    double *z = RI_NEW_ARRAY(double, d);
+    float *R = ri_malloc_array((size_t)d * d, sizeof(float));
     float *T = ri_calloc_array((size_t)d * DP, sizeof(float));
     float *out = ri_malloc_array((size_t)c->n * DP, sizeof(float));
     int rc = RECINT_OK;
-    if (!L || !z || !T || !out) {
+    if (!R || !T || !out) {
         rc = ri_error(RECINT_ENOMEM, "explorer: out of memory for %u posterior draws", D);
         goto done;
     }
-    if (ri_cholesky(w->post->cov, d, L) != 0) {
-        rc = ri_error(RECINT_EINVAL, "explorer: the user's covariance is not positive definite");
-        goto done;
-    }
-    const double scale = w->pp->ts_scale;
-    for (uint32_t m = 0; m < D; m++) {
+    for (size_t t = 0; t < (size_t)d * d; t++)
+        R[t] = (float)w->post->chol[t];
+    const float scale = (float)w->pp->ts_scale;
+    for (uint32_t m = 0; m < D; m++)
         for (uint32_t j = 0; j < d; j++)
-            z[j] = ri_rng_normal(rng);
-        for (uint32_t i = 0; i < d; i++) {
-            const double *li = L + (size_t)i * d;
-            double s = 0.0;
-            for (uint32_t j = 0; j <= i; j++)
-                s += li[j] * z[j];
-            T[(size_t)i * DP + m] = (float)(scale * s);
-        }
-    }
+            T[(size_t)j * DP + m] = scale * (float)ri_rng_normal(rng);
+    ri_explore_backsolve(w->isa, R, d, DP, T);
     ri_explore_multidot(w->isa, T, d, DP, c->x, c->n, out);
     for (uint32_t m = 0; m < D; m++)
         for (uint32_t i = 0; i < c->n; i++)
             w->dscore[(size_t)m * c->n + i] = c->base[i] + out[(size_t)i * DP + m];
 done:
-    free(L);
-    free(z);
+    free(R);
     free(T);
     free(out);
     return rc;

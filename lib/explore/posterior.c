@@ -84,10 +84,11 @@ int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const floa
     double *A = ri_malloc_array(dd, sizeof(double));
     double *work = ri_malloc_array(dd, sizeof(double));
     p->cov = ri_malloc_array(dd, sizeof(double));
+    p->chol = ri_malloc_array(dd, sizeof(double));
     p->b = ri_malloc_array(dim, sizeof(double));
     p->mean = ri_malloc_array(dim, sizeof(double));
     p->mean_f = ri_malloc_array(dim, sizeof(float));
-    if (!A || !work || !p->cov || !p->b || !p->mean || !p->mean_f) {
+    if (!A || !work || !p->cov || !p->chol || !p->b || !p->mean || !p->mean_f) {
         free(A);
         free(work);
         ri_posterior_free(p);
@@ -116,6 +117,10 @@ int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const floa
         p->b[i] = s;
     }
     int bad = ri_spd_inverse(A, dim, p->cov, work);
+    /* ri_spd_inverse leaves the lower factor L of A in work: R = L^T. */
+    for (uint32_t i = 0; !bad && i < dim; i++)
+        for (uint32_t j = 0; j < dim; j++)
+            p->chol[(size_t)i * dim + j] = work[(size_t)j * dim + i];
     free(A);
     free(work);
     if (bad) {
@@ -134,6 +139,7 @@ void ri_posterior_free(ri_posterior *p)
     if (!p)
         return;
     free(p->cov);
+    free(p->chol);
     free(p->b);
     free(p->mean);
     free(p->mean_f);
@@ -165,6 +171,20 @@ void ri_posterior_observe(ri_posterior *p, const float *x, double r)
             double nv = row[j] - vi * v[j];
             row[j] = nv;
             p->cov[(size_t)j * d + i] = nv;
+        }
+    }
+    /* R^T R + x x^T: a sequence of rotations on R's rows, with v (free again)
+     * as the rotated copy of x. */
+    for (uint32_t i = 0; i < d; i++)
+        v[i] = x[i];
+    for (uint32_t k = 0; k < d; k++) {
+        double *rk = p->chol + (size_t)k * d;
+        const double rkk = rk[k], h = hypot(rkk, v[k]);
+        const double c = h / rkk, s = v[k] / rkk;
+        rk[k] = h;
+        for (uint32_t i = k + 1; i < d; i++) {
+            rk[i] = (rk[i] + s * v[i]) / c;
+            v[i] = c * v[i] - s * rk[i];
         }
     }
     for (uint32_t i = 0; i < d; i++)
