@@ -531,6 +531,102 @@ RECINT_API int recint_evaluate_next(const recint_model *m, const recint_dataset 
                                     const recint_dataset *test, uint32_t k,
                                     const recint_config *cfg, double *out, size_t out_len);
 
+/* ------------------------------------------------------------------------ */
+/* Exploration: bandit policies on a model's vectors (docs/exploration.md)  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct recint_explorer recint_explorer;
+
+/* Explorer over a fitted model with user and item vectors (m must outlive it and
+ * stay unchanged). cfg (NULL = defaults; copied) supplies policy, epsilon,
+ * temperature, ucb_alpha, thompson_scale, prior_precision, history_precision,
+ * mmr_lambda, candidates, debias, propensity_samples, online and seed. Each user's online
+ * state (a Bayesian linear posterior whose prior mean is the model's user vector)
+ * lives in the explorer, created on the user's first call.
+ * Errors: EINVAL, ESTATE (not fitted), EUNSUPPORTED (model without vectors), ENOMEM. */
+RECINT_API int recint_explorer_new(recint_explorer **out, const recint_model *m,
+                                   const recint_config *cfg);
+RECINT_API void recint_explorer_free(recint_explorer *e);
+/* A slate of up to k items for user from the top-`candidates` items of the
+ * posterior mean (training items and items already observed for user excluded).
+ * propensities[j] (may be NULL) is the probability that the policy puts items[j]
+ * in slot j given slots 0..j-1: over the remaining candidates these sum to 1 (for
+ * thompson they are estimated from propensity_samples posterior draws plus the
+ * one acted on). Each call is the user's next round; its random choices come from
+ * a stream of (seed, user, round). Thread-safe for calls on different users
+ * (recommend and observe on the same user need external ordering).
+ * Errors: EINVAL (NULL, k 0), ERANGE (user), ENOMEM. */
+RECINT_API int recint_explorer_recommend(recint_explorer *e, uint32_t user, uint32_t k,
+                                         uint32_t *items, double *propensities, uint32_t *n_out);
+/* Feedback: user got reward (finite) for item. Updates the user's posterior in
+ * O(dim^2) (Sherman-Morrison; not with cfg key online=false) and fills the reward of the item's record in the
+ * log of the user's last round. Thread-safety as recommend.
+ * Errors: EINVAL (NaN/Inf), ERANGE, ENOMEM. */
+RECINT_API int recint_explorer_observe(recint_explorer *e, uint32_t user, uint32_t item,
+                                       float reward);
+/* Start (enable != 0) or stop keeping a log of every slate: (user, round, slot,
+ * item, propensity, candidates, reward; NaN until observed). Enabling clears it. */
+RECINT_API int recint_explorer_set_logging(recint_explorer *e, int enable);
+/* Records in the log (0 for NULL). */
+RECINT_API uint64_t recint_explorer_log_size(const recint_explorer *e);
+/* Write the log to path in the library's container (docs/exploration.md); the
+ * file is replaced atomically. Errors: EINVAL, EIO, ENOMEM. Not thread-safe
+ * against recommend/observe. */
+RECINT_API int recint_explorer_log_save(const recint_explorer *e, const char *path);
+/* Replay a log into e (normally fresh, with the logging explorer's model and
+ * config): re-run each round's recommend, compare items and propensities bit for
+ * bit, then observe the logged rewards. *mismatches (may be NULL) counts records
+ * that differ. Errors: EIO, EFORMAT (damaged log), ERANGE, ENOMEM. */
+RECINT_API int recint_explorer_replay(recint_explorer *e, const char *path, uint64_t *mismatches);
+
+/* Off-policy estimators of recint_explorer_evaluate. */
+#define RECINT_OPE_IPS  0
+#define RECINT_OPE_SNIPS 1
+#define RECINT_OPE_DR   2
+/* Value of target's policy (its state frozen as it is now) from a log: the
+ * expected reward of the first slot, from the log's slot-0 records with a reward.
+ * out[0] estimate, out[1] standard error, out[2], out[3] a 95% confidence
+ * interval (normal approximation; delta method for SNIPS). DR's reward model is
+ * target's posterior mean score clipped to [0, 1]. Errors: EINVAL (estimator,
+ * out_len < 4), EIO, EFORMAT, ERANGE (log names users or items outside the model),
+ * ESTATE (no usable record). */
+RECINT_API int recint_explorer_evaluate(const recint_explorer *target, const char *log_path,
+                                        int estimator, double *out, size_t out_len);
+
+/* Totals of recint_simulate (indices of out). */
+#define RECINT_SIM_ROUNDS      0  /* T */
+#define RECINT_SIM_REWARD      1  /* clicks per user over T rounds */
+#define RECINT_SIM_REGRET      2  /* oracle's minus the policy's expected clicks, per user */
+#define RECINT_SIM_DISCOVERED  3  /* share of (user, hidden cluster) pairs with a click */
+#define RECINT_SIM_COVERAGE    4  /* share of the catalogue shown at least once */
+#define RECINT_SIM_DIVERSITY   5  /* mean share of slate pairs from different clusters */
+#define RECINT_SIM_COUNT       6
+/* Simulated exploration (docs/exploration.md): a world of users with planted
+ * interest clusters (sim_* keys), an ALS model (dim, iterations, ...) trained on
+ * histories that show sim_revealed of each user's true clusters, then sim_rounds
+ * rounds of k-item slates chosen by an explorer with cfg's policy, clicks drawn
+ * from the true interests. out[RECINT_SIM_*] totals; per_round (may be NULL)
+ * receives rounds rows of RECINT_SIM_COUNT values (the totals after each round);
+ * per_round_len counts doubles. Deterministic for a seed at any thread count.
+ * Errors: EINVAL (out_len < RECINT_SIM_COUNT, per_round too short), ENOMEM. */
+RECINT_API int recint_simulate(const recint_config *cfg, double *out, size_t out_len,
+                               double *per_round, size_t per_round_len);
+
+/* Layout of recint_simulate_ope's out. */
+#define RECINT_OPE_SIM_TRUE   0   /* the target's value measured in the simulator */
+#define RECINT_OPE_SIM_IPS    1   /* 4 values: estimate, standard error, CI low, CI high */
+#define RECINT_OPE_SIM_SNIPS  5
+#define RECINT_OPE_SIM_DR     9
+#define RECINT_OPE_SIM_LOGGED 13  /* the logging policy's own value */
+#define RECINT_OPE_SIM_COUNT  14
+/* Off-policy experiment in the simulator's world: a frozen uniform-within-top-N
+ * policy logs sim_ope_rounds first slots per explored user to log_path
+ * (replaced); cfg's policy, frozen, is the target; its IPS, SNIPS and DR
+ * estimates from the log and its true value (expected clicks of its own picks
+ * over as many rounds) go to out. Errors: EINVAL, EIO, ENOMEM. */
+RECINT_API int recint_simulate_ope(const recint_config *cfg, const char *log_path, double *out,
+                                   size_t out_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build librecint and run every test twice: a normal release build (`build`), then
 # an AddressSanitizer + UndefinedBehaviorSanitizer build (`build-asan`); then the
-# serving suite (concurrent calls on one model) under ThreadSanitizer (`build-tsan`).
+# serving and explore suites (concurrent calls on one model / explorer) under
+# ThreadSanitizer (`build-tsan`).
 # Exits non-zero when any build or test fails. MovieLens-based tests read
 # ../shared/datasets (meson option datasets_dir) and skip when it is absent.
 set -eu
@@ -70,15 +71,15 @@ export UBSAN_OPTIONS ASAN_OPTIONS
 run_suite build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
     -Dpython_tests=false
 
-echo "== thread sanitizer build: build-tsan/ (serving suite)"
+echo "== thread sanitizer build: build-tsan/ (serving and explore suites)"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 export TSAN_OPTIONS
 [ -f build-tsan/build.ninja ] ||
     meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dpython_tests=false
-meson compile -C build-tsan tests/test_serving
+meson compile -C build-tsan tests/test_serving tests/test_explore
 if wrap=$(tsan_wrapper build-tsan/tests/test_serving); then
     [ -z "$wrap" ] || echo "ThreadSanitizer runs under '$wrap' on this kernel"
-    TESTS=serving WRAPPER="$wrap" run_suite build-tsan
+    TESTS="serving explore" WRAPPER="$wrap" run_suite build-tsan
 else
     echo "ThreadSanitizer cannot start here, even with setarch -R: counted as a failure"
     echo "(try: sudo sysctl vm.mmap_rnd_bits=28)"

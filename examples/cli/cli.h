@@ -89,4 +89,7 @@ int cli_progress_cb(void *ctx, uint32_t step, uint32_t steps, double loss);
 /* Finish the line and restore Ctrl-C's default. */
 void cli_progress_end(cli_progress *p);
 
+/* simulate.c */
+int cli_cmd_simulate(const cli_args *a);
+
 #endif

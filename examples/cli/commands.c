@@ -813,6 +813,14 @@ static const cli_opt recommend_opts[] = {
     {"k", "K", "k", "how many items", NULL}, OPT_END};
 static const cli_opt info_opts[] = {OPT_END};
 static const cli_opt params_opts[] = {{"markdown", NULL, NULL, "print docs/parameters.md", NULL}, OPT_END};
+static const cli_opt simulate_opts[] = {
+    {"policy", "NAME", "policy", "greedy, epsilon, softmax, linucb, thompson or uniform", NULL},
+    {"seed", "N", "seed", "seed of the world, the model and every round", NULL},
+    {"rounds", "T", "sim_rounds", "rounds of k-item slates", NULL},
+    {"k", "K", "k", "items per slate", NULL},
+    {"ope", NULL, NULL, "off-policy experiment: uniform logging, IPS/SNIPS/DR of the policy", NULL},
+    {"log", "FILE", NULL, "with --ope: keep the log here (default: a temporary file)", NULL},
+    OPT_JSON, OPT_SET, OPT_END};
 
 const cli_cmd cli_commands[] = {
     {"demo", "[options]",
@@ -836,5 +844,8 @@ const cli_cmd cli_commands[] = {
     {"info", "FILE", "Kind and catalogue of a saved model.", info_opts, NULL, 1, cmd_info},
     {"params", "[--markdown]", "List every parameter of the library's table.", params_opts, NULL, 0,
      cmd_params},
+    {"simulate", "--policy NAME [--seed N] [--ope] [--json] [options]",
+     "Exploration simulator: planted interests, ALS on partial histories, T rounds of a policy.",
+     simulate_opts, "synthetic,serve,model,train,run", 0, cli_cmd_simulate},
 };
 const size_t cli_n_commands = N_OF(cli_commands);

@@ -97,4 +97,9 @@ int ri_fmt_find(const ri_fmt_reader *r, const char *tag, ri_fmt_section *out);
 int ri_fmt_array(const ri_fmt_reader *r, const char *tag, ri_fmt_type type, uint64_t count,
                  const void **data, uint64_t *n);
 
+/* Read a whole container file into a new 64-byte aligned buffer (free with
+ * ri_aligned_free) for ri_fmt_open. Errors: EIO (also: not a regular file),
+ * EFORMAT (shorter than a header), ENOMEM, EINVAL (NULL). */
+int ri_fmt_read_file(const char *path, void **data, size_t *size);
+
 #endif

@@ -1,0 +1,163 @@
+/* Cost of exploration (issue 7, bar 3), on one thread, timed in thread CPU
+ * seconds (the other processes on a shared machine inflate wall time, not this).
+ *
+ *   1. The policy step on fixed candidates: N = 500 candidates of dim 64, a slate
+ *      of k = 10 (scoring with the posterior: LinUCB widths or Thompson draws,
+ *      the slot-by-slot choice, propensities) plus one observe (Sherman-Morrison).
+ *      Reported as calls/s per policy (bar: >= 20,000/s for linucb and thompson).
+ *   2. End to end over 100k items, dim 64: recint_explorer_recommend (top-500
+ *      candidates from the scoring core + the policy step) + one observe, against
+ *      plain recint_model_recommend of the same k = 10; reported as the ratio of
+ *      CPU time per call (bar: <= 1.3).
+ *
+ * usage: bench_explore [calls]   (default 20000 policy steps, 2000 end-to-end calls)
+ * Random vectors (a fixed LCG), so the figures need no data set. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "explore_internal.h"
+#include "numparse.h"
+
+#define DIM 64
+#define N_CAND 500
+#define K 10
+#define N_ITEMS 100000
+#define N_USERS 1000
+
+static uint64_t lcg = 12345;
+static float unit(void)
+{
+    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(uint32_t)(lcg >> 33) / 4294967296.0 - 0.5);
+}
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int check(int rc, const char *what)
+{
+    if (rc != RECINT_OK) {
+        fprintf(stderr, "bench_explore: %s: %s\n", what, recint_last_error());
+        exit(1);
+    }
+    return rc;
+}
+
+static recint_model *random_model(uint32_t nu, uint32_t ni)
+{
+    float *U = malloc(sizeof(float) * (size_t)nu * DIM), *V = malloc(sizeof(float) * (size_t)ni * DIM);
+    if (!U || !V) {
+        fprintf(stderr, "bench_explore: out of memory\n");
+        exit(1);
+    }
+    for (size_t j = 0; j < (size_t)nu * DIM; j++)
+        U[j] = unit();
+    for (size_t j = 0; j < (size_t)ni * DIM; j++)
+        V[j] = unit() * 0.5f;
+    recint_model *m = NULL;
+    check(recint_model_new_factors(&m, nu, ni, DIM, U, V, NULL, NULL), "model");
+    free(U);
+    free(V);
+    return m;
+}
+
+static recint_explorer *explorer(const recint_model *m, const char *policy)
+{
+    recint_config *c = NULL;
+    check(recint_config_new(&c), "config");
+    check(recint_config_set(c, "policy", policy), "policy");
+    char n[16];
+    snprintf(n, sizeof n, "%d", N_CAND);
+    check(recint_config_set(c, "candidates", n), "candidates");
+    recint_explorer *e = NULL;
+    check(recint_explorer_new(&e, m, c), "explorer");
+    recint_config_free(c);
+    return e;
+}
+
+/* Part 1: the step on a fixed candidate set of one user. */
+static void policy_step(const recint_model *m, const char *policy, long calls)
+{
+    recint_explorer *e = explorer(m, policy);
+    ri_posterior *p;
+    check(ri_explorer_posterior(e, 0, &p), "posterior");
+    uint32_t items[N_CAND], got = 0, pos[K];
+    const float *x[N_CAND];
+    float base[N_CAND], inv[N_CAND];
+    double prop[K];
+    check(ri_explorer_candidates(e, 0, p, items, x, base, inv, &got), "candidates");
+    ri_candidates c = {got, items, x, base, NULL};
+    /* Warm-up, then the timed loop. */
+    ri_rng r;
+    ri_rng_seed(&r, 1, 2);
+    for (int i = 0; i < 100; i++)
+        check(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop), "slate");
+    double t0 = cpu_now();
+    uint64_t sink = 0;
+    for (long i = 0; i < calls; i++) {
+        check(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop), "slate");
+        sink += pos[0];
+        ri_posterior_observe(p, x[pos[i % K]], (double)(i & 1));
+    }
+    double dt = cpu_now() - t0;
+    printf("policy step  %-9s N=%d dim=%d k=%d: %9.0f calls/s  (%.1f us/call, %ld calls)\n",
+           policy, N_CAND, DIM, K, calls / dt, 1e6 * dt / calls, calls);
+    if (sink == UINT64_MAX)
+        printf("\n");
+    recint_explorer_free(e);
+}
+
+/* Part 2: per-call CPU time of plain recommend and of the explorer's, over users. */
+static void end_to_end(const recint_model *m, const char *policy, long calls)
+{
+    uint32_t items[K], n;
+    double prop[K];
+    for (long i = 0; i < 50; i++)
+        check(recint_model_recommend(m, (uint32_t)(i % N_USERS), K, items, NULL, &n), "recommend");
+    double t0 = cpu_now();
+    for (long i = 0; i < calls; i++)
+        check(recint_model_recommend(m, (uint32_t)(i % N_USERS), K, items, NULL, &n), "recommend");
+    double plain = (cpu_now() - t0) / calls;
+    recint_explorer *e = explorer(m, policy);
+    for (long i = 0; i < 50; i++)
+        check(recint_explorer_recommend(e, (uint32_t)(i % N_USERS), K, items, prop, &n), "explore");
+    t0 = cpu_now();
+    for (long i = 0; i < calls; i++) {
+        uint32_t u = (uint32_t)(i % N_USERS);
+        check(recint_explorer_recommend(e, u, K, items, prop, &n), "explore");
+        check(recint_explorer_observe(e, u, items[0], (float)(i & 1)), "observe");
+    }
+    double expl = (cpu_now() - t0) / calls;
+    printf("end to end   %-9s %d items: plain %.1f us, explorer %.1f us per call: ratio %.3f\n",
+           policy, N_ITEMS, 1e6 * plain, 1e6 * expl, expl / plain);
+    recint_explorer_free(e);
+}
+
+int main(int argc, char **argv)
+{
+    long calls = 20000;
+    if (argc > 1) {
+        int64_t v;
+        if (ri_parse_i64(argv[1], strlen(argv[1]), &v) != 0 || v < 1) {
+            fprintf(stderr, "usage: bench_explore [calls]\n");
+            return 2;
+        }
+        calls = (long)v;
+    }
+    recint_model *small = random_model(4, 20000);
+    static const char *const policies[] = {"greedy", "epsilon", "softmax", "linucb", "thompson"};
+    for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
+        policy_step(small, policies[i], calls);
+    recint_model_free(small);
+    recint_model *big = random_model(N_USERS, N_ITEMS);
+    end_to_end(big, "linucb", calls / 10);
+    end_to_end(big, "thompson", calls / 10);
+    recint_model_free(big);
+    return 0;
+}

@@ -1,0 +1,181 @@
+/* The explorer's float kernels over candidate rows. The AVX-512 versions keep
+ * a row's products in registers (blocks of 64 columns, masked at the edge);
+ * the portable loops are the reference and the fallback. The policy step's
+ * cost is these loops (docs/exploration.md, bench_explore). Only these
+ * functions use AVX-512 (target attributes); the rest stays baseline x86-64. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "explore_internal.h"
+
+#define T512 __attribute__((target("avx512f,avx512vl,fma,avx2")))
+
+/* ---- portable ----------------------------------------------------------- */
+
+/* y = x^T M for x of d floats, M d x m row major. */
+static void xm_base(const float *x, const float *M, uint32_t d, uint32_t m, float *y)
+{
+    memset(y, 0, m * sizeof(float));
+    for (uint32_t j = 0; j < d; j++) {
+        const float xj = x[j];
+        const float *row = M + (size_t)j * m;
+        for (uint32_t s = 0; s < m; s++)
+            y[s] += xj * row[s];
+    }
+}
+
+static float dot_base(const float *a, const float *b, uint32_t d)
+{
+    float s = 0.0f;
+    for (uint32_t j = 0; j < d; j++)
+        s += a[j] * b[j];
+    return s;
+}
+
+/* ---- AVX-512 ------------------------------------------------------------ */
+
+static inline __mmask16 tail_mask(uint32_t left) { return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1u); }
+
+T512 static void xm_512(const float *x, const float *M, uint32_t d, uint32_t m, float *y)
+{
+    for (uint32_t cb = 0; cb < m; cb += 64) {
+        const uint32_t left = m - cb;
+        const __mmask16 k0 = tail_mask(left), k1 = left > 16 ? tail_mask(left - 16) : 0,
+                        k2 = left > 32 ? tail_mask(left - 32) : 0,
+                        k3 = left > 48 ? tail_mask(left - 48) : 0;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const float *row = M + cb;
+        for (uint32_t j = 0; j < d; j++, row += m) {
+            const __m512 b = _mm512_set1_ps(x[j]);
+            a0 = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(k0, row), a0);
+            if (k1)
+                a1 = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(k1, row + 16), a1);
+            if (k2)
+                a2 = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(k2, row + 32), a2);
+            if (k3)
+                a3 = _mm512_fmadd_ps(b, _mm512_maskz_loadu_ps(k3, row + 48), a3);
+        }
+        _mm512_mask_storeu_ps(y + cb, k0, a0);
+        if (k1)
+            _mm512_mask_storeu_ps(y + cb + 16, k1, a1);
+        if (k2)
+            _mm512_mask_storeu_ps(y + cb + 32, k2, a2);
+        if (k3)
+            _mm512_mask_storeu_ps(y + cb + 48, k3, a3);
+    }
+}
+
+T512 static float dot_512(const float *a, const float *b, uint32_t d)
+{
+    __m512 s = _mm512_setzero_ps();
+    for (uint32_t j = 0; j < d; j += 16) {
+        const __mmask16 k = tail_mask(d - j);
+        s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, a + j), _mm512_maskz_loadu_ps(k, b + j), s);
+    }
+    return _mm512_reduce_add_ps(s);
+}
+
+T512 static void quad_512(const float *S, uint32_t dim, const float *const *X, uint32_t n,
+                          float *q, float *y)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        xm_512(X[i], S, dim, dim, y);
+        q[i] = dot_512(y, X[i], dim);
+    }
+}
+
+T512 static void multi_512(const float *T, uint32_t dim, uint32_t m, const float *const *X,
+                           uint32_t n, float *out)
+{
+    for (uint32_t i = 0; i < n; i++)
+        xm_512(X[i], T, dim, m, out + (size_t)i * m);
+}
+
+T512 static void dots_512(const float *v, uint32_t dim, const float *const *X, uint32_t n,
+                          float *out)
+{
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = dot_512(v, X[i], dim);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+#define MAX_ROW 4096 /* the largest dim the config allows */
+
+void ri_explore_quadforms(ri_isa isa, const float *S, uint32_t dim, const float *const *X,
+                          uint32_t n, float *q)
+{
+    float y[MAX_ROW];
+    if (isa == RI_ISA_AVX512) {
+        quad_512(S, dim, X, n, q, y);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        xm_base(X[i], S, dim, dim, y);
+        q[i] = dot_base(y, X[i], dim);
+    }
+}
+
+void ri_explore_multidot(ri_isa isa, const float *T, uint32_t dim, uint32_t m,
+                         const float *const *X, uint32_t n, float *out)
+{
+    if (isa == RI_ISA_AVX512) {
+        multi_512(T, dim, m, X, n, out);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        xm_base(X[i], T, dim, m, out + (size_t)i * m);
+}
+
+void ri_explore_dots(ri_isa isa, const float *v, uint32_t dim, const float *const *X, uint32_t n,
+                     float *out)
+{
+    if (isa == RI_ISA_AVX512) {
+        dots_512(v, dim, X, n, out);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = dot_base(v, X[i], dim);
+}
+
+void ri_explore_rowmat(ri_isa isa, const float *x, const float *M, uint32_t d, uint32_t m,
+                       float *y)
+{
+    if (isa == RI_ISA_AVX512)
+        xm_512(x, M, d, m, y);
+    else
+        xm_base(x, M, d, m, y);
+}
+
+/* Back substitution R D = Z for upper triangular R (d x d, row major) and
+ * Z (d x m, overwritten by D): rows from the last, each a vector over m. */
+static inline __attribute__((always_inline)) void backsolve_body(const float *R, uint32_t d,
+                                                                 uint32_t m, float *Z)
+{
+    for (uint32_t i = d; i-- > 0;) {
+        float *zi = Z + (size_t)i * m;
+        const float *ri = R + (size_t)i * d;
+        for (uint32_t j = i + 1; j < d; j++) {
+            const float r = ri[j];
+            const float *zj = Z + (size_t)j * m;
+            for (uint32_t s = 0; s < m; s++)
+                zi[s] -= r * zj[s];
+        }
+        const float inv = 1.0f / ri[i];
+        for (uint32_t s = 0; s < m; s++)
+            zi[s] *= inv;
+    }
+}
+
+T512 static void backsolve_512(const float *R, uint32_t d, uint32_t m, float *Z)
+{
+    backsolve_body(R, d, m, Z);
+}
+
+void ri_explore_backsolve(ri_isa isa, const float *R, uint32_t d, uint32_t m, float *Z)
+{
+    if (isa == RI_ISA_AVX512)
+        backsolve_512(R, d, m, Z);
+    else
+        backsolve_body(R, d, m, Z);
+}

@@ -1,0 +1,412 @@
+/* The policy step: from the candidates' scores to a slate and its propensities.
+ *
+ * A slate is built slot by slot; the propensity of slot j is the probability
+ * that the policy picks that item at slot j given the items of slots 0..j-1, so
+ * over the remaining candidates the propensities of each slot sum to 1, and the
+ * product over the slots is the probability of the whole ordered slate.
+ * Thompson's probabilities have no closed form: the acting draw plus
+ * propensity_samples further draws estimate them (each draw's pick given the
+ * same earlier slots), which keeps every shown item's propensity positive. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "explore_internal.h"
+#include "topk.h"
+
+typedef struct {
+    const ri_explore_params *pp;
+    ri_isa isa;
+    const ri_posterior *post;
+    const ri_candidates *c;
+    uint32_t n, k, draws; /* draws: thompson's posterior draws held in dscore */
+    float *sc;            /* n: the policy's score (all but thompson) */
+    float *dscore;        /* draws x n, draw-major (thompson) */
+    uint32_t *dlist;      /* draws x k: each draw's best positions (thompson, no MMR) */
+    float *maxsim;        /* n: largest cosine to the slate so far (MMR) */
+    float *adj;           /* n: MMR-adjusted scores */
+    uint32_t *chosen;     /* positions taken, ascending */
+    uint32_t n_chosen;
+    float *width2;        /* n: linucb's x^T cov x under the slate so far */
+    float *S;             /* dim x dim: cov in float (linucb) */
+    float *v;             /* dim: cov x of the last pick (linucb) */
+    float *dots;          /* n (linucb) */
+} work;
+
+static int mmr_on(const work *w) { return w->pp->mmr_lambda < 1.0 && w->c->inv_norm; }
+
+static void work_free(work *w)
+{
+    free(w->width2);
+    free(w->S);
+    free(w->v);
+    free(w->dots);
+    free(w->sc);
+    free(w->dscore);
+    free(w->dlist);
+    free(w->maxsim);
+    free(w->adj);
+    free(w->chosen);
+}
+
+static int work_init(work *w, const ri_explore_params *pp, ri_isa isa, const ri_posterior *post,
+                     const ri_candidates *c, uint32_t k, uint32_t draws)
+{
+    memset(w, 0, sizeof *w);
+    w->pp = pp;
+    w->isa = isa;
+    w->post = post;
+    w->c = c;
+    w->n = c->n;
+    w->k = k;
+    w->draws = draws;
+    size_t nd;
+    if (ri_mul_overflow(c->n, draws ? draws : 1, &nd))
+        return ri_error(RECINT_ENOMEM, "explorer: %u candidates x %u draws overflows", c->n, draws);
+    w->sc = RI_NEW_ARRAY(float, c->n);
+    w->adj = RI_NEW_ARRAY(float, c->n);
+    w->chosen = RI_NEW_ARRAY(uint32_t, k ? k : 1);
+    int ok = w->sc && w->adj && w->chosen;
+    if (ok && draws) {
+        w->dscore = ri_malloc_array(nd, sizeof(float));
+        w->dlist = ri_malloc_array((size_t)draws, (size_t)(k ? k : 1) * sizeof(uint32_t));
+        ok = w->dscore && w->dlist;
+    }
+    if (ok && mmr_on(w)) {
+        ok = (w->maxsim = RI_NEW_ARRAY(float, c->n)) != NULL;
+        for (uint32_t i = 0; ok && i < c->n; i++)
+            w->maxsim[i] = -FLT_MAX;
+    }
+    if (!ok) {
+        work_free(w);
+        return ri_error(RECINT_ENOMEM, "explorer: out of memory for the policy step over %u "
+                        "candidates", c->n);
+    }
+    return RECINT_OK;
+}
+
+/* mean + bias - penalty, plus ucb_alpha * sqrt(x^T cov x) for linucb. */
+static int score_plain(work *w)
+{
+    const ri_candidates *c = w->c;
+    memcpy(w->sc, c->base, c->n * sizeof(float));
+    if (w->pp->policy != RI_POL_LINUCB || w->pp->ucb_alpha == 0.0)
+        return RECINT_OK;
+    const uint32_t d = w->post->dim;
+    w->S = ri_malloc_array((size_t)d * d, sizeof(float));
+    w->width2 = RI_NEW_ARRAY(float, c->n);
+    w->dots = RI_NEW_ARRAY(float, c->n);
+    w->v = RI_NEW_ARRAY(float, d);
+    if (!w->S || !w->width2 || !w->dots || !w->v)
+        return ri_error(RECINT_ENOMEM, "explorer: out of memory for linucb widths");
+    for (size_t t = 0; t < (size_t)d * d; t++)
+        w->S[t] = (float)w->post->cov[t];
+    ri_explore_quadforms(w->isa, w->S, d, c->x, c->n, w->width2);
+    const float a = (float)w->pp->ucb_alpha;
+    for (uint32_t i = 0; i < c->n; i++)
+        w->sc[i] += a * sqrtf(w->width2[i] > 0.0f ? w->width2[i] : 0.0f);
+    return RECINT_OK;
+}
+
+/* LinUCB within a slate: the item just placed will be observed, whatever its
+ * reward, so the covariance the later slots see already has its rank-1 update
+ * (the update does not depend on the reward). Widths of the candidates then
+ * shrink by (x_i . v)^2 / (1 + x_p . v) with v = cov x_p: O(dim^2 + n dim) per
+ * slot, and the slate spreads over directions instead of spending every slot
+ * on one unexplored direction. */
+static void shrink_widths(work *w, uint32_t p)
+{
+    const ri_candidates *c = w->c;
+    const uint32_t d = w->post->dim;
+    ri_explore_rowmat(w->isa, c->x[p], w->S, d, d, w->v);
+    float xv;
+    ri_explore_dots(w->isa, w->v, d, &c->x[p], 1, &xv);
+    ri_explore_dots(w->isa, w->v, d, c->x, c->n, w->dots);
+    const float inv = 1.0f / (1.0f + xv), a = (float)w->pp->ucb_alpha;
+    for (uint32_t i = 0; i < c->n; i++) {
+        float q = w->width2[i] - w->dots[i] * w->dots[i] * inv;
+        w->width2[i] = q > 0.0f ? q : 0.0f;
+        w->sc[i] = c->base[i] + a * sqrtf(w->width2[i]);
+    }
+}
+
+/* w->draws user vectors theta = mean + scale R^-1 z (A = R^T R, so R^-1 z has
+ * covariance A^-1), scored on every candidate into dscore. The first draw is
+ * the one a slate acts on. Draws are padded to a multiple of 16 (zero columns)
+ * so that the kernels work in whole vectors. */
+static int score_draws(work *w, ri_rng *rng)
+{
+    const uint32_t d = w->post->dim, D = w->draws, DP = (D + 15u) & ~15u;
+    const ri_candidates *c = w->c;
+    float *R = ri_malloc_array((size_t)d * d, sizeof(float));
+    float *T = ri_calloc_array((size_t)d * DP, sizeof(float));
+    float *out = ri_malloc_array((size_t)c->n * DP, sizeof(float));
+    int rc = RECINT_OK;
+    if (!R || !T || !out) {
+        rc = ri_error(RECINT_ENOMEM, "explorer: out of memory for %u posterior draws", D);
+        goto done;
+    }
+    for (size_t t = 0; t < (size_t)d * d; t++)
+        R[t] = (float)w->post->chol[t];
+    const float scale = (float)w->pp->ts_scale;
+    for (uint32_t m = 0; m < D; m++)
+        for (uint32_t j = 0; j < d; j++)
+            T[(size_t)j * DP + m] = scale * (float)ri_rng_normal(rng);
+    ri_explore_backsolve(w->isa, R, d, DP, T);
+    ri_explore_multidot(w->isa, T, d, DP, c->x, c->n, out);
+    for (uint32_t m = 0; m < D; m++)
+        for (uint32_t i = 0; i < c->n; i++)
+            w->dscore[(size_t)m * c->n + i] = c->base[i] + out[(size_t)i * DP + m];
+done:
+    free(R);
+    free(T);
+    free(out);
+    return rc;
+}
+
+/* Scores as MMR sees them at the current slot (v itself when MMR is off or the
+ * slate is still empty). */
+static const float *adjusted(work *w, const float *v)
+{
+    if (!mmr_on(w) || w->n_chosen == 0)
+        return v;
+    const float lam = (float)w->pp->mmr_lambda;
+    for (uint32_t i = 0; i < w->n; i++)
+        w->adj[i] = lam * v[i] - (1.0f - lam) * w->maxsim[i];
+    return w->adj;
+}
+
+static uint32_t argmax_remaining(const work *w, const float *v)
+{
+    uint32_t idx = 0;
+    float s;
+    uint32_t got = ri_topk(v, w->n, w->chosen, w->n_chosen, 1, &idx, &s);
+    if (got)
+        return idx;
+    /* Every remaining score is NaN: the first remaining position. */
+    for (uint32_t i = 0, j = 0; i < w->n; i++) {
+        if (j < w->n_chosen && w->chosen[j] == i) {
+            j++;
+            continue;
+        }
+        return i;
+    }
+    return 0;
+}
+
+/* The r-th position (from 0) not yet chosen. */
+static uint32_t nth_remaining(const work *w, uint64_t r)
+{
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < w->n; i++) {
+        if (j < w->n_chosen && w->chosen[j] == i) {
+            j++;
+            continue;
+        }
+        if (r-- == 0)
+            return i;
+    }
+    return w->n - 1;
+}
+
+static int is_chosen(const work *w, uint32_t p)
+{
+    uint32_t lo = 0, hi = w->n_chosen;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (w->chosen[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < w->n_chosen && w->chosen[lo] == p;
+}
+
+static void take(work *w, uint32_t p)
+{
+    uint32_t j = w->n_chosen;
+    while (j > 0 && w->chosen[j - 1] > p) {
+        w->chosen[j] = w->chosen[j - 1];
+        j--;
+    }
+    w->chosen[j] = p;
+    w->n_chosen++;
+    if (!mmr_on(w))
+        return;
+    const ri_candidates *c = w->c;
+    const uint32_t d = w->post->dim;
+    const float *xp = c->x[p];
+    for (uint32_t i = 0; i < w->n; i++) {
+        float s = 0.0f;
+        for (uint32_t t = 0; t < d; t++)
+            s += c->x[i][t] * xp[t];
+        s *= c->inv_norm[i] * c->inv_norm[p];
+        if (s > w->maxsim[i])
+            w->maxsim[i] = s;
+    }
+}
+
+/* Softmax over the remaining candidates of a: the sampled position and its
+ * probability. */
+static double softmax_pick(const work *w, const float *a, ri_rng *rng, uint32_t *pick)
+{
+    const double t = w->pp->temperature;
+    double mx = -DBL_MAX;
+    for (uint32_t i = 0; i < w->n; i++)
+        if (!is_chosen(w, i) && a[i] > mx)
+            mx = a[i];
+    double total = 0.0;
+    for (uint32_t i = 0; i < w->n; i++)
+        if (!is_chosen(w, i))
+            total += exp((a[i] - mx) / t);
+    double u = ri_rng_uniform(rng) * total, acc = 0.0;
+    uint32_t last = 0;
+    *pick = UINT32_MAX;
+    for (uint32_t i = 0; i < w->n; i++) {
+        if (is_chosen(w, i))
+            continue;
+        last = i;
+        acc += exp((a[i] - mx) / t);
+        if (u < acc) {
+            *pick = i;
+            break;
+        }
+    }
+    if (*pick == UINT32_MAX) /* u rounded up to total */
+        *pick = last;
+    return exp((a[*pick] - mx) / t) / total;
+}
+
+/* Position draw m picks at the current slot. */
+static uint32_t draw_pick(work *w, uint32_t m)
+{
+    const float *v = w->dscore + (size_t)m * w->n;
+    if (mmr_on(w))
+        return argmax_remaining(w, adjusted(w, v));
+    const uint32_t *list = w->dlist + (size_t)m * w->k;
+    for (uint32_t r = 0; r < w->k; r++)
+        if (!is_chosen(w, list[r]))
+            return list[r];
+    return argmax_remaining(w, v);
+}
+
+static void draw_lists(work *w)
+{
+    float tmp_stack[256], *tmp = w->k <= 256 ? tmp_stack : NULL;
+    for (uint32_t m = 0; m < w->draws; m++) {
+        uint32_t *list = w->dlist + (size_t)m * w->k;
+        if (tmp) {
+            uint32_t got = ri_topk(w->dscore + (size_t)m * w->n, w->n, NULL, 0, w->k, list, tmp);
+            for (uint32_t r = got; r < w->k; r++)
+                list[r] = list[got ? got - 1 : 0];
+        } else {
+            /* Only MMR-free slates of more than 256 slots get here: each draw's
+             * pick is then the plain argmax (draw_pick's fallback). */
+            for (uint32_t r = 0; r < w->k; r++)
+                list[r] = UINT32_MAX;
+        }
+    }
+}
+
+int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior *post,
+                    const ri_candidates *c, uint32_t k, ri_rng *rng, uint32_t *pos, double *prop)
+{
+    const int ts = pp->policy == RI_POL_THOMPSON;
+    work w;
+    int rc = work_init(&w, pp, isa, post, c, k, ts ? pp->samples + 1 : 0);
+    if (rc)
+        return rc;
+    rc = ts ? score_draws(&w, rng) : score_plain(&w);
+    if (rc == RECINT_OK && ts && !mmr_on(&w))
+        draw_lists(&w);
+    for (uint32_t j = 0; rc == RECINT_OK && j < k; j++) {
+        const uint32_t left = w.n - w.n_chosen;
+        uint32_t p = 0;
+        double pr = 1.0;
+        switch (pp->policy) {
+        case RI_POL_GREEDY:
+        case RI_POL_LINUCB:
+            p = argmax_remaining(&w, adjusted(&w, w.sc));
+            break;
+        case RI_POL_EPSILON: {
+            uint32_t best = argmax_remaining(&w, adjusted(&w, w.sc));
+            int explore = ri_rng_uniform(rng) < pp->epsilon;
+            p = explore ? nth_remaining(&w, ri_rng_below(rng, left)) : best;
+            pr = pp->epsilon / left + (p == best ? 1.0 - pp->epsilon : 0.0);
+            break;
+        }
+        case RI_POL_SOFTMAX:
+            pr = softmax_pick(&w, adjusted(&w, w.sc), rng, &p);
+            break;
+        case RI_POL_UNIFORM:
+            p = nth_remaining(&w, ri_rng_below(rng, left));
+            pr = 1.0 / left;
+            break;
+        case RI_POL_THOMPSON: {
+            p = draw_pick(&w, 0);
+            uint32_t same = 1;
+            for (uint32_t m = 1; m < w.draws; m++)
+                same += draw_pick(&w, m) == p;
+            pr = (double)same / w.draws;
+            break;
+        }
+        }
+        pos[j] = p;
+        prop[j] = pr;
+        take(&w, p);
+        if (w.width2 && j + 1 < k)
+            shrink_widths(&w, p);
+    }
+    work_free(&w);
+    return rc;
+}
+
+int ri_policy_first_slot(const ri_explore_params *pp, ri_isa isa, const ri_posterior *post,
+                         const ri_candidates *c, ri_rng *rng, double *probs)
+{
+    const int ts = pp->policy == RI_POL_THOMPSON;
+    work w;
+    int rc = work_init(&w, pp, isa, post, c, 1, ts ? pp->samples : 0);
+    if (rc)
+        return rc;
+    rc = ts ? score_draws(&w, rng) : score_plain(&w);
+    for (uint32_t i = 0; rc == RECINT_OK && i < c->n; i++)
+        probs[i] = 0.0;
+    if (rc == RECINT_OK) {
+        switch (pp->policy) {
+        case RI_POL_GREEDY:
+        case RI_POL_LINUCB:
+            probs[argmax_remaining(&w, w.sc)] = 1.0;
+            break;
+        case RI_POL_EPSILON:
+            for (uint32_t i = 0; i < c->n; i++)
+                probs[i] = pp->epsilon / c->n;
+            probs[argmax_remaining(&w, w.sc)] += 1.0 - pp->epsilon;
+            break;
+        case RI_POL_SOFTMAX:
+        {
+            double mx = -DBL_MAX, total = 0.0;
+            for (uint32_t i = 0; i < c->n; i++)
+                mx = w.sc[i] > mx ? w.sc[i] : mx;
+            for (uint32_t i = 0; i < c->n; i++)
+                total += probs[i] = exp((w.sc[i] - mx) / pp->temperature);
+            for (uint32_t i = 0; i < c->n; i++)
+                probs[i] /= total;
+            break;
+        }
+        case RI_POL_UNIFORM:
+            for (uint32_t i = 0; i < c->n; i++)
+                probs[i] = 1.0 / c->n;
+            break;
+        case RI_POL_THOMPSON:
+            for (uint32_t m = 0; m < w.draws; m++)
+                probs[argmax_remaining(&w, w.dscore + (size_t)m * w.n)] += 1.0 / w.draws;
+            break;
+        }
+    }
+    work_free(&w);
+    return rc;
+}

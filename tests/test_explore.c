@@ -1,0 +1,750 @@
+/* The explorer: Sherman-Morrison against a direct inverse, propensities (sum to
+ * one; epsilon-greedy and softmax by hand), LinUCB and MMR on hand-made
+ * vectors, determinism, log -> replay bit for bit, damaged logs, estimators
+ * against a hand computation, concurrent users, the simulator, error paths. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "explore_internal.h"
+#include "testutil.h"
+
+static uint64_t rng_state;
+static float rnd_unit(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(uint32_t)(rng_state >> 33) / 2147483648.0 * 2.0 - 1.0);
+}
+
+static recint_config *cfg_of(const char *const *settings)
+{
+    recint_config *c = NULL;
+    RI_OK(recint_config_new(&c));
+    for (size_t i = 0; settings && settings[i]; i++)
+        RI_OK(recint_config_set_pair(c, settings[i]));
+    return c;
+}
+
+/* A factors model of random vectors (no training items: nothing excluded). */
+static recint_model *random_model(uint32_t nu, uint32_t ni, uint32_t dim, uint64_t seed)
+{
+    float *U = malloc(sizeof(float) * nu * dim), *V = malloc(sizeof(float) * ni * dim);
+    rng_state = seed;
+    for (size_t j = 0; j < (size_t)nu * dim; j++)
+        U[j] = rnd_unit();
+    for (size_t j = 0; j < (size_t)ni * dim; j++)
+        V[j] = rnd_unit();
+    recint_model *m = NULL;
+    RI_OK(recint_model_new_factors(&m, nu, ni, dim, U, V, NULL, NULL));
+    free(U);
+    free(V);
+    return m;
+}
+
+static recint_explorer *explorer_of(const recint_model *m, const char *const *settings)
+{
+    recint_config *c = cfg_of(settings);
+    recint_explorer *e = NULL;
+    RI_OK(recint_explorer_new(&e, m, c));
+    recint_config_free(c);
+    return e;
+}
+
+/* ---- posterior ------------------------------------------------------------------ */
+
+START_TEST(sherman_morrison_matches_direct_inverse)
+{
+    const uint32_t d = 12, ni = 40, nh = 5, nobs = 60;
+    float *V = malloc(sizeof(float) * ni * d), u0[12];
+    rng_state = 7;
+    for (size_t j = 0; j < (size_t)ni * d; j++)
+        V[j] = rnd_unit();
+    for (uint32_t j = 0; j < d; j++)
+        u0[j] = rnd_unit();
+    uint32_t hist[5] = {1, 4, 9, 16, 25};
+    const double lam0 = 0.7, lamh = 1.5;
+    ri_posterior p;
+    RI_OK(ri_posterior_init(&p, d, u0, V, d, hist, nh, lam0, lamh));
+    /* Prior mean is the user vector. */
+    for (uint32_t j = 0; j < d; j++)
+        ck_assert_double_eq_tol(p.mean[j], u0[j], 1e-6);
+    double *A = calloc((size_t)d * d, sizeof(double)), *b = calloc(d, sizeof(double));
+    for (uint32_t i = 0; i < d; i++)
+        A[i * d + i] = lam0;
+    for (uint32_t h = 0; h < nh; h++)
+        for (uint32_t i = 0; i < d; i++)
+            for (uint32_t j = 0; j < d; j++)
+                A[i * d + j] += lamh * V[hist[h] * d + i] * V[hist[h] * d + j];
+    for (uint32_t i = 0; i < d; i++)
+        for (uint32_t j = 0; j < d; j++)
+            b[i] += A[i * d + j] * u0[j];
+    for (uint32_t t = 0; t < nobs; t++) {
+        uint32_t item = (t * 7) % ni;
+        double r = (t % 3 == 0) ? 1.0 : 0.0;
+        ri_posterior_observe(&p, V + item * d, r);
+        for (uint32_t i = 0; i < d; i++) {
+            b[i] += r * V[item * d + i];
+            for (uint32_t j = 0; j < d; j++)
+                A[i * d + j] += (double)V[item * d + i] * V[item * d + j];
+        }
+    }
+    double *inv = malloc(sizeof(double) * d * d), *work = malloc(sizeof(double) * d * d);
+    ck_assert_int_eq(ri_spd_inverse(A, d, inv, work), 0);
+    /* The inverse is checked independently: A inv = I. */
+    for (uint32_t i = 0; i < d; i++)
+        for (uint32_t j = 0; j < d; j++) {
+            double s = 0;
+            for (uint32_t t = 0; t < d; t++)
+                s += A[i * d + t] * inv[t * d + j];
+            ck_assert_double_eq_tol(s, i == j ? 1.0 : 0.0, 1e-9);
+        }
+    for (uint32_t i = 0; i < d * d; i++)
+        ck_assert_double_eq_tol(p.cov[i], inv[i], 1e-9);
+    for (uint32_t i = 0; i < d; i++) {
+        double m = 0;
+        for (uint32_t j = 0; j < d; j++)
+            m += inv[i * d + j] * b[j];
+        ck_assert_double_eq_tol(p.mean[i], m, 1e-8);
+    }
+    /* Exactly symmetric (thompson's Cholesky relies on it). */
+    for (uint32_t i = 0; i < d; i++)
+        for (uint32_t j = 0; j < d; j++)
+            ck_assert(p.cov[i * d + j] == p.cov[j * d + i]);
+    ri_posterior_free(&p);
+    free(V);
+    free(A);
+    free(b);
+    free(inv);
+    free(work);
+}
+END_TEST
+
+START_TEST(cholesky_rejects_indefinite)
+{
+    const double a[4] = {1, 2, 2, 1}; /* eigenvalues 3 and -1 */
+    double l[4];
+    ck_assert_int_eq(ri_cholesky(a, 2, l), -1);
+    const double b[4] = {4, 2, 2, 5};
+    ck_assert_int_eq(ri_cholesky(b, 2, l), 0);
+    ck_assert_double_eq_tol(l[0], 2.0, 1e-15);
+    ck_assert_double_eq_tol(l[2], 1.0, 1e-15);
+    ck_assert_double_eq_tol(l[3], 2.0, 1e-15);
+    ck_assert(l[1] == 0.0);
+}
+END_TEST
+
+/* ---- propensities ------------------------------------------------------------- */
+
+/* One user, items on a line: item i has vector (1, 0) * score_i, so the greedy
+ * order is known by hand. */
+static recint_model *line_model(const float *scores, uint32_t n)
+{
+    float u[2] = {1.0f, 0.0f}, *V = calloc(2 * n, sizeof(float));
+    for (uint32_t i = 0; i < n; i++)
+        V[2 * i] = scores[i];
+    recint_model *m = NULL;
+    RI_OK(recint_model_new_factors(&m, 1, n, 2, u, V, NULL, NULL));
+    free(V);
+    return m;
+}
+
+START_TEST(epsilon_propensities_by_hand)
+{
+    const float s[6] = {0.5f, 0.9f, 0.1f, 0.7f, 0.3f, 0.2f}; /* greedy order 1 3 0 4 5 2 */
+    recint_model *m = line_model(s, 6);
+    const char *set[] = {"policy=epsilon", "epsilon=0.3", "candidates=6", NULL};
+    recint_explorer *e = explorer_of(m, set);
+    int explored_seen = 0;
+    for (int round = 0; round < 40; round++) {
+        uint32_t items[4], n = 0;
+        double prop[4];
+        RI_OK(recint_explorer_recommend(e, 0, 4, items, prop, &n));
+        ck_assert_uint_eq(n, 4);
+        /* Slot j: (1 - eps) if the item is the best remaining, plus eps / (6 - j). */
+        int taken[6] = {0};
+        for (uint32_t j = 0; j < n; j++) {
+            int best = -1;
+            for (int i = 0; i < 6; i++)
+                if (!taken[i] && (best < 0 || s[i] > s[best]))
+                    best = i;
+            double want = 0.3 / (6 - j) + ((int)items[j] == best ? 0.7 : 0.0);
+            ck_assert_double_eq_tol(prop[j], want, 1e-15);
+            explored_seen |= (int)items[j] != best;
+            taken[items[j]] = 1;
+        }
+    }
+    ck_assert_msg(explored_seen, "40 rounds at epsilon 0.3 never explored");
+    recint_explorer_free(e);
+    recint_model_free(m);
+}
+END_TEST
+
+START_TEST(softmax_propensities_by_hand)
+{
+    const float s[4] = {0.2f, 0.4f, 0.1f, 0.3f};
+    recint_model *m = line_model(s, 4);
+    const char *set[] = {"policy=softmax", "temperature=0.1", "candidates=4", NULL};
+    recint_explorer *e = explorer_of(m, set);
+    uint32_t counts[4] = {0};
+    const int rounds = 4000;
+    for (int round = 0; round < rounds; round++) {
+        uint32_t items[2], n = 0;
+        double prop[2];
+        RI_OK(recint_explorer_recommend(e, 0, 2, items, prop, &n));
+        double z = 0;
+        for (int i = 0; i < 4; i++)
+            z += exp(s[i] / 0.1);
+        ck_assert_double_eq_tol(prop[0], exp(s[items[0]] / 0.1) / z, 1e-6);
+        double z1 = z - exp(s[items[0]] / 0.1);
+        ck_assert_double_eq_tol(prop[1], exp(s[items[1]] / 0.1) / z1, 1e-6);
+        counts[items[0]]++;
+    }
+    /* Empirical slot-0 frequencies agree with the stated propensities (4 sigma). */
+    double z = 0;
+    for (int i = 0; i < 4; i++)
+        z += exp(s[i] / 0.1);
+    for (int i = 0; i < 4; i++) {
+        double p = exp(s[i] / 0.1) / z, sd = sqrt(p * (1 - p) / rounds);
+        ck_assert_double_le(fabs(counts[i] / (double)rounds - p), 4 * sd + 1e-9);
+    }
+    recint_explorer_free(e);
+    recint_model_free(m);
+}
+END_TEST
+
+/* Slot-0 distributions of every policy sum to one over the candidates, and the
+ * deterministic ones put everything on the best. */
+START_TEST(first_slot_distributions_sum_to_one)
+{
+    recint_model *m = random_model(3, 200, 8, 11);
+    static const char *const pols[] = {"greedy", "epsilon", "softmax", "linucb", "thompson",
+                                       "uniform"};
+    for (size_t k = 0; k < 6; k++) {
+        char pol[64];
+        snprintf(pol, sizeof pol, "policy=%s", pols[k]);
+        const char *set[] = {pol, "candidates=50", "mmr_lambda=0.7", "debias=0.5", NULL};
+        recint_explorer *e = explorer_of(m, set);
+        ri_posterior *p;
+        RI_OK(ri_explorer_posterior(e, 1, &p));
+        uint32_t items[50], n = 0;
+        const float *x[50];
+        float base[50], inv[50];
+        double probs[50];
+        RI_OK(ri_explorer_candidates(e, 1, p, items, x, base, inv, &n));
+        ck_assert_uint_eq(n, 50);
+        ri_candidates c = {n, items, x, base, inv};
+        ri_rng r;
+        ri_rng_seed(&r, 5, 9);
+        RI_OK(ri_policy_first_slot(&e->pp, e->isa, p, &c, &r, probs));
+        double sum = 0, mx = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            ck_assert(probs[i] >= 0.0);
+            sum += probs[i];
+            mx = probs[i] > mx ? probs[i] : mx;
+        }
+        ck_assert_double_eq_tol(sum, 1.0, 1e-12);
+        if (k == 0 || k == 3)
+            ck_assert_double_eq(mx, 1.0);
+        else
+            ck_assert_double_lt(mx, 1.0);
+        /* The slate's propensities lie in (0, 1]; thompson's are multiples of 1/32. */
+        uint32_t pos[10];
+        double prop[10];
+        RI_OK(ri_policy_slate(&e->pp, e->isa, p, &c, 10, &r, pos, prop));
+        for (int j = 0; j < 10; j++) {
+            ck_assert(prop[j] > 0.0 && prop[j] <= 1.0);
+            if (k == 4)
+                ck_assert_double_eq(prop[j] * 32, floor(prop[j] * 32));
+            for (int t = 0; t < j; t++)
+                ck_assert_uint_ne(pos[t], pos[j]);
+        }
+        recint_explorer_free(e);
+    }
+    recint_model_free(m);
+}
+END_TEST
+
+/* ---- policies on hand-made vectors ----------------------------------------- */
+
+START_TEST(linucb_prefers_uncertain_items)
+{
+    /* Item 0 scores 0.5 along the user's direction; item 1 scores 0.4 but is long
+     * in the unexplored direction: width sqrt(x^T x / prior_precision). */
+    float u[2] = {1.0f, 0.0f}, V[6] = {0.5f, 0.0f, 0.4f, 3.0f, 0.1f, 0.0f};
+    recint_model *m = NULL;
+    RI_OK(recint_model_new_factors(&m, 1, 3, 2, u, V, NULL, NULL));
+    const char *greedy[] = {"policy=linucb", "ucb_alpha=0", NULL};
+    const char *ucb[] = {"policy=linucb", "ucb_alpha=0.2", "prior_precision=1", NULL};
+    uint32_t items[1], n;
+    double prop[1];
+    recint_explorer *e = explorer_of(m, greedy);
+    RI_OK(recint_explorer_recommend(e, 0, 1, items, prop, &n));
+    ck_assert_uint_eq(items[0], 0);
+    recint_explorer_free(e);
+    e = explorer_of(m, ucb);
+    /* ucb: 0.5 + 0.2 * 0.5 = 0.6 against 0.4 + 0.2 * sqrt(9.16) = 1.005. */
+    RI_OK(recint_explorer_recommend(e, 0, 1, items, prop, &n));
+    ck_assert_uint_eq(items[0], 1);
+    ck_assert_double_eq(prop[0], 1.0);
+    /* Observing item 1 without reward many times shrinks its width and its mean. */
+    for (int t = 0; t < 50; t++)
+        RI_OK(recint_explorer_observe(e, 0, 1, 0.0f));
+    RI_OK(recint_explorer_recommend(e, 0, 1, items, prop, &n));
+    ck_assert_uint_eq(items[0], 0);
+    recint_explorer_free(e);
+    recint_model_free(m);
+}
+END_TEST
+
+START_TEST(mmr_breaks_up_near_duplicates)
+{
+    /* Items 0 and 1 are the same vector, item 2 is orthogonal and slightly worse. */
+    float u[2] = {1.0f, 0.9f}, V[6] = {1.0f, 0.0f, 1.0f, 0.0f, 0.0f, 1.0f};
+    recint_model *m = NULL;
+    RI_OK(recint_model_new_factors(&m, 1, 3, 2, u, V, NULL, NULL));
+    uint32_t items[2], n;
+    const char *plain[] = {"policy=greedy", NULL};
+    const char *mmr[] = {"policy=greedy", "mmr_lambda=0.5", NULL};
+    recint_explorer *e = explorer_of(m, plain);
+    RI_OK(recint_explorer_recommend(e, 0, 2, items, NULL, &n));
+    ck_assert_uint_eq(items[0], 0);
+    ck_assert_uint_eq(items[1], 1);
+    recint_explorer_free(e);
+    e = explorer_of(m, mmr);
+    RI_OK(recint_explorer_recommend(e, 0, 2, items, NULL, &n));
+    ck_assert_uint_eq(items[0], 0);
+    ck_assert_uint_eq(items[1], 2);
+    recint_explorer_free(e);
+    recint_model_free(m);
+}
+END_TEST
+
+START_TEST(debias_penalises_popular_items)
+{
+    /* Two users; item 0 is in both histories, items 1 and 2 in none. User 1's
+     * vector prefers item 0 slightly over item 1 (items it has not seen). */
+    recint_dataset *ds = NULL;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    const int64_t us[3] = {0, 1, 2}, is[3] = {0, 0, 0}, all[4] = {0, 1, 2, 3};
+    RI_OK(recint_dataset_reserve_ids(ds, 4, all, 4, all));
+    RI_OK(recint_dataset_add(ds, 3, us, is, NULL, NULL));
+    recint_model *m = NULL;
+    const char *set[] = {"dim=4", "iterations=3", "threads=1", NULL};
+    recint_config *c = cfg_of(set);
+    RI_OK(recint_model_new(&m, "als", c));
+    recint_trainer *t = NULL;
+    RI_OK(recint_trainer_new(&t, m, c));
+    RI_OK(recint_trainer_fit(t, ds, NULL, NULL, NULL));
+    /* User 3 has no history: every item is a candidate. */
+    uint32_t items[4], n, top_plain, top_debias;
+    const char *plain[] = {"policy=greedy", NULL};
+    const char *deb[] = {"policy=greedy", "debias=100", NULL};
+    recint_explorer *e = explorer_of(m, plain);
+    RI_OK(recint_explorer_recommend(e, 3, 1, items, NULL, &n));
+    top_plain = items[0];
+    recint_explorer_free(e);
+    e = explorer_of(m, deb);
+    RI_OK(recint_explorer_recommend(e, 3, 4, items, NULL, &n));
+    top_debias = items[0];
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(items[3], 0); /* 3 * log(4) * 100 below every other item */
+    ck_assert_uint_ne(top_debias, 0);
+    (void)top_plain;
+    recint_explorer_free(e);
+    recint_trainer_free(t);
+    recint_model_free(m);
+    recint_config_free(c);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* ---- determinism, log, replay ---------------------------------------------- */
+
+static void run_rounds(recint_explorer *e, uint32_t users, uint32_t rounds, uint32_t k,
+                       uint32_t *items_out, double *prop_out)
+{
+    for (uint32_t t = 0; t < rounds; t++)
+        for (uint32_t u = 0; u < users; u++) {
+            uint32_t n = 0, *it = items_out + ((size_t)t * users + u) * k;
+            double *pr = prop_out + ((size_t)t * users + u) * k;
+            RI_OK(recint_explorer_recommend(e, u, k, it, pr, &n));
+            ck_assert_uint_eq(n, k);
+            for (uint32_t j = 0; j < n; j++)
+                RI_OK(recint_explorer_observe(e, u, it[j], (it[j] + t + u) % 3 == 0 ? 1.0f : 0.0f));
+        }
+}
+
+START_TEST(same_seed_same_slates)
+{
+    recint_model *m = random_model(6, 300, 16, 3);
+    static const char *const pols[] = {"epsilon", "softmax", "thompson", "uniform", "linucb"};
+    for (size_t p = 0; p < 5; p++) {
+        char pol[64];
+        snprintf(pol, sizeof pol, "policy=%s", pols[p]);
+        const char *s1[] = {pol, "candidates=60", "seed=9", NULL};
+        const char *s2[] = {pol, "candidates=60", "seed=10", NULL};
+        enum { U = 6, T = 8, K = 5 };
+        uint32_t a[U * T * K], b[U * T * K], c[U * T * K];
+        double pa[U * T * K], pb[U * T * K], pc[U * T * K];
+        recint_explorer *e = explorer_of(m, s1);
+        run_rounds(e, U, T, K, a, pa);
+        recint_explorer_free(e);
+        e = explorer_of(m, s1);
+        run_rounds(e, U, T, K, b, pb);
+        recint_explorer_free(e);
+        ck_assert(memcmp(a, b, sizeof a) == 0);
+        ck_assert(memcmp(pa, pb, sizeof pa) == 0);
+        if (p < 4) { /* the stochastic ones depend on the seed */
+            e = explorer_of(m, s2);
+            run_rounds(e, U, T, K, c, pc);
+            recint_explorer_free(e);
+            ck_assert_msg(memcmp(a, c, sizeof a) != 0, "%s: seed changed nothing", pols[p]);
+        }
+    }
+    recint_model_free(m);
+}
+END_TEST
+
+START_TEST(log_replay_is_bit_exact)
+{
+    char path[512];
+    ri_test_tmp("explore.log", path, sizeof path);
+    recint_model *m = random_model(5, 250, 16, 4);
+    const char *set[] = {"policy=thompson", "candidates=40", "mmr_lambda=0.8", NULL};
+    enum { U = 5, T = 6, K = 4 };
+    uint32_t a[U * T * K];
+    double pa[U * T * K];
+    recint_explorer *e = explorer_of(m, set);
+    RI_OK(recint_explorer_set_logging(e, 1));
+    run_rounds(e, U, T, K, a, pa);
+    ck_assert_uint_eq(recint_explorer_log_size(e), U * T * K);
+    RI_OK(recint_explorer_log_save(e, path));
+    /* The same next round from the original and from a replayed explorer. */
+    uint32_t next_a[K], next_b[K], n;
+    double np_a[K], np_b[K];
+    RI_OK(recint_explorer_recommend(e, 2, K, next_a, np_a, &n));
+    recint_explorer *r = explorer_of(m, set);
+    uint64_t mism = 99;
+    RI_OK(recint_explorer_replay(r, path, &mism));
+    ck_assert_uint_eq(mism, 0);
+    RI_OK(recint_explorer_recommend(r, 2, K, next_b, np_b, &n));
+    ck_assert(memcmp(next_a, next_b, sizeof next_a) == 0);
+    ck_assert(memcmp(np_a, np_b, sizeof np_a) == 0);
+    ck_assert(memcmp(e->users[2]->cov, r->users[2]->cov, 16 * 16 * sizeof(double)) == 0);
+    recint_explorer_free(r);
+    /* A replay into an explorer of another seed reports the differences. */
+    const char *other[] = {"policy=thompson", "candidates=40", "mmr_lambda=0.8", "seed=1", NULL};
+    r = explorer_of(m, other);
+    RI_OK(recint_explorer_replay(r, path, &mism));
+    ck_assert_uint_gt(mism, 0);
+    recint_explorer_free(r);
+    /* Records hold what recommend returned, rewards as observed. */
+    ri_log_record *recs;
+    uint64_t nrec;
+    RI_OK(ri_explore_log_read(path, 5, 250, &recs, &nrec));
+    ck_assert_uint_eq(nrec, U * T * K);
+    for (uint64_t i = 0; i < nrec; i++) {
+        size_t t = recs[i].round, u = recs[i].user, j = recs[i].slot;
+        ck_assert_uint_eq(recs[i].item, a[(t * U + u) * K + j]);
+        ck_assert(recs[i].propensity == pa[(t * U + u) * K + j]);
+        ck_assert(recs[i].reward == ((recs[i].item + t + u) % 3 == 0 ? 1.0f : 0.0f));
+        ck_assert_uint_eq(recs[i].n_candidates, 40);
+    }
+    free(recs);
+    recint_explorer_free(e);
+    recint_model_free(m);
+    remove(path);
+}
+END_TEST
+
+START_TEST(damaged_logs_are_refused)
+{
+    char path[512];
+    ri_test_tmp("explore-bad.log", path, sizeof path);
+    recint_model *m = random_model(3, 50, 4, 5);
+    const char *set[] = {"policy=uniform", "candidates=10", NULL};
+    recint_explorer *e = explorer_of(m, set);
+    RI_OK(recint_explorer_set_logging(e, 1));
+    uint32_t items[3], n;
+    RI_OK(recint_explorer_recommend(e, 1, 3, items, NULL, &n));
+    RI_OK(recint_explorer_observe(e, 1, items[0], 1.0f));
+    RI_OK(recint_explorer_log_save(e, path));
+    /* Flip one byte of the data: the section CRC catches it. */
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, size - 8, SEEK_SET);
+    int ch = fgetc(f);
+    fseek(f, size - 8, SEEK_SET);
+    fputc(ch ^ 0x5a, f);
+    fclose(f);
+    recint_explorer *r = explorer_of(m, set);
+    RI_FAILS(RECINT_EFORMAT, recint_explorer_replay(r, path, NULL));
+    double out[4];
+    RI_FAILS(RECINT_EFORMAT, recint_explorer_evaluate(r, path, RECINT_OPE_IPS, out, 4));
+    /* A log of another catalogue. */
+    RI_OK(recint_explorer_log_save(e, path));
+    recint_model *m2 = random_model(3, 60, 4, 5);
+    recint_explorer *e2 = explorer_of(m2, set);
+    RI_FAILS(RECINT_ERANGE, recint_explorer_replay(e2, path, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "catalogue"));
+    RI_FAILS(RECINT_EIO, recint_explorer_replay(r, "/nonexistent/dir/log", NULL));
+    /* A model file is a container, not a log. */
+    RI_OK(recint_model_save(m, path));
+    RI_FAILS(RECINT_EFORMAT, recint_explorer_replay(r, path, NULL));
+    recint_explorer_free(e2);
+    recint_model_free(m2);
+    recint_explorer_free(r);
+    recint_explorer_free(e);
+    recint_model_free(m);
+    remove(path);
+}
+END_TEST
+
+/* ---- estimators ------------------------------------------------------------- */
+
+START_TEST(estimators_match_hand_computation)
+{
+    char path[512];
+    ri_test_tmp("explore-ope.log", path, sizeof path);
+    recint_model *m = random_model(20, 100, 8, 6);
+    /* A frozen logger: its candidates stay the target's. */
+    const char *logset[] = {"policy=uniform", "candidates=10", "online=false", NULL};
+    const char *tset[] = {"policy=epsilon", "epsilon=0.2", "candidates=10", NULL};
+    recint_explorer *lg = explorer_of(m, logset), *tg = explorer_of(m, tset);
+    RI_OK(recint_explorer_set_logging(lg, 1));
+    for (uint32_t t = 0; t < 30; t++)
+        for (uint32_t u = 0; u < 20; u++) {
+            uint32_t it[2], n;
+            RI_OK(recint_explorer_recommend(lg, u, 2, it, NULL, &n));
+            RI_OK(recint_explorer_observe(lg, u, it[0], (it[0] % 4 == 0) ? 1.0f : 0.0f));
+        }
+    RI_OK(recint_explorer_log_save(lg, path));
+    /* By hand: the target (frozen prior, no observation) puts (1 - eps) + eps/10
+     * on the best candidate of the user vector, eps/10 on the other nine. */
+    ri_log_record *recs;
+    uint64_t nrec;
+    RI_OK(ri_explore_log_read(path, 20, 100, &recs, &nrec));
+    double sw = 0, swr = 0, n0 = 0, sum_ips = 0, sum_dr = 0;
+    for (uint64_t i = 0; i < nrec; i++) {
+        if (recs[i].slot != 0)
+            continue;
+        ck_assert(!isnan(recs[i].reward));
+        ck_assert_double_eq_tol(recs[i].propensity, 0.1, 1e-15);
+        uint32_t top[10], got;
+        float sc[10];
+        RI_OK(recint_model_recommend(m, recs[i].user, 10, top, sc, &got));
+        double pi = 0.02, dm = 0.0;
+        int in = 0;
+        for (uint32_t j = 0; j < got; j++) {
+            double pj = 0.02 + (j == 0 ? 0.8 : 0.0), q = sc[j] < 0 ? 0 : sc[j] > 1 ? 1 : sc[j];
+            dm += pj * q;
+            if (top[j] == recs[i].item) {
+                pi = pj;
+                in = 1;
+            }
+        }
+        ck_assert(in); /* uniform logging within the same top-10 */
+        double w = pi / 0.1, r = recs[i].reward, qa = 0;
+        for (uint32_t j = 0; j < got; j++)
+            if (top[j] == recs[i].item)
+                qa = sc[j] < 0 ? 0 : sc[j] > 1 ? 1 : sc[j];
+        sw += w;
+        swr += w * r;
+        sum_ips += w * r;
+        sum_dr += dm + w * (r - qa);
+        n0++;
+    }
+    free(recs);
+    double out[4];
+    RI_OK(recint_explorer_evaluate(tg, path, RECINT_OPE_IPS, out, 4));
+    ck_assert_double_eq_tol(out[0], sum_ips / n0, 1e-9);
+    ck_assert(out[2] < out[0] && out[0] < out[3]);
+    ck_assert_double_eq_tol(out[3] - out[0], 1.959963984540054 * out[1], 1e-12);
+    RI_OK(recint_explorer_evaluate(tg, path, RECINT_OPE_SNIPS, out, 4));
+    ck_assert_double_eq_tol(out[0], swr / sw, 1e-9);
+    RI_OK(recint_explorer_evaluate(tg, path, RECINT_OPE_DR, out, 4));
+    ck_assert_double_eq_tol(out[0], sum_dr / n0, 1e-5);
+    RI_FAILS(RECINT_EINVAL, recint_explorer_evaluate(tg, path, 7, out, 4));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_evaluate(tg, path, RECINT_OPE_IPS, out, 3));
+    /* An empty log has nothing to estimate from. */
+    RI_OK(recint_explorer_set_logging(lg, 1));
+    RI_OK(recint_explorer_log_save(lg, path));
+    RI_FAILS(RECINT_ESTATE, recint_explorer_evaluate(tg, path, RECINT_OPE_IPS, out, 4));
+    recint_explorer_free(lg);
+    recint_explorer_free(tg);
+    recint_model_free(m);
+    remove(path);
+}
+END_TEST
+
+/* ---- concurrency ------------------------------------------------------------ */
+
+typedef struct {
+    recint_explorer *e;
+    uint32_t first, step, users, rounds;
+    uint32_t *items;
+    int rc;
+} thread_job;
+
+static void *thread_main(void *arg)
+{
+    thread_job *j = arg;
+    for (uint32_t t = 0; t < j->rounds && j->rc == RECINT_OK; t++)
+        for (uint32_t u = j->first; u < j->users && j->rc == RECINT_OK; u += j->step) {
+            uint32_t n, *it = j->items + ((size_t)t * j->users + u) * 3;
+            j->rc = recint_explorer_recommend(j->e, u, 3, it, NULL, &n);
+            for (uint32_t s = 0; s < n && j->rc == RECINT_OK; s++)
+                j->rc = recint_explorer_observe(j->e, u, it[s], (it[s] % 2) ? 1.0f : 0.0f);
+        }
+    return NULL;
+}
+
+START_TEST(different_users_concurrently)
+{
+    recint_model *m = random_model(16, 200, 8, 8);
+    const char *set[] = {"policy=thompson", "candidates=30", NULL};
+    enum { U = 16, T = 10 };
+    uint32_t seq[U * T * 3], par[U * T * 3];
+    recint_explorer *e = explorer_of(m, set);
+    thread_job one = {e, 0, 1, U, T, seq, 0};
+    thread_main(&one);
+    ck_assert_int_eq(one.rc, RECINT_OK);
+    recint_explorer_free(e);
+    e = explorer_of(m, set);
+    RI_OK(recint_explorer_set_logging(e, 1));
+    pthread_t th[4];
+    thread_job jobs[4];
+    for (uint32_t k = 0; k < 4; k++) {
+        thread_job j = {e, k, 4, U, T, par, 0};
+        jobs[k] = j;
+        ck_assert_int_eq(pthread_create(&th[k], NULL, thread_main, &jobs[k]), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        pthread_join(th[k], NULL);
+        ck_assert_int_eq(jobs[k].rc, RECINT_OK);
+    }
+    ck_assert(memcmp(seq, par, sizeof seq) == 0);
+    ck_assert_uint_eq(recint_explorer_log_size(e), U * T * 3);
+    recint_explorer_free(e);
+    recint_model_free(m);
+}
+END_TEST
+
+/* ---- simulator ------------------------------------------------------------- */
+
+START_TEST(simulator_is_deterministic_and_sane)
+{
+    const char *base[] = {"sim_users=120", "sim_items=300", "sim_clusters=10", "sim_rounds=6",
+                          "dim=8", "iterations=4", "candidates=60", "k=5", NULL};
+    recint_config *c = cfg_of(base);
+    double a[RECINT_SIM_COUNT], b[RECINT_SIM_COUNT], rows[6 * RECINT_SIM_COUNT];
+    RI_OK(recint_config_set(c, "threads", "1"));
+    RI_OK(recint_simulate(c, a, RECINT_SIM_COUNT, rows, 6 * RECINT_SIM_COUNT));
+    RI_OK(recint_config_set(c, "threads", "2"));
+    RI_OK(recint_simulate(c, b, RECINT_SIM_COUNT, NULL, 0));
+    ck_assert(memcmp(a, b, sizeof a) == 0);
+    ck_assert(memcmp(a, rows + 5 * RECINT_SIM_COUNT, sizeof a) == 0);
+    ck_assert_double_eq(a[RECINT_SIM_ROUNDS], 6);
+    for (int t = 1; t < 6; t++) {
+        const double *p = rows + (t - 1) * RECINT_SIM_COUNT, *q = rows + t * RECINT_SIM_COUNT;
+        ck_assert(q[RECINT_SIM_REWARD] >= p[RECINT_SIM_REWARD]);
+        ck_assert(q[RECINT_SIM_COVERAGE] >= p[RECINT_SIM_COVERAGE]);
+        ck_assert(q[RECINT_SIM_DISCOVERED] >= p[RECINT_SIM_DISCOVERED]);
+    }
+    for (int i = RECINT_SIM_DISCOVERED; i <= RECINT_SIM_DIVERSITY; i++)
+        ck_assert(a[i] >= 0.0 && a[i] <= 1.0);
+    /* Uniform exploration covers more of the catalogue than greedy. */
+    RI_OK(recint_config_set(c, "policy", "greedy"));
+    RI_OK(recint_simulate(c, a, RECINT_SIM_COUNT, NULL, 0));
+    RI_OK(recint_config_set(c, "policy", "uniform"));
+    RI_OK(recint_simulate(c, b, RECINT_SIM_COUNT, NULL, 0));
+    ck_assert_double_gt(b[RECINT_SIM_COVERAGE], a[RECINT_SIM_COVERAGE]);
+    ck_assert_double_gt(b[RECINT_SIM_DIVERSITY], a[RECINT_SIM_DIVERSITY]);
+    RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT - 1, NULL, 0));
+    RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT, rows, 5));
+    RI_OK(recint_config_set(c, "sim_true_clusters", "6"));
+    RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT, NULL, 0));
+    recint_config_free(c);
+}
+END_TEST
+
+/* ---- errors ---------------------------------------------------------------- */
+
+START_TEST(error_paths)
+{
+    recint_model *m = random_model(2, 20, 4, 9);
+    recint_explorer *e = NULL;
+    RI_FAILS(RECINT_EINVAL, recint_explorer_new(NULL, m, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_new(&e, NULL, NULL));
+    recint_model *pop = NULL;
+    RI_OK(recint_model_new(&pop, "pop", NULL));
+    RI_FAILS(RECINT_ESTATE, recint_explorer_new(&e, pop, NULL));
+    recint_model_free(pop);
+    float V[2] = {1, 2};
+    recint_model *nouser = NULL;
+    RI_OK(recint_model_new_factors(&nouser, 0, 2, 1, NULL, V, NULL, NULL));
+    RI_OK(recint_explorer_new(&e, nouser, NULL));
+    uint32_t items[3], n;
+    RI_FAILS(RECINT_ERANGE, recint_explorer_recommend(e, 0, 3, items, NULL, &n));
+    recint_explorer_free(e);
+    recint_model_free(nouser);
+    RI_OK(recint_explorer_new(&e, m, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_recommend(e, 0, 0, items, NULL, &n));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_recommend(e, 0, 3, NULL, NULL, &n));
+    RI_FAILS(RECINT_ERANGE, recint_explorer_recommend(e, 2, 3, items, NULL, &n));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_observe(e, 0, 1, NAN));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_observe(e, 0, 1, INFINITY));
+    RI_FAILS(RECINT_ERANGE, recint_explorer_observe(e, 0, 20, 1.0f));
+    RI_FAILS(RECINT_ERANGE, recint_explorer_observe(e, 5, 1, 1.0f));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_log_save(e, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_set_logging(NULL, 1));
+    RI_FAILS(RECINT_EIO, recint_explorer_log_save(e, "/nonexistent/dir/log"));
+    /* More slots than candidates: every candidate once. */
+    recint_explorer_free(e);
+    const char *few[] = {"candidates=3", NULL};
+    e = explorer_of(m, few);
+    uint32_t many[10];
+    double pr[10];
+    RI_OK(recint_explorer_recommend(e, 0, 10, many, pr, &n));
+    ck_assert_uint_eq(n, 3);
+    recint_explorer_free(e);
+    recint_config *c = NULL;
+    RI_OK(recint_config_new(&c));
+    RI_FAILS(RECINT_EINVAL, recint_config_set(c, "policy", "random"));
+    RI_FAILS(RECINT_EINVAL, recint_config_set(c, "epsilon", "1.5"));
+    RI_FAILS(RECINT_EINVAL, recint_config_set(c, "temperature", "0"));
+    recint_config_free(c);
+    recint_explorer_free(NULL);
+    ck_assert_uint_eq(recint_explorer_log_size(NULL), 0);
+    recint_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("explore");
+    TCase *tc = tcase_create("explore");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, sherman_morrison_matches_direct_inverse);
+    tcase_add_test(tc, cholesky_rejects_indefinite);
+    tcase_add_test(tc, epsilon_propensities_by_hand);
+    tcase_add_test(tc, softmax_propensities_by_hand);
+    tcase_add_test(tc, first_slot_distributions_sum_to_one);
+    tcase_add_test(tc, linucb_prefers_uncertain_items);
+    tcase_add_test(tc, mmr_breaks_up_near_duplicates);
+    tcase_add_test(tc, debias_penalises_popular_items);
+    tcase_add_test(tc, same_seed_same_slates);
+    tcase_add_test(tc, log_replay_is_bit_exact);
+    tcase_add_test(tc, damaged_logs_are_refused);
+    tcase_add_test(tc, estimators_match_hand_computation);
+    tcase_add_test(tc, different_users_concurrently);
+    tcase_add_test(tc, simulator_is_deterministic_and_sane);
+    tcase_add_test(tc, error_paths);
+    suite_add_tcase(s, tc);
+    return ri_test_run(s);
+}
