@@ -636,15 +636,29 @@ static int work_alloc(fit_work *fw, const ri_fit_args *a, const hyb_params *p, h
     fw->neg_pool = RI_NEW_ARRAY(uint32_t, n_items);
     if (!fw->neg_pool)
         return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for %u items", n_items);
-    for (uint32_t i = 0; i < n_items; i++)
-        if (fw->item_count[i])
-            fw->neg_pool[fw->n_neg++] = i;
     fw->live_u = live_columns(&s->user, fw->user_count);
     fw->live_i = live_columns(&s->item, fw->item_count);
     if (!fw->live_u || !fw->live_i)
         return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for %u + %u column flags",
                         s->user.cols, s->item.cols);
     return RECINT_OK;
+}
+
+/* warp's negative pool: the items with a trained column (after the live flags
+ * are final: a partial fit adds the columns learned before). */
+static void build_pool(fit_work *fw, const hyb_side *items)
+{
+    fw->n_neg = 0;
+    for (uint32_t r = 0; r < items->rows; r++) {
+        int live = 0;
+        if (!items->indptr)
+            live = fw->live_i[r];
+        else
+            for (uint64_t e = items->indptr[r]; !live && e < items->indptr[r + 1]; e++)
+                live = fw->live_i[items->idx[e]];
+        if (live)
+            fw->neg_pool[fw->n_neg++] = r;
+    }
 }
 
 /* Fisher-Yates over the row order, a stream per epoch (continuing from the
@@ -771,6 +785,7 @@ int ri_hyb_fit(const ri_fit_args *a, void **state_out)
     if (rc == RECINT_OK) {
         init_side(&s->user, p.dim, fw.live_u, p.seed, RI_STREAM_TRAIN + 0x100);
         init_side(&s->item, p.dim, fw.live_i, p.seed, RI_STREAM_TRAIN + 0x101);
+        build_pool(&fw, &s->item);
         rc = train_epochs(a, &p, s, &fw);
     }
     work_free(&fw);
@@ -862,6 +877,7 @@ int ri_hyb_partial_fit(const ri_fit_args *a, const void *old_state, void **state
     if (rc == RECINT_OK) {
         widen_live(fw.live_u, &s->user, s->dim);
         widen_live(fw.live_i, &s->item, s->dim);
+        build_pool(&fw, &s->item);
         rc = train_epochs(a, &p, s, &fw);
     }
     work_free(&fw);
