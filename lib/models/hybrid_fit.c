@@ -769,9 +769,22 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
     return ri_hyb_refresh(s, p->threads);
 }
 
+/* The trainer's config may name a loss of another kind (the model's was checked
+ * at recint_model_new). */
+static int check_train_loss(const ri_fit_args *a)
+{
+    const recint_config *c = ri_fit_cfg(a, RI_P_LOSS);
+    if (ri_cfg_choice(c, RI_P_LOSS) > HYB_LOSS_WARP_KOS)
+        return ri_error(RECINT_EINVAL, "hybrid fit: loss '%s' belongs to another kind (hybrid: "
+                        "logistic|bpr|warp|warp-kos)", ri_cfg_str(c, RI_P_LOSS));
+    return RECINT_OK;
+}
+
 int ri_hyb_fit(const ri_fit_args *a, void **state_out)
 {
     *state_out = NULL;
+    if (check_train_loss(a))
+        return RECINT_EINVAL;
     const hyb_params p = read_params(a);
     hyb_state *s;
     int rc = ri_hyb_state_new(&s, recint_dataset_n_users(a->train), recint_dataset_n_items(a->train),
@@ -853,6 +866,8 @@ int ri_hyb_partial_fit(const ri_fit_args *a, const void *old_state, void **state
 {
     *state_out = NULL;
     const hyb_state *old = old_state;
+    if (check_train_loss(a))
+        return RECINT_EINVAL;
     hyb_params p = read_params(a);
     if (p.dim != old->dim)
         return ri_error(RECINT_EINVAL, "hybrid partial fit: the config's dim %u differs from the "
