@@ -727,6 +727,15 @@ START_TEST(errors)
     recint_trainer_free(t);
     recint_model_free(m);
     recint_features_free(f);
+    /* a trainer naming another kind's loss */
+    recint_config *tc = cfg_of((const char *const[]){"loss=bce", NULL});
+    RI_OK(recint_model_new(&m, "hybrid", NULL));
+    RI_OK(recint_trainer_new(&t, m, tc));
+    RI_FAILS(RECINT_EINVAL, recint_trainer_fit(t, ds, NULL, NULL, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "'bce'"));
+    recint_trainer_free(t);
+    recint_model_free(m);
+    recint_config_free(tc);
     recint_dataset_free(ds);
 }
 END_TEST
