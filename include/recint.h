@@ -419,7 +419,9 @@ RECINT_API int recint_model_recommend_vector(const recint_model *m, const float 
  * weights; weights NULL means 1), computed against the const model without changing
  * it, into user_vector (recint_model_dim floats). Pass it to
  * recint_model_recommend_vector. For kind "als" it is the exact (Cholesky) solve of
- * the user's ALS row. Thread-safe; allocates nothing for dim <= 128 and n <= 2048.
+ * the user's ALS row; for "hybrid", fold_in_epochs passes of the model's loss on a
+ * vector starting at zero (deterministic for the model's seed). Thread-safe;
+ * allocates nothing for dim <= 128 and n <= 2048.
  * Errors: EUNSUPPORTED (kind without fold-in), ESTATE, ERANGE (item), EINVAL (NULL,
  * NaN/Inf or negative weight, repeated item). */
 RECINT_API int recint_model_fold_in(const recint_model *m, const uint32_t *items,

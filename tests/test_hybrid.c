@@ -219,6 +219,78 @@ END_TEST
 START_TEST(gradient_warp) { check_gradient(HYB_LOSS_WARP); }
 END_TEST
 
+/* One step of each optimizer against its formula applied to the raw gradient
+ * (identity features, no L2: every row is touched once). */
+static hyb_state *small_state(int opt, uint32_t dim)
+{
+    hyb_state *s;
+    RI_OK(ri_hyb_state_new(&s, 3, 4, dim, NULL, NULL));
+    RI_OK(ri_hyb_alloc_moments(s, opt));
+    hyb_side *sides[2] = {&s->user, &s->item};
+    for (int k = 0; k < 2; k++) {
+        for (size_t e = 0; e < (size_t)sides[k]->cols * dim; e++)
+            sides[k]->emb[e] = 0.05f * (float)((e * 7 + (size_t)k * 3) % 11) - 0.25f;
+        for (size_t c = 0; c < sides[k]->cols; c++)
+            sides[k]->bias[c] = 0.01f * (float)c;
+    }
+    return s;
+}
+
+START_TEST(optimizer_steps)
+{
+    const uint32_t dim = 6;
+    const float d_pos = -0.8f, d_neg = 0.6f, lr = 0.05f;
+    hyb_params p;
+    memset(&p, 0, sizeof p);
+    p.dim = dim;
+    p.lr = lr;
+    hyb_state *g = small_state(HYB_OPT_GRADIENT, dim);
+    p.optimizer = HYB_OPT_GRADIENT;
+    ri_hyb_apply_triple(g, &p, 1, 2, 0, d_pos, d_neg);
+    const int opts[2] = {HYB_OPT_ADAGRAD, HYB_OPT_ADAM};
+    for (int o = 0; o < 2; o++) {
+        hyb_state *s = small_state(opts[o], dim), *before = small_state(opts[o], dim);
+        p.optimizer = opts[o];
+        ri_hyb_apply_triple(s, &p, 1, 2, 0, d_pos, d_neg);
+        const hyb_side *sd[2] = {&s->user, &s->item}, *bd[2] = {&before->user, &before->item},
+                       *gd[2] = {&g->user, &g->item};
+        const uint32_t rows[2][2] = {{1, 1}, {2, 0}};
+        for (int k = 0; k < 2; k++)
+            for (int r = 0; r < (k ? 2 : 1); r++) {
+                const uint32_t row = rows[k][r];
+                const float *grad = gd[k]->m1 + (size_t)row * dim;
+                const float gb = gd[k]->m1[(size_t)gd[k]->cols * dim + row];
+                double ms = 0;
+                for (uint32_t t = 0; t < dim; t++)
+                    ms += (double)grad[t] * grad[t];
+                ms /= dim;
+                for (uint32_t t = 0; t < dim; t++) {
+                    const double w0 = bd[k]->emb[(size_t)row * dim + t];
+                    /* adagrad: accumulator 1 + mean g^2 per row; adam's first step:
+                     * bias-corrected moments g and g^2, so the step is lr sign(g) */
+                    const double want = opts[o] == HYB_OPT_ADAGRAD
+                                            ? w0 - lr * grad[t] / sqrt(1.0 + ms)
+                                            : w0 - lr * grad[t] / (fabs(grad[t]) + 1e-8);
+                    ck_assert_msg(fabs(sd[k]->emb[(size_t)row * dim + t] - want) < 1e-5,
+                                  "opt %d side %d row %u [%u]: %.7f, want %.7f", opts[o], k,
+                                  row, t, sd[k]->emb[(size_t)row * dim + t], want);
+                }
+                const double b0 = bd[k]->bias[row];
+                const double want_b = opts[o] == HYB_OPT_ADAGRAD
+                                          ? b0 - lr * gb / sqrt(1.0 + (double)gb * gb)
+                                          : b0 - lr * gb / (fabs(gb) + 1e-8);
+                ck_assert_double_eq_tol(sd[k]->bias[row], want_b, 1e-5);
+            }
+        /* rows the step does not reach stay */
+        ck_assert_int_eq(memcmp(s->item.emb + 3 * dim, before->item.emb + 3 * dim,
+                                dim * sizeof(float)), 0);
+        ri_hyb_destroy(s);
+        ri_hyb_destroy(before);
+    }
+    ri_hyb_destroy(g);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Fits                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -837,6 +909,7 @@ int main(void)
     tcase_add_test(tc, gradient_logistic);
     tcase_add_test(tc, gradient_bpr);
     tcase_add_test(tc, gradient_warp);
+    tcase_add_test(tc, optimizer_steps);
     tcase_add_test(tc, beats_pop_warp);
     tcase_add_test(tc, beats_pop_bpr);
     tcase_add_test(tc, beats_pop_logistic);

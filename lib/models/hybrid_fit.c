@@ -24,6 +24,8 @@
 
 /* Rows per negative-sampling stream and per work chunk of a thread. */
 #define BLOCK 4096
+/* warp candidates drawn ahead of the one being scored (a power of two). */
+#define AHEAD 4
 /* warp-kos draws at most this many positives per step. */
 #define KOS_MAX 256
 #define ADAM_B1 0.9f
@@ -357,19 +359,24 @@ static HOT double train_pair(int avx, const epoch_job *job, ri_rng *rng, uint32_
         apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         return w * loss;
     }
-    /* Candidates are drawn one ahead so that the next one's row is on its way
-     * from memory while this one is scored: on large catalogues the loop is
-     * bound by those misses. */
-    uint32_t next = draw_negative(job, rng);
+    /* Candidates are drawn AHEAD draws early so that their rows are on their way
+     * from memory while earlier ones are scored: on large catalogues the loop
+     * is bound by those misses. */
+    uint32_t ahead[AHEAD];
+    for (uint32_t k = 0; k < AHEAD; k++) {
+        ahead[k] = draw_negative(job, rng);
+        prefetch_row(&s->item, d, ahead[k]);
+    }
     for (uint32_t t = 1; t <= p->max_sampled; t++) {
-        const uint32_t j = next;
-        next = draw_negative(job, rng);
-        prefetch_row(&s->item, d, next);
+        const uint32_t slot = t % AHEAD, j = ahead[slot];
+        ahead[slot] = draw_negative(job, rng);
+        prefetch_row(&s->item, d, ahead[slot]);
         const float *rj = rep_of(&s->item, d, j, rj_buf, &bj);
         const float sn = dot(ru, rj, d) + bu + bj;
         if (sn <= sp - 1.0f || j == i || is_positive(job, u, j))
             continue;
-        loss = ri_hyb_warp(sp, sn, ri_hyb_warp_rank_weight(job->neg_pool ? job->n_neg : n_items, t), &dp, &dn);
+        loss = ri_hyb_warp(sp, sn, ri_hyb_warp_rank_weight(job->neg_pool ? job->n_neg : n_items, t),
+                           &dp, &dn);
         apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         break;
     }
