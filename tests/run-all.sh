@@ -76,7 +76,7 @@ TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 export TSAN_OPTIONS
 [ -f build-tsan/build.ninja ] ||
     meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dpython_tests=false
-meson compile -C build-tsan tests/test_serving tests/test_explore
+ninja -C build-tsan tests/test_serving tests/test_explore
 if wrap=$(tsan_wrapper build-tsan/tests/test_serving); then
     [ -z "$wrap" ] || echo "ThreadSanitizer runs under '$wrap' on this kernel"
     TESTS="serving explore" WRAPPER="$wrap" run_suite build-tsan
