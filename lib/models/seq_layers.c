@@ -159,11 +159,11 @@ static void causal_softmax(float *S, uint32_t n)
         float mx = row[0];
         for (uint32_t j = 1; j <= i; j++)
             mx = row[j] > mx ? row[j] : mx;
+        for (uint32_t j = 0; j <= i; j++)
+            row[j] = ri_seq_exp_nonpos(row[j] - mx);
         float sum = 0.0f;
-        for (uint32_t j = 0; j <= i; j++) {
-            row[j] = expf(row[j] - mx);
+        for (uint32_t j = 0; j <= i; j++)
             sum += row[j];
-        }
         const float inv = 1.0f / sum;
         for (uint32_t j = 0; j <= i; j++)
             row[j] *= inv;
