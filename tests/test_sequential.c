@@ -69,6 +69,29 @@ static double weighted_sum(const float *y, const float *w, size_t n)
     return s;
 }
 
+/* The vectorisable exp of the softmaxes against libm, over its whole range. */
+START_TEST(exp_nonpos_accuracy)
+{
+    double worst_near = 0, worst = 0;
+    for (int i = 0; i <= 87000; i++) {
+        const float x = -0.001f * (float)i;
+        const double want = exp((double)x), got = ri_seq_exp_nonpos(x);
+        worst = fmax(worst, fabs(got - want) / want);
+        if (x >= -10.0f)
+            worst_near = fmax(worst_near, fabs(got - want) / want);
+    }
+    /* float x log2(e) loses ~|x| 6e-8 of the exponent: the error grows with |x| */
+    ck_assert_msg(worst_near < 1e-6, "relative error %.3g on [-10, 0]", worst_near);
+    ck_assert_msg(worst < 2e-5, "relative error %.3g on [-87, 0]", worst);
+    ck_assert_float_eq(ri_seq_exp_nonpos(0.0f), 1.0f);
+    ck_assert_float_eq(ri_seq_exp_nonpos(-0.0f), 1.0f);
+    /* far below: tiny and positive, never garbage from the exponent bits */
+    const float tiny = ri_seq_exp_nonpos(-1000.0f);
+    ck_assert(tiny > 0.0f && tiny < 1e-37f);
+    ck_assert(ri_seq_exp_nonpos(-INFINITY) < 1e-37f);
+}
+END_TEST
+
 /* ---- layer norm -------------------------------------------------------- */
 
 enum { LN_ROWS = 3, LN_D = 7 };
@@ -908,6 +931,7 @@ int main(void)
     Suite *s = suite_create("sequential");
     TCase *tc = tcase_create("sequential");
     tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, exp_nonpos_accuracy);
     tcase_add_test(tc, grad_layer_norm);
     tcase_add_test(tc, grad_ffn_relu);
     tcase_add_test(tc, grad_ffn_gelu);
