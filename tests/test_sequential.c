@@ -229,34 +229,39 @@ END_TEST
 
 /* ---- attention --------------------------------------------------------- */
 
-enum { AT_N = 5, AT_D = 6 };
+enum { AT_D = 6 };
 typedef struct {
-    uint32_t heads;
-    float qkv[AT_N * 3 * AT_D], dout[AT_N * AT_D];
+    uint32_t heads, n;
+    float *qkv, *dout, *probs, *o;
 } at_case;
 
 static double at_loss(void *v)
 {
     at_case *c = v;
-    float probs[2 * AT_N * AT_N], o[AT_N * AT_D];
-    ri_seq_attn_fwd(NULL, c->qkv, AT_N, AT_D, c->heads, probs, o, AT_D);
-    return weighted_sum(o, c->dout, AT_N * AT_D);
+    ri_seq_attn_fwd(NULL, c->qkv, c->n, AT_D, c->heads, c->probs, c->o, AT_D);
+    return weighted_sum(c->o, c->dout, (size_t)c->n * AT_D);
 }
 
-static void check_attention(uint32_t heads)
+/* n above the attention's row block (32) exercises its blocked products. */
+static void check_attention(uint32_t heads, uint32_t n)
 {
-    uint64_t s = 11 + heads;
-    at_case c;
-    c.heads = heads;
-    fill_rand(c.qkv, AT_N * 3 * AT_D, 1.5f, &s);
-    fill_rand(c.dout, AT_N * AT_D, 1.0f, &s);
-    float probs[2 * AT_N * AT_N], o[AT_N * AT_D], dqkv[AT_N * 3 * AT_D], scr[AT_N * AT_N];
-    ri_seq_attn_fwd(NULL, c.qkv, AT_N, AT_D, heads, probs, o, AT_D);
+    uint64_t s = 11 + heads + n;
+    at_case c = {heads, n, malloc((size_t)n * 3 * AT_D * sizeof(float)),
+                 malloc((size_t)n * AT_D * sizeof(float)),
+                 malloc((size_t)heads * n * n * sizeof(float)),
+                 malloc((size_t)n * AT_D * sizeof(float))};
+    float *o = malloc((size_t)n * AT_D * sizeof(float)), *o2 = malloc((size_t)n * AT_D * sizeof(float));
+    float *dqkv = malloc((size_t)n * 3 * AT_D * sizeof(float)), *scr = malloc((size_t)n * n * sizeof(float));
+    double *num = malloc((size_t)n * 3 * AT_D * sizeof(double)), *w = malloc(n * sizeof(double));
+    ck_assert(c.qkv && c.dout && c.probs && c.o && o && o2 && dqkv && scr && num && w);
+    fill_rand(c.qkv, (size_t)n * 3 * AT_D, 1.5f, &s);
+    fill_rand(c.dout, (size_t)n * AT_D, 1.0f, &s);
+    ri_seq_attn_fwd(NULL, c.qkv, n, AT_D, heads, c.probs, o, AT_D);
     /* forward by its definition, in double: softmax over j <= i of q_i.k_j / sqrt(dh) */
     const uint32_t dh = AT_D / heads;
     for (uint32_t h = 0; h < heads; h++)
-        for (uint32_t i = 0; i < AT_N; i++) {
-            double w[AT_N], mx = -INFINITY, sum = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            double mx = -INFINITY, sum = 0;
             for (uint32_t j = 0; j <= i; j++) {
                 double q = 0;
                 for (uint32_t k = 0; k < dh; k++)
@@ -274,22 +279,32 @@ static void check_attention(uint32_t heads)
                 ck_assert_double_eq_tol(o[i * AT_D + h * dh + k], out, 1e-5);
             }
         }
-    ri_seq_attn_bwd(NULL, c.qkv, probs, c.dout, AT_D, AT_N, AT_D, heads, dqkv, scr);
-    double num[AT_N * 3 * AT_D];
-    numeric_grad(c.qkv, AT_N * 3 * AT_D, 1e-2f, at_loss, &c, num);
-    expect_close("attention dqkv", num, dqkv, AT_N * 3 * AT_D, 1e-2);
+    ri_seq_attn_bwd(NULL, c.qkv, c.probs, c.dout, AT_D, n, AT_D, heads, dqkv, scr);
+    numeric_grad(c.qkv, (size_t)n * 3 * AT_D, 1e-2f, at_loss, &c, num);
+    expect_close("attention dqkv", num, dqkv, (size_t)n * 3 * AT_D, 1e-2);
     /* causality: the last row's q, k, v reach no earlier output */
     for (uint32_t j = 0; j < 3 * AT_D; j++)
-        c.qkv[(AT_N - 1) * 3 * AT_D + j] += 1.0f;
-    float o2[AT_N * AT_D];
-    ri_seq_attn_fwd(NULL, c.qkv, AT_N, AT_D, heads, probs, o2, AT_D);
-    for (uint32_t i = 0; i < (AT_N - 1) * AT_D; i++)
+        c.qkv[(n - 1) * 3 * AT_D + j] += 1.0f;
+    ri_seq_attn_fwd(NULL, c.qkv, n, AT_D, heads, c.probs, o2, AT_D);
+    for (uint32_t i = 0; i < (n - 1) * AT_D; i++)
         ck_assert_float_eq(o[i], o2[i]);
+    free(c.qkv);
+    free(c.dout);
+    free(c.probs);
+    free(c.o);
+    free(o);
+    free(o2);
+    free(dqkv);
+    free(scr);
+    free(num);
+    free(w);
 }
 
-START_TEST(grad_attention_one_head) { check_attention(1); }
+START_TEST(grad_attention_one_head) { check_attention(1, 5); }
 END_TEST
-START_TEST(grad_attention_two_heads) { check_attention(2); }
+START_TEST(grad_attention_two_heads) { check_attention(2, 5); }
+END_TEST
+START_TEST(grad_attention_long_blocked) { check_attention(2, 70); }
 END_TEST
 
 /* ---- losses ------------------------------------------------------------- */
@@ -937,6 +952,7 @@ int main(void)
     tcase_add_test(tc, grad_ffn_gelu);
     tcase_add_test(tc, grad_attention_one_head);
     tcase_add_test(tc, grad_attention_two_heads);
+    tcase_add_test(tc, grad_attention_long_blocked);
     tcase_add_test(tc, grad_loss_bce);
     tcase_add_test(tc, grad_loss_softmax);
     tcase_add_test(tc, grad_loss_sampled_softmax);
