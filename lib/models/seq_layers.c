@@ -172,11 +172,6 @@ static void causal_softmax(float *S, uint32_t n)
     }
 }
 
-/* Attention works on blocks of ATT_BLOCK rows: row block [i0, i1) only needs
- * keys and values 0 .. i1-1, so the products skip most of the masked upper
- * triangle (about half of the work of a long sequence). */
-#define ATT_BLOCK 32
-
 void ri_seq_attn_fwd(void *cx, const float *qkv, uint32_t n, uint32_t d, uint32_t heads,
                      float *probs, float *o, size_t ldo)
 {
@@ -186,17 +181,9 @@ void ri_seq_attn_fwd(void *cx, const float *qkv, uint32_t n, uint32_t d, uint32_
     for (uint32_t h = 0; h < heads; h++) {
         const float *Q = qkv + (size_t)h * dh, *K = Q + d, *V = Q + 2 * (size_t)d;
         float *P = probs + (size_t)h * n * n;
-        for (uint32_t i0 = 0; i0 < n; i0 += ATT_BLOCK) {
-            const uint32_t i1 = n - i0 < ATT_BLOCK ? n : i0 + ATT_BLOCK, m = i1 - i0;
-            ri_seq_gemm(cx, 0, 1, m, i1, dh, scale, Q + i0 * ld, ld, K, ld, 0.0f,
-                        P + (size_t)i0 * n, n);
-        }
+        ri_seq_gemm(cx, 0, 1, n, n, dh, scale, Q, ld, K, ld, 0.0f, P, n);
         causal_softmax(P, n);
-        for (uint32_t i0 = 0; i0 < n; i0 += ATT_BLOCK) {
-            const uint32_t i1 = n - i0 < ATT_BLOCK ? n : i0 + ATT_BLOCK, m = i1 - i0;
-            ri_seq_gemm(cx, 0, 0, m, dh, i1, 1.0f, P + (size_t)i0 * n, n, V, ld, 0.0f,
-                        o + (size_t)i0 * ldo + (size_t)h * dh, ldo);
-        }
+        ri_seq_gemm(cx, 0, 0, n, dh, n, 1.0f, P, n, V, ld, 0.0f, o + (size_t)h * dh, ldo);
     }
 }
 
@@ -212,33 +199,21 @@ void ri_seq_attn_bwd(void *cx, const float *qkv, const float *probs, const float
         const float *P = probs + (size_t)h * n * n, *dO = dout + (size_t)h * dh;
         float *dQ = dqkv + (size_t)h * dh, *dK = dQ + d, *dV = dQ + 2 * (size_t)d;
         float *dS = scratch;
-        /* by row blocks: dP = dO V^T, the softmax backward, dQ = dS K */
-        for (uint32_t i0 = 0; i0 < n; i0 += ATT_BLOCK) {
-            const uint32_t i1 = n - i0 < ATT_BLOCK ? n : i0 + ATT_BLOCK, m = i1 - i0;
-            ri_seq_gemm(cx, 0, 1, m, i1, dh, 1.0f, dO + i0 * ldo, ldo, V, ld, 0.0f,
-                        dS + (size_t)i0 * n, n);
-            for (uint32_t i = i0; i < i1; i++) {
-                const float *Pr = P + (size_t)i * n;
-                float *Sr = dS + (size_t)i * n;
-                float dot = 0.0f;
-                for (uint32_t j = 0; j <= i; j++)
-                    dot += Pr[j] * Sr[j];
-                for (uint32_t j = 0; j <= i; j++)
-                    Sr[j] = Pr[j] * (Sr[j] - dot) * scale;
-                for (uint32_t j = i + 1; j < n; j++)
-                    Sr[j] = 0.0f;
-            }
-            ri_seq_gemm(cx, 0, 0, m, dh, i1, 1.0f, dS + (size_t)i0 * n, n, K, ld, 0.0f,
-                        dQ + i0 * ld, ld);
+        ri_seq_gemm(cx, 0, 1, n, n, dh, 1.0f, dO, ldo, V, ld, 0.0f, dS, n); /* dP = dO V^T */
+        /* softmax backward per row, on the causal part only */
+        for (uint32_t i = 0; i < n; i++) {
+            const float *Pr = P + (size_t)i * n;
+            float *Sr = dS + (size_t)i * n;
+            float dot = 0.0f;
+            for (uint32_t j = 0; j <= i; j++)
+                dot += Pr[j] * Sr[j];
+            for (uint32_t j = 0; j <= i; j++)
+                Sr[j] = Pr[j] * (Sr[j] - dot) * scale;
+            for (uint32_t j = i + 1; j < n; j++)
+                Sr[j] = 0.0f;
         }
-        /* by column blocks: key j is read by queries i >= j only:
-         * dK = dS^T Q, dV = P^T dO over rows j0 .. n-1 */
-        for (uint32_t j0 = 0; j0 < n; j0 += ATT_BLOCK) {
-            const uint32_t j1 = n - j0 < ATT_BLOCK ? n : j0 + ATT_BLOCK, m = j1 - j0;
-            ri_seq_gemm(cx, 1, 0, m, dh, n - j0, 1.0f, dS + (size_t)j0 * n + j0, n, Q + j0 * ld,
-                        ld, 0.0f, dK + j0 * ld, ld);
-            ri_seq_gemm(cx, 1, 0, m, dh, n - j0, 1.0f, P + (size_t)j0 * n + j0, n, dO + j0 * ldo,
-                        ldo, 0.0f, dV + j0 * ld, ld);
-        }
+        ri_seq_gemm(cx, 0, 0, n, dh, n, 1.0f, dS, n, K, ld, 0.0f, dQ, ld); /* dQ = dS K */
+        ri_seq_gemm(cx, 1, 0, n, dh, n, 1.0f, dS, n, Q, ld, 0.0f, dK, ld); /* dK = dS^T Q */
+        ri_seq_gemm(cx, 1, 0, n, dh, n, 1.0f, P, n, dO, ldo, 0.0f, dV, ld); /* dV = P^T dO */
     }
 }
