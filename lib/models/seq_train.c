@@ -411,7 +411,6 @@ static int build_history(fit_ctx *f, uint32_t n_users)
 static int run_epoch(fit_ctx *f, const ri_fit_args *a, uint32_t epoch, uint64_t *step,
                      double *epoch_loss)
 {
-    (void)a;
     const fit_params *p = &f->p;
     ri_rng rng;
     ri_rng_seed(&rng, p->seed, RI_STREAM_TRAIN + 2 + epoch);
