@@ -650,6 +650,49 @@ END_TEST
 START_TEST(learns_next_item_sampled_softmax) { learns_cycle("sampled-softmax"); }
 END_TEST
 
+/* Post-LN with GELU and two heads trains through the public calls as well. */
+START_TEST(learns_next_item_post_ln_gelu)
+{
+    recint_dataset *ds = cycle_dataset();
+    const char *pairs[16];
+    size_t n = 0;
+    for (; CYC_CFG[n]; n++)
+        pairs[n] = CYC_CFG[n];
+    pairs[n++] = "loss=softmax";
+    pairs[n++] = "norm=post";
+    pairs[n++] = "activation=gelu";
+    pairs[n] = NULL;
+    recint_model *m = fit_seq(ds, pairs);
+    const int hits = follows_cycle(m, "softmax");
+    ck_assert_msg(hits >= N_CYC - 1, "post-LN: %d of %d", hits, N_CYC);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Same seed and thread count: the same model, bit for bit (dropout, negatives,
+ * shuffling and the parts' gradient sums are all seeded or ordered). */
+START_TEST(deterministic)
+{
+    recint_dataset *ds = cycle_dataset();
+    const char *pairs[] = {"dim=8", "maxlen=6", "epochs=3", "threads=2", "dropout=0.3",
+                           "loss=bce", "batch_size=7", NULL};
+    recint_model *a = fit_seq(ds, pairs), *b = fit_seq(ds, pairs);
+    const ri_seq_state *sa = a->state, *sb = b->state;
+    const size_t np = ri_seq_n_params(&sa->arch);
+    ck_assert_int_eq(memcmp(sa->theta, sb->theta, np * sizeof(float)), 0);
+    const char *other[] = {"dim=8", "maxlen=6", "epochs=3", "threads=2", "dropout=0.3",
+                           "loss=bce", "batch_size=7", "seed=7", NULL};
+    recint_model *c = fit_seq(ds, other);
+    ck_assert_int_ne(memcmp(sa->theta, ((const ri_seq_state *)c->state)->theta,
+                            np * sizeof(float)), 0);
+    recint_model_free(a);
+    recint_model_free(b);
+    recint_model_free(c);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(serving_and_round_trip)
 {
     recint_dataset *ds = cycle_dataset();
@@ -964,6 +1007,8 @@ int main(void)
     tcase_add_test(tc, learns_next_item_bce);
     tcase_add_test(tc, learns_next_item_softmax);
     tcase_add_test(tc, learns_next_item_sampled_softmax);
+    tcase_add_test(tc, learns_next_item_post_ln_gelu);
+    tcase_add_test(tc, deterministic);
     tcase_add_test(tc, serving_and_round_trip);
     tcase_add_test(tc, load_validates_sections);
     tcase_add_test(tc, cancel_keeps_last_epoch);
