@@ -69,6 +69,29 @@ static double weighted_sum(const float *y, const float *w, size_t n)
     return s;
 }
 
+/* The vectorisable exp of the softmaxes against libm, over its whole range. */
+START_TEST(exp_nonpos_accuracy)
+{
+    double worst_near = 0, worst = 0;
+    for (int i = 0; i <= 87000; i++) {
+        const float x = -0.001f * (float)i;
+        const double want = exp((double)x), got = ri_seq_exp_nonpos(x);
+        worst = fmax(worst, fabs(got - want) / want);
+        if (x >= -10.0f)
+            worst_near = fmax(worst_near, fabs(got - want) / want);
+    }
+    /* float x log2(e) loses ~|x| 6e-8 of the exponent: the error grows with |x| */
+    ck_assert_msg(worst_near < 1e-6, "relative error %.3g on [-10, 0]", worst_near);
+    ck_assert_msg(worst < 2e-5, "relative error %.3g on [-87, 0]", worst);
+    ck_assert_float_eq(ri_seq_exp_nonpos(0.0f), 1.0f);
+    ck_assert_float_eq(ri_seq_exp_nonpos(-0.0f), 1.0f);
+    /* far below: tiny and positive, never garbage from the exponent bits */
+    const float tiny = ri_seq_exp_nonpos(-1000.0f);
+    ck_assert(tiny > 0.0f && tiny < 1e-37f);
+    ck_assert(ri_seq_exp_nonpos(-INFINITY) < 1e-37f);
+}
+END_TEST
+
 /* ---- layer norm -------------------------------------------------------- */
 
 enum { LN_ROWS = 3, LN_D = 7 };
@@ -206,34 +229,39 @@ END_TEST
 
 /* ---- attention --------------------------------------------------------- */
 
-enum { AT_N = 5, AT_D = 6 };
+enum { AT_D = 6 };
 typedef struct {
-    uint32_t heads;
-    float qkv[AT_N * 3 * AT_D], dout[AT_N * AT_D];
+    uint32_t heads, n;
+    float *qkv, *dout, *probs, *o;
 } at_case;
 
 static double at_loss(void *v)
 {
     at_case *c = v;
-    float probs[2 * AT_N * AT_N], o[AT_N * AT_D];
-    ri_seq_attn_fwd(NULL, c->qkv, AT_N, AT_D, c->heads, probs, o, AT_D);
-    return weighted_sum(o, c->dout, AT_N * AT_D);
+    ri_seq_attn_fwd(NULL, c->qkv, c->n, AT_D, c->heads, c->probs, c->o, AT_D);
+    return weighted_sum(c->o, c->dout, (size_t)c->n * AT_D);
 }
 
-static void check_attention(uint32_t heads)
+/* A long sequence as well as short ones. */
+static void check_attention(uint32_t heads, uint32_t n)
 {
-    uint64_t s = 11 + heads;
-    at_case c;
-    c.heads = heads;
-    fill_rand(c.qkv, AT_N * 3 * AT_D, 1.5f, &s);
-    fill_rand(c.dout, AT_N * AT_D, 1.0f, &s);
-    float probs[2 * AT_N * AT_N], o[AT_N * AT_D], dqkv[AT_N * 3 * AT_D], scr[AT_N * AT_N];
-    ri_seq_attn_fwd(NULL, c.qkv, AT_N, AT_D, heads, probs, o, AT_D);
+    uint64_t s = 11 + heads + n;
+    at_case c = {heads, n, malloc((size_t)n * 3 * AT_D * sizeof(float)),
+                 malloc((size_t)n * AT_D * sizeof(float)),
+                 malloc((size_t)heads * n * n * sizeof(float)),
+                 malloc((size_t)n * AT_D * sizeof(float))};
+    float *o = malloc((size_t)n * AT_D * sizeof(float)), *o2 = malloc((size_t)n * AT_D * sizeof(float));
+    float *dqkv = malloc((size_t)n * 3 * AT_D * sizeof(float)), *scr = malloc((size_t)n * n * sizeof(float));
+    double *num = malloc((size_t)n * 3 * AT_D * sizeof(double)), *w = malloc(n * sizeof(double));
+    ck_assert(c.qkv && c.dout && c.probs && c.o && o && o2 && dqkv && scr && num && w);
+    fill_rand(c.qkv, (size_t)n * 3 * AT_D, 1.5f, &s);
+    fill_rand(c.dout, (size_t)n * AT_D, 1.0f, &s);
+    ri_seq_attn_fwd(NULL, c.qkv, n, AT_D, heads, c.probs, o, AT_D);
     /* forward by its definition, in double: softmax over j <= i of q_i.k_j / sqrt(dh) */
     const uint32_t dh = AT_D / heads;
     for (uint32_t h = 0; h < heads; h++)
-        for (uint32_t i = 0; i < AT_N; i++) {
-            double w[AT_N], mx = -INFINITY, sum = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            double mx = -INFINITY, sum = 0;
             for (uint32_t j = 0; j <= i; j++) {
                 double q = 0;
                 for (uint32_t k = 0; k < dh; k++)
@@ -251,22 +279,32 @@ static void check_attention(uint32_t heads)
                 ck_assert_double_eq_tol(o[i * AT_D + h * dh + k], out, 1e-5);
             }
         }
-    ri_seq_attn_bwd(NULL, c.qkv, probs, c.dout, AT_D, AT_N, AT_D, heads, dqkv, scr);
-    double num[AT_N * 3 * AT_D];
-    numeric_grad(c.qkv, AT_N * 3 * AT_D, 1e-2f, at_loss, &c, num);
-    expect_close("attention dqkv", num, dqkv, AT_N * 3 * AT_D, 1e-2);
+    ri_seq_attn_bwd(NULL, c.qkv, c.probs, c.dout, AT_D, n, AT_D, heads, dqkv, scr);
+    numeric_grad(c.qkv, (size_t)n * 3 * AT_D, 1e-2f, at_loss, &c, num);
+    expect_close("attention dqkv", num, dqkv, (size_t)n * 3 * AT_D, 1e-2);
     /* causality: the last row's q, k, v reach no earlier output */
     for (uint32_t j = 0; j < 3 * AT_D; j++)
-        c.qkv[(AT_N - 1) * 3 * AT_D + j] += 1.0f;
-    float o2[AT_N * AT_D];
-    ri_seq_attn_fwd(NULL, c.qkv, AT_N, AT_D, heads, probs, o2, AT_D);
-    for (uint32_t i = 0; i < (AT_N - 1) * AT_D; i++)
+        c.qkv[(n - 1) * 3 * AT_D + j] += 1.0f;
+    ri_seq_attn_fwd(NULL, c.qkv, n, AT_D, heads, c.probs, o2, AT_D);
+    for (uint32_t i = 0; i < (n - 1) * AT_D; i++)
         ck_assert_float_eq(o[i], o2[i]);
+    free(c.qkv);
+    free(c.dout);
+    free(c.probs);
+    free(c.o);
+    free(o);
+    free(o2);
+    free(dqkv);
+    free(scr);
+    free(num);
+    free(w);
 }
 
-START_TEST(grad_attention_one_head) { check_attention(1); }
+START_TEST(grad_attention_one_head) { check_attention(1, 5); }
 END_TEST
-START_TEST(grad_attention_two_heads) { check_attention(2); }
+START_TEST(grad_attention_two_heads) { check_attention(2, 5); }
+END_TEST
+START_TEST(grad_attention_long) { check_attention(2, 70); }
 END_TEST
 
 /* ---- losses ------------------------------------------------------------- */
@@ -612,6 +650,49 @@ END_TEST
 START_TEST(learns_next_item_sampled_softmax) { learns_cycle("sampled-softmax"); }
 END_TEST
 
+/* Post-LN with GELU and two heads trains through the public calls as well. */
+START_TEST(learns_next_item_post_ln_gelu)
+{
+    recint_dataset *ds = cycle_dataset();
+    const char *pairs[16];
+    size_t n = 0;
+    for (; CYC_CFG[n]; n++)
+        pairs[n] = CYC_CFG[n];
+    pairs[n++] = "loss=softmax";
+    pairs[n++] = "norm=post";
+    pairs[n++] = "activation=gelu";
+    pairs[n] = NULL;
+    recint_model *m = fit_seq(ds, pairs);
+    const int hits = follows_cycle(m, "softmax");
+    ck_assert_msg(hits >= N_CYC - 1, "post-LN: %d of %d", hits, N_CYC);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Same seed and thread count: the same model, bit for bit (dropout, negatives,
+ * shuffling and the parts' gradient sums are all seeded or ordered). */
+START_TEST(deterministic)
+{
+    recint_dataset *ds = cycle_dataset();
+    const char *pairs[] = {"dim=8", "maxlen=6", "epochs=3", "threads=2", "dropout=0.3",
+                           "loss=bce", "batch_size=7", NULL};
+    recint_model *a = fit_seq(ds, pairs), *b = fit_seq(ds, pairs);
+    const ri_seq_state *sa = a->state, *sb = b->state;
+    const size_t np = ri_seq_n_params(&sa->arch);
+    ck_assert_int_eq(memcmp(sa->theta, sb->theta, np * sizeof(float)), 0);
+    const char *other[] = {"dim=8", "maxlen=6", "epochs=3", "threads=2", "dropout=0.3",
+                           "loss=bce", "batch_size=7", "seed=7", NULL};
+    recint_model *c = fit_seq(ds, other);
+    ck_assert_int_ne(memcmp(sa->theta, ((const ri_seq_state *)c->state)->theta,
+                            np * sizeof(float)), 0);
+    recint_model_free(a);
+    recint_model_free(b);
+    recint_model_free(c);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(serving_and_round_trip)
 {
     recint_dataset *ds = cycle_dataset();
@@ -908,11 +989,13 @@ int main(void)
     Suite *s = suite_create("sequential");
     TCase *tc = tcase_create("sequential");
     tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, exp_nonpos_accuracy);
     tcase_add_test(tc, grad_layer_norm);
     tcase_add_test(tc, grad_ffn_relu);
     tcase_add_test(tc, grad_ffn_gelu);
     tcase_add_test(tc, grad_attention_one_head);
     tcase_add_test(tc, grad_attention_two_heads);
+    tcase_add_test(tc, grad_attention_long);
     tcase_add_test(tc, grad_loss_bce);
     tcase_add_test(tc, grad_loss_softmax);
     tcase_add_test(tc, grad_loss_sampled_softmax);
@@ -924,6 +1007,8 @@ int main(void)
     tcase_add_test(tc, learns_next_item_bce);
     tcase_add_test(tc, learns_next_item_softmax);
     tcase_add_test(tc, learns_next_item_sampled_softmax);
+    tcase_add_test(tc, learns_next_item_post_ln_gelu);
+    tcase_add_test(tc, deterministic);
     tcase_add_test(tc, serving_and_round_trip);
     tcase_add_test(tc, load_validates_sections);
     tcase_add_test(tc, cancel_keeps_last_epoch);

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "recint.h"
 #include "rng.h"
@@ -43,6 +44,38 @@ void ri_seq_block(const ri_seq_arch *a, float *theta, uint32_t b, ri_seq_blk *ou
 void ri_seq_init_params(const ri_seq_arch *a, float *theta, uint64_t seed);
 
 /* ---- layers (seq_layers.c) ------------------------------------------- */
+
+/* exp(x) for x <= 0 in a form the compiler vectorises (libm's expf is a
+ * call per element, the bulk of a softmax): x = (n + f) ln 2 with n an
+ * integer and |f| <= 1/2, 2^f by its Taylor polynomial, 2^n put into the
+ * exponent bits. Relative error below 1e-6 on [-10, 0], growing to 1e-5 at
+ * -87 (float x log2(e) rounds). Below -87 the result is 0-ish
+ * (2^-125.5), which is all a softmax needs. */
+static inline float ri_seq_exp_nonpos(float x)
+{
+    /* clamp as integers: a float compare here keeps GCC from vectorising
+     * (for x <= 0 a larger magnitude is a larger unsigned bit pattern) */
+    uint32_t xb;
+    memcpy(&xb, &x, sizeof xb);
+    xb = xb < 0xC2AE0000u ? xb : 0xC2AE0000u; /* -87.0f */
+    memcpy(&x, &xb, sizeof x);
+    const float t = x * 1.44269504088896341f;
+    const float n = (t + 12582912.0f) - 12582912.0f; /* round to nearest */
+    const float f = t - n;
+    float p = 1.54035304e-4f;
+    p = p * f + 1.33335581e-3f;
+    p = p * f + 9.61812911e-3f;
+    p = p * f + 5.55041087e-2f;
+    p = p * f + 2.40226507e-1f;
+    p = p * f + 6.93147182e-1f;
+    p = p * f + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &p, sizeof bits);
+    bits += (int32_t)n * (1 << 23);
+    memcpy(&p, &bits, sizeof p);
+    return p;
+}
+
 
 /* C (m x n, row stride ldc) = alpha * op(A) op(B) + beta * C, row-major;
  * ta/tb non-zero: the operand is stored transposed (A stored k x m, lda apart).

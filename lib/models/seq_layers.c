@@ -114,7 +114,8 @@ void ri_seq_act_bwd(int gelu, const float *h, const float *dout, float *dh, size
 
 /* Eight 8-bit draws per 64-bit number: the generator is the cost of dropout,
  * and a drop probability resolved to 1/256 is plenty (p is rounded to the
- * nearest multiple; the kept values are scaled by the matching 1/(1-p)). */
+ * nearest multiple; the kept values are scaled by the matching 1/(1-p)). The
+ * draws go into mask first, so that the masking loop vectorises. */
 void ri_seq_dropout_fwd(float *x, size_t n, float p, ri_rng *rng, uint8_t *mask)
 {
     if (!(p > 0.0f))
@@ -123,20 +124,17 @@ void ri_seq_dropout_fwd(float *x, size_t n, float p, ri_rng *rng, uint8_t *mask)
     const float keep = 256.0f / (float)(256 - thr);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t bits = ri_rng_u64(rng);
-        for (size_t k = 0; k < 8; k++) {
-            const uint8_t kept = (uint8_t)((uint32_t)((bits >> (8 * k)) & 0xff) >= thr);
-            mask[i + k] = kept;
-            x[i + k] *= kept ? keep : 0.0f;
-        }
+        const uint64_t bits = ri_rng_u64(rng);
+        memcpy(mask + i, &bits, 8);
     }
     if (i < n) {
-        uint64_t bits = ri_rng_u64(rng);
-        for (size_t k = 0; i < n; i++, k++) {
-            const uint8_t kept = (uint8_t)((uint32_t)((bits >> (8 * k)) & 0xff) >= thr);
-            mask[i] = kept;
-            x[i] *= kept ? keep : 0.0f;
-        }
+        const uint64_t bits = ri_rng_u64(rng);
+        memcpy(mask + i, &bits, n - i);
+    }
+    for (i = 0; i < n; i++) {
+        const uint8_t kept = mask[i] >= thr;
+        mask[i] = kept;
+        x[i] *= kept ? keep : 0.0f;
     }
 }
 
@@ -150,21 +148,51 @@ void ri_seq_dropout_bwd(float *dx, size_t n, float p, const uint8_t *mask)
         dx[i] *= mask[i] ? keep : 0.0f;
 }
 
+/* Max and sum of n floats in 8 independent lanes: one running value is a
+ * dependency chain the compiler may not reorder into vectors. */
+#define LANES 8
+
+static float lanes_max(const float *x, uint32_t n)
+{
+    float m[LANES];
+    for (uint32_t l = 0; l < LANES; l++)
+        m[l] = x[0];
+    uint32_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (uint32_t l = 0; l < LANES; l++)
+            m[l] = x[j + l] > m[l] ? x[j + l] : m[l];
+    for (; j < n; j++)
+        m[0] = x[j] > m[0] ? x[j] : m[0];
+    for (uint32_t l = 1; l < LANES; l++)
+        m[0] = m[l] > m[0] ? m[l] : m[0];
+    return m[0];
+}
+
+static float lanes_sum(const float *x, uint32_t n)
+{
+    float a[LANES] = {0};
+    uint32_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (uint32_t l = 0; l < LANES; l++)
+            a[l] += x[j + l];
+    for (; j < n; j++)
+        a[0] += x[j];
+    for (uint32_t half = LANES / 2; half > 0; half /= 2)
+        for (uint32_t l = 0; l < half; l++)
+            a[l] += a[l + half];
+    return a[0];
+}
+
 /* Row i of S (n x n) to the softmax over its first i + 1 entries, the rest 0:
  * position i attends to itself and earlier positions only. */
 static void causal_softmax(float *S, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         float *row = S + (size_t)i * n;
-        float mx = row[0];
-        for (uint32_t j = 1; j <= i; j++)
-            mx = row[j] > mx ? row[j] : mx;
-        float sum = 0.0f;
-        for (uint32_t j = 0; j <= i; j++) {
-            row[j] = expf(row[j] - mx);
-            sum += row[j];
-        }
-        const float inv = 1.0f / sum;
+        const float mx = lanes_max(row, i + 1);
+        for (uint32_t j = 0; j <= i; j++)
+            row[j] = ri_seq_exp_nonpos(row[j] - mx);
+        const float inv = 1.0f / lanes_sum(row, i + 1);
         for (uint32_t j = 0; j <= i; j++)
             row[j] *= inv;
         for (uint32_t j = i + 1; j < n; j++)

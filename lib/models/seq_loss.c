@@ -66,36 +66,6 @@ static double bce(const ri_seq_arch *a, const ri_seq_rows *s, const float *H, co
     return loss * t->scale;
 }
 
-/* exp(x) for x <= 0 in a form the compiler vectorises (libm's expf is a
- * call per element, the bulk of a full softmax): x = (n + f) ln 2 with n an
- * integer and |f| <= 1/2, 2^f by its Taylor polynomial (relative error below
- * 2e-7), 2^n put into the exponent bits. Below -87 the result is 0-ish
- * (2^-125.5), which is all a softmax needs. */
-static inline float exp_nonpos(float x)
-{
-    /* clamp as integers: a float compare here keeps GCC from vectorising
-     * (for x <= 0 a larger magnitude is a larger unsigned bit pattern) */
-    uint32_t xb;
-    memcpy(&xb, &x, sizeof xb);
-    xb = xb < 0xC2AE0000u ? xb : 0xC2AE0000u; /* -87.0f */
-    memcpy(&x, &xb, sizeof x);
-    const float t = x * 1.44269504088896341f;
-    const float n = (t + 12582912.0f) - 12582912.0f; /* round to nearest */
-    const float f = t - n;
-    float p = 1.54035304e-4f;
-    p = p * f + 1.33335581e-3f;
-    p = p * f + 9.61812911e-3f;
-    p = p * f + 5.55041087e-2f;
-    p = p * f + 2.40226507e-1f;
-    p = p * f + 6.93147182e-1f;
-    p = p * f + 1.0f;
-    int32_t bits;
-    memcpy(&bits, &p, sizeof bits);
-    bits += (int32_t)n * (1 << 23);
-    memcpy(&p, &bits, sizeof p);
-    return p;
-}
-
 #define LANES 8
 
 /* Row of logits to the gradient scale * (softmax - onehot(target)) in place;
@@ -115,7 +85,7 @@ static double softmax_row(float *c, size_t n, size_t target, float scale)
     for (size_t l = 1; l < LANES; l++)
         m = mx[l] > m ? mx[l] : m;
     for (j = 0; j < n; j++)
-        c[j] = exp_nonpos(c[j] - m);
+        c[j] = ri_seq_exp_nonpos(c[j] - m);
     float acc[LANES] = {0};
     j = 0;
     for (; j + LANES <= n; j += LANES)
