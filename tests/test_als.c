@@ -221,8 +221,9 @@ START_TEST(cg_converges_to_cholesky)
     for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {
         if (i == 1 && ri_core_isa_detect() < RI_ISA_AVX2)
             continue;
-        /* the portable loops have no per-dim copies: fewer dims suffice */
-        for (size_t d = i == 0 ? 0 : 3; d < sizeof dims / sizeof *dims; d += i == 0 ? 1 : 2)
+        /* the portable loops have no per-dim copies: fewer dims suffice (130 is
+         * portable under isa=auto too) */
+        for (size_t d = i == 0 ? 0 : 3; d < sizeof dims / sizeof *dims - (i != 0); d += i == 0 ? 1 : 2)
             check_cg_converges(dims[d], isas[i]);
     }
 }
@@ -1405,7 +1406,7 @@ START_TEST(biases_exact_and_served)
 #define BIAS_KEYS dims[di], isas[ii], "iterations=2", "alpha=3", "regularization=1", \
                   "threads=2", "biases=true"
             const char *p_chol[] = {BIAS_KEYS, "solver=cholesky", NULL};
-            const char *p_cg[] = {BIAS_KEYS, "solver=cg", "cg_steps=200", NULL};
+            const char *p_cg[] = {BIAS_KEYS, "solver=cg", "cg_steps=120", NULL};
 #undef BIAS_KEYS
             recint_model *a = fit_als(big, p_chol), *b = fit_als(big, p_cg);
             const ri_als_state *sa = state_of(a), *sb = state_of(b);
