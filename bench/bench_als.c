@@ -218,6 +218,49 @@ out:
     return err;
 }
 
+/* Bar 3 of issue 5: fold-in of a user with 50 interactions at dim 64. Histories
+ * are 50 distinct items drawn by a fixed LCG; each call is timed alone and the
+ * median reported (one thread: fold-in is a single-user call). */
+#define FOLD_CALLS 1000
+#define FOLD_ITEMS 50
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void fold_in_timing(const recint_model *m)
+{
+    const uint32_t n_items = recint_model_n_items(m), dim = recint_model_dim(m);
+    if (n_items < FOLD_ITEMS || dim == 0 || dim > 4096)
+        return;
+    static double t[FOLD_CALLS];
+    float vec[4096];
+    uint32_t items[FOLD_ITEMS];
+    uint64_t s = 12345;
+    for (int c = 0; c < FOLD_CALLS; c++) {
+        uint32_t n = 0;
+        while (n < FOLD_ITEMS) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t it = (uint32_t)((s >> 33) % n_items), dup = 0;
+            for (uint32_t k = 0; k < n; k++)
+                dup |= items[k] == it;
+            if (!dup)
+                items[n++] = it;
+        }
+        qsort(items, n, sizeof *items, cmp_u32);
+        double t0 = now();
+        if (recint_model_fold_in(m, items, NULL, n, vec) != RECINT_OK) {
+            fail("fold_in");
+            return;
+        }
+        t[c] = now() - t0;
+    }
+    printf("  fold-in of %d items at dim %u: median %.1f us over %d calls (bar: <= 50 us)\n",
+           FOLD_ITEMS, dim, 1e6 * median(t, FOLD_CALLS), FOLD_CALLS);
+}
+
 static int run_p1(const char *dir)
 {
     recint_dataset *train = NULL, *test = NULL;
@@ -246,6 +289,8 @@ static int run_p1(const char *dir)
             if (r == P1_REPEATS - 1 &&
                 recint_evaluate(m, train, test, 10, cfg, metrics, RECINT_METRIC_COUNT) != RECINT_OK)
                 err = fail("evaluate");
+            if (r == P1_REPEATS - 1 && s == 0 && !err)
+                fold_in_timing(m);
             recint_model_free(m);
         }
         if (!err) {
