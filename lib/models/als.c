@@ -414,22 +414,23 @@ static int als_fit(const ri_fit_args *a, void **state_out)
     for (uint32_t it = 0; rc == RECINT_OK && it < p.iterations; it++) {
         if (p.biases) {
             prepare_other(bw.Va, n_items, pw.dim, &bw);
-            rc = ri_als_solve_side(&pw, &sc, bw.Ua, n_users, bw.Yh, n_items, r_ptr, r_idx, r_w, bw.off,
-                            bw.t);
+            rc = ri_als_solve_side(&pw, &sc, bw.Ua, n_users, bw.Yh, n_items, r_ptr, r_idx, r_w,
+                                   bw.off, bw.t);
             if (rc == RECINT_OK) {
                 prepare_other(bw.Ua, n_users, pw.dim, &bw);
-                rc = ri_als_solve_side(&pw, &sc, bw.Va, n_items, bw.Yh, n_users, c_ptr, c_idx, c_w,
-                                bw.off, bw.t);
+                rc = ri_als_solve_side(&pw, &sc, bw.Va, n_items, bw.Yh, n_users, c_ptr, c_idx,
+                                       c_w, bw.off, bw.t);
             }
             if (rc == RECINT_OK) {
                 split_bias(bw.Ua, n_users, p.dim, s->U, s->ub);
                 split_bias(bw.Va, n_items, p.dim, s->V, s->ib);
             }
         } else {
-            rc = ri_als_solve_side(&p, &sc, s->U, n_users, s->V, n_items, r_ptr, r_idx, r_w, NULL, NULL);
+            rc = ri_als_solve_side(&p, &sc, s->U, n_users, s->V, n_items, r_ptr, r_idx, r_w, NULL,
+                                   NULL);
             if (rc == RECINT_OK)
-                rc = ri_als_solve_side(&p, &sc, s->V, n_items, s->U, n_users, c_ptr, c_idx, c_w, NULL,
-                                NULL);
+                rc = ri_als_solve_side(&p, &sc, s->V, n_items, s->U, n_users, c_ptr, c_idx, c_w,
+                                       NULL, NULL);
         }
         double loss = NAN;
         if (rc == RECINT_OK && want_loss && a->progress)

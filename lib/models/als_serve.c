@@ -33,8 +33,9 @@ static void factor_row_best(const recint_model *m, const float *G, const float *
                       lambda, A, b);
 }
 
-/* Workspace of ri_als_tri_len(dim) + 2 dim doubles (A, right-hand side, column): the stack buffer up to
- * ROW_STACK_DIM, else one allocation (*heap, to be freed). */
+/* Workspace of ri_als_tri_len(dim) + 2 dim doubles (A, right-hand side,
+ * column): the stack buffer up to ROW_STACK_DIM, else one allocation (*heap,
+ * to be freed). */
 static double *row_workspace(double *stack, uint32_t d, double **heap)
 {
     *heap = NULL;
@@ -59,7 +60,7 @@ static int refuse_biases(const ri_als_state *s, const char *what)
 }
 
 int ri_als_fold_in(const recint_model *m, const void *state, const uint32_t *items,
-                       const float *weights, size_t n, float *out)
+                   const float *weights, size_t n, float *out)
 {
     const ri_als_state *s = state;
     if (refuse_biases(s, "fold-in"))
@@ -83,8 +84,8 @@ int ri_als_fold_in(const recint_model *m, const void *state, const uint32_t *ite
  * product. The model keeps which items a user had, not their weights, so the
  * history counts with weight 1. */
 int ri_als_explain(const recint_model *m, const void *state, uint32_t user, uint32_t item,
-                       uint32_t k, uint32_t *items, float *contributions, uint32_t *n_out,
-                       float *score)
+                   uint32_t k, uint32_t *items, float *contributions, uint32_t *n_out,
+                   float *score)
 {
     const ri_als_state *s = state;
     if (refuse_biases(s, "an explanation"))
@@ -168,7 +169,7 @@ static int partial_range(void *ctx, size_t begin, size_t end, unsigned worker)
  * keeps its own copies of the item rows, which are rebuilt anyway, and the
  * Gram of the items changes. */
 int ri_als_partial_fit(const recint_model *m, void *state, const ri_partial_rows *rq,
-                           void **state_out)
+                       void **state_out)
 {
     ri_als_state *s = state;
     const uint32_t d = s->dim;
