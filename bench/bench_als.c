@@ -73,6 +73,7 @@ static int set(recint_config *cfg, const char *key, const char *value)
 struct timeline {
     double start;
     double at[MAX_ITERATIONS + 1];
+    double cpu[MAX_ITERATIONS + 1]; /* process CPU seconds at the same moments */
     uint32_t n;
 };
 
@@ -82,8 +83,10 @@ static int on_progress(void *ctx, uint32_t step, uint32_t steps, double loss)
     (void)steps;
     (void)loss;
     struct timeline *tl = ctx;
-    if (tl->n < MAX_ITERATIONS)
+    if (tl->n < MAX_ITERATIONS) {
+        tl->cpu[tl->n] = cpu_seconds();
         tl->at[tl->n++] = now();
+    }
     return 0;
 }
 
@@ -93,6 +96,8 @@ struct fit_result {
     double first_s;     /* start of fit to end of the first iteration (includes setup) */
     uint32_t iterations; /* progress calls seen */
     double cpu_ratio;   /* process CPU seconds / wall seconds during the fit */
+    double iter_cpu_s;  /* median CPU seconds of an iteration (all threads) */
+    double fit_cpu_s;   /* CPU seconds of the whole fit */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -133,6 +138,7 @@ static int fit_once(recint_model **out, const recint_config *cfg, const recint_d
     }
     res->fit_s = end - tl.start;
     res->cpu_ratio = cpu / res->fit_s;
+    res->fit_cpu_s = cpu;
     res->iterations = tl.n;
     res->first_s = tl.n ? tl.at[0] - tl.start : res->fit_s;
     if (tl.n >= 2) {
@@ -140,8 +146,12 @@ static int fit_once(recint_model **out, const recint_config *cfg, const recint_d
         for (uint32_t i = 1; i < tl.n; i++)
             gaps[i - 1] = tl.at[i] - tl.at[i - 1];
         res->iter_s = median(gaps, tl.n - 1);
+        for (uint32_t i = 1; i < tl.n; i++)
+            gaps[i - 1] = tl.cpu[i] - tl.cpu[i - 1];
+        res->iter_cpu_s = median(gaps, tl.n - 1);
     } else {
         res->iter_s = res->fit_s;
+        res->iter_cpu_s = cpu;
     }
     *out = m;
     return 0;
@@ -273,7 +283,7 @@ static int run_p1(const char *dir)
             err = 1;
             break;
         }
-        double fits[P1_REPEATS], iters[P1_REPEATS], ratios[P1_REPEATS];
+        double fits[P1_REPEATS], iters[P1_REPEATS], ratios[P1_REPEATS], cpus[P1_REPEATS];
         double metrics[RECINT_METRIC_COUNT];
         for (int r = 0; r < P1_REPEATS && !err; r++) {
             recint_model *m = NULL;
@@ -285,6 +295,7 @@ static int run_p1(const char *dir)
             fits[r] = res.fit_s;
             iters[r] = res.iter_s;
             ratios[r] = res.cpu_ratio;
+            cpus[r] = res.fit_cpu_s;
             /* Every repeat uses the same seed, so the last model's metrics stand for all. */
             if (r == P1_REPEATS - 1 &&
                 recint_evaluate(m, train, test, 10, cfg, metrics, RECINT_METRIC_COUNT) != RECINT_OK)
@@ -296,12 +307,12 @@ static int run_p1(const char *dir)
         if (!err) {
             printf("P1 als solver=%s: fit %.4f s (median of %d; runs %.4f %.4f %.4f), "
                    "%.5f s/iter (median interval), P@10 %.4f, R@10 %.4f, NDCG@10 %.4f, "
-                   "AUC %.4f, users %.0f, peak RSS %.1f MiB, cpu/wall %.2f\n",
+                   "AUC %.4f, users %.0f, peak RSS %.1f MiB, cpu/wall %.2f, fit CPU %.4f s\n",
                    solvers[s], median(fits, P1_REPEATS), P1_REPEATS, fits[0], fits[1], fits[2],
                    median(iters, P1_REPEATS), metrics[RECINT_METRIC_PRECISION],
                    metrics[RECINT_METRIC_RECALL], metrics[RECINT_METRIC_NDCG],
                    metrics[RECINT_METRIC_AUC], metrics[RECINT_METRIC_USERS], peak_rss_mib(),
-                   median(ratios, P1_REPEATS));
+                   median(ratios, P1_REPEATS), median(cpus, P1_REPEATS));
             print_settings(cfg);
         }
         recint_config_free(cfg);
@@ -383,9 +394,10 @@ static int run_p3(const recint_dataset *ds, const char *label, unsigned iteratio
             return 1;
         }
         printf("%s als solver=%s: %.3f s/iter (median interval of %u iterations), first "
-               "iteration incl. setup %.3f s, fit %.3f s, peak RSS %.1f MiB, cpu/wall %.2f\n",
+               "iteration incl. setup %.3f s, fit %.3f s, peak RSS %.1f MiB, cpu/wall %.2f; "
+               "CPU %.3f s/iter, fit CPU %.3f s (CPU / 2 = wall on 2 free cores)\n",
                label, solvers[s], res.iter_s, res.iterations, res.first_s, res.fit_s,
-               peak_rss_mib(), res.cpu_ratio);
+               peak_rss_mib(), res.cpu_ratio, res.iter_cpu_s, res.fit_cpu_s);
         print_settings(cfg);
         recint_model_free(m);
         recint_config_free(cfg);

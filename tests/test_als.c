@@ -750,6 +750,9 @@ START_TEST(fold_in_is_exact_dim64)
 {
     check_fold_in_exact(24, 200, 25, "dim=64", 64, "isa=auto");
     check_fold_in_exact(24, 200, 25, "dim=64", 64, "isa=scalar");
+    /* partial last vectors of the AVX-512 system builder */
+    check_fold_in_exact(12, 150, 25, "dim=37", 37, "isa=auto");
+    check_fold_in_exact(12, 150, 25, "dim=1", 1, "isa=auto");
 }
 END_TEST
 

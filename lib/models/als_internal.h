@@ -80,6 +80,12 @@ typedef struct {
 /* Solves rows [begin, end) of X in place. Needs AVX-512F (the caller checks the
  * CPU) and dim <= RI_ALS_CG_AVX512_MAX_DIM. */
 void ri_als_cg_avx512(const ri_als_cg_task *t, float *X, size_t begin, size_t end);
+/* The packed system of one row as ri_als_factor_row builds it (no biases),
+ * unfactored, with the rank-n part summed in float: AVX-512F, dim <=
+ * RI_ALS_CG_AVX512_MAX_DIM. */
+void ri_als_row_system_avx512(const float *G, const float *Y, uint32_t d, const uint32_t *items,
+                              const float *weights, size_t n, double alpha, double lambda,
+                              double *A, double *b);
 
 
 /* ---- als_solve.c ---- */

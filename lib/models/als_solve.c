@@ -356,6 +356,11 @@ factor_row_avx2(const float *G, const float *Y, uint32_t d, const uint32_t *item
 {
     factor_row(G, Y, d, items, weights, n, alpha, lambda, A, b);
 }
+
+__attribute__((target("avx2,fma"))) static void cholesky_avx2(double *A, uint32_t d, double *col)
+{
+    cholesky_packed(A, d, col);
+}
 #endif
 
 void ri_als_factor_row(ri_isa isa, const float *G, const float *Y, uint32_t d,
@@ -363,6 +368,11 @@ void ri_als_factor_row(ri_isa isa, const float *G, const float *Y, uint32_t d,
                        double lambda, double *A, double *b)
 {
 #if ALS_HAVE_AVX2
+    if (isa >= RI_ISA_AVX512 && d <= RI_ALS_CG_AVX512_MAX_DIM) {
+        ri_als_row_system_avx512(G, Y, d, items, weights, n, alpha, lambda, A, b);
+        cholesky_avx2(A, d, b + d);
+        return;
+    }
     if (isa >= RI_ISA_AVX2) {
         factor_row_avx2(G, Y, d, items, weights, n, alpha, lambda, A, b);
         return;
