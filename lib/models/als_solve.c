@@ -56,6 +56,7 @@ typedef struct {
     const float *off, *t; /* biases: as in ri_als_cg_task (else NULL) */
     int avx2;       /* use the AVX2 copy of the solvers */
     int cg_avx512;  /* cg through ri_als_cg_avx512 (task) */
+    int sys_avx512; /* cholesky systems (without biases) by ri_als_row_system_avx512 */
     ri_als_cg_task task;
     double *dscratch; /* per worker: cholesky_scratch_len(dim) doubles */
     float *fscratch;  /* per worker: 3 * dim floats (cg) */
@@ -153,8 +154,14 @@ RI_HOT static void solve_cholesky(const half_sweep *h, size_t row, double *A)
     const uint32_t d = h->p->dim;
     const uint64_t beg = h->indptr[row], end = h->indptr[row + 1];
     double *b = A + ri_als_tri_len(d);
-    build_row_system(h->G, h->Y, d, h->idx + beg, h->w ? h->w + beg : NULL, (size_t)(end - beg),
-                     h->p->alpha, row_lambda(h->p, end - beg), h->off, h->t, A, b);
+    if (h->sys_avx512)
+        ri_als_row_system_avx512(h->G, h->Y, d, h->idx + beg, h->w ? h->w + beg : NULL,
+                                 (size_t)(end - beg), h->p->alpha, row_lambda(h->p, end - beg), A,
+                                 b);
+    else
+        build_row_system(h->G, h->Y, d, h->idx + beg, h->w ? h->w + beg : NULL,
+                         (size_t)(end - beg), h->p->alpha, row_lambda(h->p, end - beg), h->off,
+                         h->t, A, b);
     cholesky_packed(A, d, b + d);
     ri_als_cholesky_solve(A, d, b);
     float *x = h->X + row * d;
@@ -320,14 +327,16 @@ int ri_als_solve_side(const ri_als_params *p, ri_als_scratch *sc, float *X, uint
                       const float *w, const float *off, const float *t)
 {
     ri_als_gram(Y, n_y, p->dim, sc->G);
-    half_sweep h = {p, X, Y, sc->G, indptr, idx, w, off, t, p->isa >= RI_ISA_AVX2, 0, {0},
+    half_sweep h = {p, X, Y, sc->G, indptr, idx, w, off, t, p->isa >= RI_ISA_AVX2, 0, 0, {0},
                     sc->dscratch, sc->fscratch};
 #if ALS_HAVE_AVX2
-    if (p->solver == RI_ALS_CG && p->isa >= RI_ISA_AVX512 && p->dim <= RI_ALS_CG_AVX512_MAX_DIM) {
+    const int avx512 = p->isa >= RI_ISA_AVX512 && p->dim <= RI_ALS_CG_AVX512_MAX_DIM;
+    if (p->solver == RI_ALS_CG && avx512) {
         h.cg_avx512 = 1;
         h.task = (ri_als_cg_task){p->dim, p->cg_steps, (float)p->alpha, p->lambda, p->exponent,
                                   sc->G, Y, indptr, idx, w, off, t};
     }
+    h.sys_avx512 = p->solver == RI_ALS_CHOLESKY && avx512 && !off;
 #endif
     return ri_parallel_for(p->threads, n_x, ROW_CHUNK, half_sweep_range, &h);
 }
