@@ -55,8 +55,13 @@ static void als_destroy(void *state)
     free(s->G);
     free(s->ub);
     free(s->ib);
+    free(s->Vh);
+    free(s->Gh);
+    free(s->th);
     free(s);
 }
+
+void ri_als_state_free(ri_als_state *s) { als_destroy(s); }
 
 ri_als_state *ri_als_state_alloc(uint32_t n_users, uint32_t n_items, uint32_t dim)
 {
@@ -76,11 +81,37 @@ ri_als_state *ri_als_state_alloc(uint32_t n_users, uint32_t n_items, uint32_t di
     return s;
 }
 
-static int state_add_biases(ri_als_state *s)
+int ri_als_state_add_biases(ri_als_state *s)
 {
     s->ub = RI_NEW_ZEROED(float, s->n_users ? s->n_users : 1);
     s->ib = RI_NEW_ZEROED(float, s->n_items ? s->n_items : 1);
     return s->ub && s->ib ? RECINT_OK : RECINT_ENOMEM;
+}
+
+int ri_als_state_derive(ri_als_state *s)
+{
+    if (s->ub) {
+        const uint32_t D = s->dim + 1;
+        float *Vh = ri_malloc_array(s->n_items ? s->n_items : 1, (size_t)D * sizeof(float));
+        float *Gh = ri_malloc_array((size_t)D, (size_t)D * sizeof(float));
+        float *th = RI_NEW_ARRAY(float, D);
+        if (!Vh || !Gh || !th) {
+            free(Vh);
+            free(Gh);
+            free(th);
+            return ri_error(RECINT_ENOMEM, "als: out of memory for the biased item rows of %u "
+                            "items at dim %u", s->n_items, s->dim);
+        }
+        ri_als_augment(s->V, s->ib, s->n_items, s->dim, Vh, Gh, th);
+        free(s->Vh);
+        free(s->Gh);
+        free(s->th);
+        s->Vh = Vh;
+        s->Gh = Gh;
+        s->th = th;
+    }
+    ri_als_gram(s->V, s->n_items, s->dim, s->G);
+    return RECINT_OK;
 }
 
 static int als_check_config(const recint_config *cfg)
@@ -384,7 +415,7 @@ static int als_fit(const ri_fit_args *a, void **state_out)
     if (rc)
         return rc;
     ri_als_state *s = ri_als_state_alloc(n_users, n_items, p.dim);
-    if (s && p.biases && state_add_biases(s) != RECINT_OK) {
+    if (s && p.biases && ri_als_state_add_biases(s) != RECINT_OK) {
         als_destroy(s);
         s = NULL;
     }
@@ -447,7 +478,11 @@ static int als_fit(const ri_fit_args *a, void **state_out)
         als_destroy(s);
         return rc;
     }
-    ri_als_gram(s->V, n_items, p.dim, s->G);
+    rc = ri_als_state_derive(s);
+    if (rc) {
+        als_destroy(s);
+        return rc;
+    }
     *state_out = s;
     return RECINT_OK;
 }
@@ -531,7 +566,7 @@ static int als_load(const recint_model *m, const ri_fmt_reader *r, void **state_
         rc = load_block(r, TAG_ITEM, m->n_items, dim, s->V);
     /* the saved config says whether the file has biases */
     if (rc == RECINT_OK && ri_cfg_bool(m->cfg, RI_P_BIASES)) {
-        rc = state_add_biases(s);
+        rc = ri_als_state_add_biases(s);
         if (rc)
             rc = ri_error(RECINT_ENOMEM, "als load: out of memory for the biases");
         if (rc == RECINT_OK)
@@ -539,11 +574,12 @@ static int als_load(const recint_model *m, const ri_fmt_reader *r, void **state_
         if (rc == RECINT_OK)
             rc = load_block(r, TAG_IBIAS, m->n_items, 1, s->ib);
     }
+    if (rc == RECINT_OK)
+        rc = ri_als_state_derive(s);
     if (rc) {
         als_destroy(s);
         return rc;
     }
-    ri_als_gram(s->V, m->n_items, dim, s->G);
     *state_out = s;
     return RECINT_OK;
 }

@@ -24,6 +24,9 @@ typedef struct {
     /* biases=true: user and item biases (else NULL). The user bias does not
      * change a user's ranking, so serving uses the item biases only. */
     float *ub, *ib;
+    /* biases=true, derived like G: the item rows as [y_i, 1] (n_items x (dim + 1)),
+     * their Gram and t = sum_i b_i [y_i, 1], for the user-side single-row solves. */
+    float *Vh, *Gh, *th;
 } ri_als_state;
 
 typedef enum { RI_ALS_CG = 0, RI_ALS_CHOLESKY = 1 } ri_als_solver; /* params.def order */
@@ -42,6 +45,16 @@ typedef struct {
 /* als.c: a state with unset factors (NULL: out of memory); weights must be
  * finite and >= 0 (EINVAL naming the first bad one). */
 ri_als_state *ri_als_state_alloc(uint32_t n_users, uint32_t n_items, uint32_t dim);
+void ri_als_state_free(ri_als_state *s);
+/* Zeroed bias arrays for s's counts. Errors: ENOMEM. */
+int ri_als_state_add_biases(ri_als_state *s);
+/* (Re)compute what is derived from V: G, and with biases Vh, Gh, th. Errors:
+ * ENOMEM (s keeps what it had). */
+int ri_als_state_derive(ri_als_state *s);
+/* [X, 1] rows (n x (d + 1)) of X (n x d), their Gram (d + 1)^2 and t = sum_r
+ * bias_r [x_r, 1]: the other side of a biased row solve. */
+void ri_als_augment(const float *X, const float *bias, uint32_t n, uint32_t d, float *Xh, float *Gh,
+                    float *t);
 int ri_als_check_weights(const float *w, uint64_t nnz);
 
 /* Packed lower triangle of a d x d matrix: row r starts at tri_len(r). */
@@ -112,12 +125,13 @@ int ri_als_solve_side(const ri_als_params *p, ri_als_scratch *sc, float *X, uint
                       const float *w, const float *off, const float *t);
 
 /* One row's normal equations (G the other side's Gram, rows items[0..n) of Y
- * with weights, NULL: 1) as a packed lower triangle A and right-hand side b,
+ * with weights, NULL: 1; off and t: biases as in ri_als_cg_task, else NULL) as
+ * a packed lower triangle A and right-hand side b,
  * factored in place: A needs ri_als_tri_len(d) + 2 d doubles, b = A +
  * ri_als_tri_len(d). isa picks the compiled copy. */
 void ri_als_factor_row(ri_isa isa, const float *G, const float *Y, uint32_t d,
                        const uint32_t *items, const float *weights, size_t n, double alpha,
-                       double lambda, double *A, double *b);
+                       double lambda, const float *off, const float *t, double *A, double *b);
 /* x = (L L^T)^{-1} x for a factor of ri_als_factor_row. */
 void ri_als_cholesky_solve(const double *L, uint32_t d, double *x);
 

@@ -345,25 +345,27 @@ int ri_als_solve_side(const ri_als_params *p, ri_als_scratch *sc, float *X, uint
  * twice like the training solvers, the caller's isa picks the copy. */
 RI_HOT static void factor_row(const float *G, const float *Y, uint32_t d, const uint32_t *items,
                               const float *weights, size_t n, double alpha, double lambda,
-                              double *A, double *b)
+                              const float *off, const float *t, double *A, double *b)
 {
-    build_row_system(G, Y, d, items, weights, n, alpha, lambda, NULL, NULL, A, b);
+    build_row_system(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
     cholesky_packed(A, d, b + d);
 }
 
 static void factor_row_baseline(const float *G, const float *Y, uint32_t d,
                                 const uint32_t *items, const float *weights, size_t n,
-                                double alpha, double lambda, double *A, double *b)
+                                double alpha, double lambda, const float *off, const float *t,
+                                double *A, double *b)
 {
-    factor_row(G, Y, d, items, weights, n, alpha, lambda, A, b);
+    factor_row(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
 }
 
 #if ALS_HAVE_AVX2
 __attribute__((target("avx2,fma"))) static void
 factor_row_avx2(const float *G, const float *Y, uint32_t d, const uint32_t *items,
-                const float *weights, size_t n, double alpha, double lambda, double *A, double *b)
+                const float *weights, size_t n, double alpha, double lambda, const float *off,
+                const float *t, double *A, double *b)
 {
-    factor_row(G, Y, d, items, weights, n, alpha, lambda, A, b);
+    factor_row(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
 }
 
 __attribute__((target("avx2,fma"))) static void cholesky_avx2(double *A, uint32_t d, double *col)
@@ -374,20 +376,38 @@ __attribute__((target("avx2,fma"))) static void cholesky_avx2(double *A, uint32_
 
 void ri_als_factor_row(ri_isa isa, const float *G, const float *Y, uint32_t d,
                        const uint32_t *items, const float *weights, size_t n, double alpha,
-                       double lambda, double *A, double *b)
+                       double lambda, const float *off, const float *t, double *A, double *b)
 {
 #if ALS_HAVE_AVX2
-    if (isa >= RI_ISA_AVX512 && d <= RI_ALS_CG_AVX512_MAX_DIM) {
+    if (isa >= RI_ISA_AVX512 && d <= RI_ALS_CG_AVX512_MAX_DIM && !off) {
         ri_als_row_system_avx512(G, Y, d, items, weights, n, alpha, lambda, A, b);
         cholesky_avx2(A, d, b + d);
         return;
     }
     if (isa >= RI_ISA_AVX2) {
-        factor_row_avx2(G, Y, d, items, weights, n, alpha, lambda, A, b);
+        factor_row_avx2(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
         return;
     }
 #else
     (void)isa;
 #endif
-    factor_row_baseline(G, Y, d, items, weights, n, alpha, lambda, A, b);
+    factor_row_baseline(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
+}
+
+void ri_als_augment(const float *X, const float *bias, uint32_t n, uint32_t d, float *Xh, float *Gh,
+                    float *t)
+{
+    const uint32_t D = d + 1;
+    for (size_t r = 0; r < n; r++) {
+        memcpy(Xh + r * D, X + r * d, (size_t)d * sizeof(float));
+        Xh[r * D + d] = 1;
+    }
+    /* column by column, so that each sum runs in double without a buffer */
+    for (uint32_t k = 0; k < D; k++) {
+        double acc = 0;
+        for (size_t r = 0; r < n; r++)
+            acc += (double)bias[r] * Xh[r * D + k];
+        t[k] = (float)acc;
+    }
+    ri_als_gram(Xh, n, D, Gh);
 }
