@@ -3,7 +3,8 @@
  *
  * usage: bench_als p1 [DATASETS_DIR]            P1: u.data, rating >= 4, temporal:0.2;
  *                                               3 fits per solver, median, P@10, NDCG@10
- *        bench_als tsv FILE [iterations [cg|cholesky]]  P3 file from gen.py (user item weight ts)
+ *        bench_als p3 DIR [iterations [cg|cholesky]]    P3: DIR/S.tsv then DIR/M.tsv from gen.py
+ *        bench_als tsv FILE [iterations [cg|cholesky]]  one P3 file from gen.py (user item weight ts)
  *        bench_als synthetic S|M|L [iterations [cg|cholesky]]  recint_dataset_synthetic preset
  * Settings: threads=2, dim=64, library defaults otherwise (P1: 15 iterations; P3: 3).
  * The P3 files: /usr/bin/python3 /work/shared/bench/gen.py S|M --out DIR (seed 42); the
@@ -488,9 +489,29 @@ out:
     return err;
 }
 
+/* gen.py's S and M files of DIR, one after the other. */
+static int run_p3_dir(const char *dir, const char *iters, const char *only)
+{
+    int err = 0;
+    for (const char *sc = "SM"; *sc && !err; sc++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%c.tsv", dir, *sc);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            printf("P3 %c: %s not found: /usr/bin/python3 /work/shared/bench/gen.py %c --out %s\n",
+                   *sc, path, *sc, dir);
+            continue;
+        }
+        fclose(f);
+        err = run_tsv(path, iters, only);
+    }
+    return err;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_als p1 [DATASETS_DIR]\n"
+                    "       bench_als p3 DIR [iterations [cg|cholesky]]\n"
                     "       bench_als tsv FILE [iterations [cg|cholesky]]\n"
                     "       bench_als synthetic S|M|L [iterations [cg|cholesky]]\n");
     return 2;
@@ -505,6 +526,8 @@ int main(int argc, char **argv)
         const char *dir = argc > 2 ? argv[2] : getenv("RECINT_DATASETS");
         return run_p1(dir ? dir : "/work/shared/datasets");
     }
+    if (strcmp(argv[1], "p3") == 0 && argc >= 3)
+        return run_p3_dir(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
     if (strcmp(argv[1], "tsv") == 0 && argc >= 3)
         return run_tsv(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
     if (strcmp(argv[1], "synthetic") == 0 && argc >= 3 && strlen(argv[2]) == 1 &&
