@@ -3,7 +3,8 @@
  *
  * usage: bench_als p1 [DATASETS_DIR]            P1: u.data, rating >= 4, temporal:0.2;
  *                                               3 fits per solver, median, P@10, NDCG@10
- *        bench_als tsv FILE [iterations [cg|cholesky]]  P3 file from gen.py (user item weight ts)
+ *        bench_als p3 DIR [iterations [cg|cholesky]]    P3: DIR/S.tsv then DIR/M.tsv from gen.py
+ *        bench_als tsv FILE [iterations [cg|cholesky]]  one P3 file from gen.py (user item weight ts)
  *        bench_als synthetic S|M|L [iterations [cg|cholesky]]  recint_dataset_synthetic preset
  * Settings: threads=2, dim=64, library defaults otherwise (P1: 15 iterations; P3: 3).
  * The P3 files: /usr/bin/python3 /work/shared/bench/gen.py S|M --out DIR (seed 42); the
@@ -73,6 +74,7 @@ static int set(recint_config *cfg, const char *key, const char *value)
 struct timeline {
     double start;
     double at[MAX_ITERATIONS + 1];
+    double cpu[MAX_ITERATIONS + 1]; /* process CPU seconds at the same moments */
     uint32_t n;
 };
 
@@ -82,8 +84,10 @@ static int on_progress(void *ctx, uint32_t step, uint32_t steps, double loss)
     (void)steps;
     (void)loss;
     struct timeline *tl = ctx;
-    if (tl->n < MAX_ITERATIONS)
+    if (tl->n < MAX_ITERATIONS) {
+        tl->cpu[tl->n] = cpu_seconds();
         tl->at[tl->n++] = now();
+    }
     return 0;
 }
 
@@ -93,6 +97,8 @@ struct fit_result {
     double first_s;     /* start of fit to end of the first iteration (includes setup) */
     uint32_t iterations; /* progress calls seen */
     double cpu_ratio;   /* process CPU seconds / wall seconds during the fit */
+    double iter_cpu_s;  /* median CPU seconds of an iteration (all threads) */
+    double fit_cpu_s;   /* CPU seconds of the whole fit */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -133,6 +139,7 @@ static int fit_once(recint_model **out, const recint_config *cfg, const recint_d
     }
     res->fit_s = end - tl.start;
     res->cpu_ratio = cpu / res->fit_s;
+    res->fit_cpu_s = cpu;
     res->iterations = tl.n;
     res->first_s = tl.n ? tl.at[0] - tl.start : res->fit_s;
     if (tl.n >= 2) {
@@ -140,8 +147,12 @@ static int fit_once(recint_model **out, const recint_config *cfg, const recint_d
         for (uint32_t i = 1; i < tl.n; i++)
             gaps[i - 1] = tl.at[i] - tl.at[i - 1];
         res->iter_s = median(gaps, tl.n - 1);
+        for (uint32_t i = 1; i < tl.n; i++)
+            gaps[i - 1] = tl.cpu[i] - tl.cpu[i - 1];
+        res->iter_cpu_s = median(gaps, tl.n - 1);
     } else {
         res->iter_s = res->fit_s;
+        res->iter_cpu_s = cpu;
     }
     *out = m;
     return 0;
@@ -218,6 +229,49 @@ out:
     return err;
 }
 
+/* Bar 3 of issue 5: fold-in of a user with 50 interactions at dim 64. Histories
+ * are 50 distinct items drawn by a fixed LCG; each call is timed alone and the
+ * median reported (one thread: fold-in is a single-user call). */
+#define FOLD_CALLS 1000
+#define FOLD_ITEMS 50
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void fold_in_timing(const recint_model *m)
+{
+    const uint32_t n_items = recint_model_n_items(m), dim = recint_model_dim(m);
+    if (n_items < FOLD_ITEMS || dim == 0 || dim > 4096)
+        return;
+    static double t[FOLD_CALLS];
+    float vec[4096];
+    uint32_t items[FOLD_ITEMS];
+    uint64_t s = 12345;
+    for (int c = 0; c < FOLD_CALLS; c++) {
+        uint32_t n = 0;
+        while (n < FOLD_ITEMS) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t it = (uint32_t)((s >> 33) % n_items), dup = 0;
+            for (uint32_t k = 0; k < n; k++)
+                dup |= items[k] == it;
+            if (!dup)
+                items[n++] = it;
+        }
+        qsort(items, n, sizeof *items, cmp_u32);
+        double t0 = now();
+        if (recint_model_fold_in(m, items, NULL, n, vec) != RECINT_OK) {
+            fail("fold_in");
+            return;
+        }
+        t[c] = now() - t0;
+    }
+    printf("  fold-in of %d items at dim %u: median %.1f us over %d calls (bar: <= 50 us)\n",
+           FOLD_ITEMS, dim, 1e6 * median(t, FOLD_CALLS), FOLD_CALLS);
+}
+
 static int run_p1(const char *dir)
 {
     recint_dataset *train = NULL, *test = NULL;
@@ -230,7 +284,7 @@ static int run_p1(const char *dir)
             err = 1;
             break;
         }
-        double fits[P1_REPEATS], iters[P1_REPEATS], ratios[P1_REPEATS];
+        double fits[P1_REPEATS], iters[P1_REPEATS], ratios[P1_REPEATS], cpus[P1_REPEATS];
         double metrics[RECINT_METRIC_COUNT];
         for (int r = 0; r < P1_REPEATS && !err; r++) {
             recint_model *m = NULL;
@@ -242,21 +296,24 @@ static int run_p1(const char *dir)
             fits[r] = res.fit_s;
             iters[r] = res.iter_s;
             ratios[r] = res.cpu_ratio;
+            cpus[r] = res.fit_cpu_s;
             /* Every repeat uses the same seed, so the last model's metrics stand for all. */
             if (r == P1_REPEATS - 1 &&
                 recint_evaluate(m, train, test, 10, cfg, metrics, RECINT_METRIC_COUNT) != RECINT_OK)
                 err = fail("evaluate");
+            if (r == P1_REPEATS - 1 && s == 0 && !err)
+                fold_in_timing(m);
             recint_model_free(m);
         }
         if (!err) {
             printf("P1 als solver=%s: fit %.4f s (median of %d; runs %.4f %.4f %.4f), "
                    "%.5f s/iter (median interval), P@10 %.4f, R@10 %.4f, NDCG@10 %.4f, "
-                   "AUC %.4f, users %.0f, peak RSS %.1f MiB, cpu/wall %.2f\n",
+                   "AUC %.4f, users %.0f, peak RSS %.1f MiB, cpu/wall %.2f, fit CPU %.4f s\n",
                    solvers[s], median(fits, P1_REPEATS), P1_REPEATS, fits[0], fits[1], fits[2],
                    median(iters, P1_REPEATS), metrics[RECINT_METRIC_PRECISION],
                    metrics[RECINT_METRIC_RECALL], metrics[RECINT_METRIC_NDCG],
                    metrics[RECINT_METRIC_AUC], metrics[RECINT_METRIC_USERS], peak_rss_mib(),
-                   median(ratios, P1_REPEATS));
+                   median(ratios, P1_REPEATS), median(cpus, P1_REPEATS));
             print_settings(cfg);
         }
         recint_config_free(cfg);
@@ -338,9 +395,10 @@ static int run_p3(const recint_dataset *ds, const char *label, unsigned iteratio
             return 1;
         }
         printf("%s als solver=%s: %.3f s/iter (median interval of %u iterations), first "
-               "iteration incl. setup %.3f s, fit %.3f s, peak RSS %.1f MiB, cpu/wall %.2f\n",
+               "iteration incl. setup %.3f s, fit %.3f s, peak RSS %.1f MiB, cpu/wall %.2f; "
+               "CPU %.3f s/iter, fit CPU %.3f s (CPU / 2 = wall on 2 free cores)\n",
                label, solvers[s], res.iter_s, res.iterations, res.first_s, res.fit_s,
-               peak_rss_mib(), res.cpu_ratio);
+               peak_rss_mib(), res.cpu_ratio, res.iter_cpu_s, res.fit_cpu_s);
         print_settings(cfg);
         recint_model_free(m);
         recint_config_free(cfg);
@@ -431,9 +489,29 @@ out:
     return err;
 }
 
+/* gen.py's S and M files of DIR, one after the other. */
+static int run_p3_dir(const char *dir, const char *iters, const char *only)
+{
+    int err = 0;
+    for (const char *sc = "SM"; *sc && !err; sc++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%c.tsv", dir, *sc);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            printf("P3 %c: %s not found: /usr/bin/python3 /work/shared/bench/gen.py %c --out %s\n",
+                   *sc, path, *sc, dir);
+            continue;
+        }
+        fclose(f);
+        err = run_tsv(path, iters, only);
+    }
+    return err;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_als p1 [DATASETS_DIR]\n"
+                    "       bench_als p3 DIR [iterations [cg|cholesky]]\n"
                     "       bench_als tsv FILE [iterations [cg|cholesky]]\n"
                     "       bench_als synthetic S|M|L [iterations [cg|cholesky]]\n");
     return 2;
@@ -448,6 +526,8 @@ int main(int argc, char **argv)
         const char *dir = argc > 2 ? argv[2] : getenv("RECINT_DATASETS");
         return run_p1(dir ? dir : "/work/shared/datasets");
     }
+    if (strcmp(argv[1], "p3") == 0 && argc >= 3)
+        return run_p3_dir(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
     if (strcmp(argv[1], "tsv") == 0 && argc >= 3)
         return run_tsv(argv[2], argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL);
     if (strcmp(argv[1], "synthetic") == 0 && argc >= 3 && strlen(argv[2]) == 1 &&

@@ -440,8 +440,10 @@ RECINT_API int recint_model_explain(const recint_model *m, uint32_t user, uint32
  * to the model are appended (index = the model's n_users at the call, in data's
  * order) and extend recint_model_users. Every other row stays as it was. data's
  * items must be in the model (ENOTFOUND otherwise); its ids must be of the
- * model's kind (int or string). In place: cost O(rows solved), plus O(n_users)
- * for the exclusion lists. Not thread-safe against any other call on m; id maps
+ * model's kind (int or string). Vectors are updated in place; the id map and
+ * the exclusion lists are rebuilt, so a call costs the row solves plus
+ * O(n_users + training rows): batch updates. Not thread-safe against any other
+ * call on m; id maps
  * and linear views obtained from m before the call are invalid afterwards.
  * Errors: EINVAL, EUNSUPPORTED (kind without partial fit), ESTATE, ENOTFOUND,
  * ENOMEM; on failure m is unchanged. */

@@ -1,4 +1,5 @@
-/* The conjugate-gradient row solver of als fits, for AVX-512 (target
+/* The conjugate-gradient row solver of als fits and the system builder of the
+ * exact single-row solves (fold-in, explain, partial fit), for AVX-512 (target
  * attributes; the caller checks the CPU). Same algorithm as the portable
  * solver in als.c, but a row's vectors (x, residual, direction, A times
  * direction) live in zmm registers for the whole solve: the dimension is a
@@ -194,4 +195,108 @@ void ri_als_cg_avx512(const ri_als_cg_task *t, float *X, size_t begin, size_t en
     case 7: rows_nv7(t, X, begin, end, mk); break;
     default: rows_nv8(t, X, begin, end, mk); break;
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* One row's normal equations for the exact single-row solves              */
+/* ------------------------------------------------------------------------ */
+
+/* Rows r of the lower triangle in [r0, r1), all with columns 0 .. 16 nr - 1
+ * covering them: sum_j e_j y_j[r] y_j[0..r] accumulated in nr zmm registers. */
+T512 static INL void system_rows(const float *G, const float *Y, uint32_t d,
+                                 const uint32_t *items, const float *weights, size_t n,
+                                 float alpha, double lambda, uint32_t r0, uint32_t r1,
+                                 const __mmask16 *mk, double *A, const int nr)
+{
+    for (uint32_t r = r0; r < r1; r++) {
+        __m512 acc[NV_MAX];
+        UNROLL
+        for (int k = 0; k < nr; k++)
+            acc[k] = _mm512_setzero_ps();
+        for (size_t j = 0; j < n; j++) {
+            const float *y = Y + (size_t)items[j] * d;
+            const __m512 c = _mm512_set1_ps(alpha * (weights ? weights[j] : 1.0f) * y[r]);
+            UNROLL
+            for (int k = 0; k < nr; k++)
+                acc[k] = _mm512_fmadd_ps(c, _mm512_maskz_loadu_ps(mk[k], y + 16 * k), acc[k]);
+        }
+        /* A[r][0..r] = G[r][0..r] + acc, in double, 8 columns per store */
+        double *Ar = A + ri_als_tri_len(r);
+        const float *Gr = G + (size_t)r * d;
+        UNROLL
+        for (int k = 0; k < nr; k++) {
+            const uint32_t m = r + 1 - 16 * (uint32_t)k < 16 ? r + 1 - 16 * (uint32_t)k : 16;
+            const __mmask16 mm = (__mmask16)((1u << m) - 1u);
+            const __m512 g = _mm512_maskz_loadu_ps(mm, Gr + 16 * k);
+            const __m512d lo = _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(g)),
+                                             _mm512_cvtps_pd(_mm512_castps512_ps256(acc[k])));
+            const __m512d hi = _mm512_add_pd(
+                _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(g), 1))),
+                _mm512_cvtps_pd(
+                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[k]), 1))));
+            _mm512_mask_storeu_pd(Ar + 16 * k, (__mmask8)(mm & 0xFF), lo);
+            _mm512_mask_storeu_pd(Ar + 16 * k + 8, (__mmask8)(mm >> 8), hi);
+        }
+        Ar[r] += lambda;
+    }
+}
+
+#define SYSTEM_NR(NR)                                                                            \
+    T512 static void system_nr##NR(const float *G, const float *Y, uint32_t d,                   \
+                                   const uint32_t *items, const float *weights, size_t n,        \
+                                   float alpha, double lambda, uint32_t r0, uint32_t r1,         \
+                                   const __mmask16 *mk, double *A)                               \
+    {                                                                                            \
+        system_rows(G, Y, d, items, weights, n, alpha, lambda, r0, r1, mk, A, NR);               \
+    }
+SYSTEM_NR(1)
+SYSTEM_NR(2)
+SYSTEM_NR(3)
+SYSTEM_NR(4)
+SYSTEM_NR(5)
+SYSTEM_NR(6)
+SYSTEM_NR(7)
+SYSTEM_NR(8)
+
+T512 static void rhs(const float *Y, uint32_t d, const uint32_t *items, const float *weights,
+                     size_t n, float alpha, const __mmask16 *mk, int nv, double *b)
+{
+    float out[NV_MAX * 16] __attribute__((aligned(64)));
+    for (int k = 0; k < nv; k++) {
+        __m512 acc = _mm512_setzero_ps();
+        for (size_t j = 0; j < n; j++) {
+            const __m512 c = _mm512_set1_ps(1.0f + alpha * (weights ? weights[j] : 1.0f));
+            acc = _mm512_fmadd_ps(c, _mm512_maskz_loadu_ps(mk[k], Y + (size_t)items[j] * d + 16 * k),
+                                  acc);
+        }
+        _mm512_store_ps(out + 16 * k, acc);
+    }
+    for (uint32_t r = 0; r < d; r++)
+        b[r] = out[r];
+}
+
+void ri_als_row_system_avx512(const float *G, const float *Y, uint32_t d, const uint32_t *items,
+                              const float *weights, size_t n, double alpha, double lambda,
+                              double *A, double *b)
+{
+    const int nv = (int)((d + 15) / 16);
+    __mmask16 mk[NV_MAX];
+    for (int k = 0; k < NV_MAX; k++)
+        mk[k] = (__mmask16)(k < nv - 1 || d % 16 == 0 ? 0xFFFFu : (1u << (d % 16)) - 1u);
+    const float a = (float)alpha;
+    /* rows 16 (nr - 1) .. 16 nr - 1 need nr vectors of columns */
+    for (int nr = 1; nr <= nv; nr++) {
+        const uint32_t r0 = 16 * (uint32_t)(nr - 1), r1 = 16 * (uint32_t)nr < d ? 16 * (uint32_t)nr : d;
+        switch (nr) {
+        case 1: system_nr1(G, Y, d, items, weights, n, a, lambda, r0, r1, mk, A); break;
+        case 2: system_nr2(G, Y, d, items, weights, n, a, lambda, r0, r1, mk, A); break;
+        case 3: system_nr3(G, Y, d, items, weights, n, a, lambda, r0, r1, mk, A); break;
+        case 4: system_nr4(G, Y, d, items, weights, n, a, lambda, r0, r1, mk, A); break;
+        case 5: system_nr5(G, Y, d, items, weights, n, a, lambda, r0, r1, mk, A); break;
+        case 6: system_nr6(G, Y, d, items, weights, n, a, lambda, r0, r1, mk, A); break;
+        case 7: system_nr7(G, Y, d, items, weights, n, a, lambda, r0, r1, mk, A); break;
+        default: system_nr8(G, Y, d, items, weights, n, a, lambda, r0, r1, mk, A); break;
+        }
+    }
+    rhs(Y, d, items, weights, n, a, mk, nv, b);
 }

@@ -261,9 +261,15 @@ static int build_seen(const char *fn, const recint_model *m, int side, uint32_t 
     for (uint32_t u = n_users; u > 0; u--)
         ptr[u] = ptr[u - 1];
     ptr[0] = 0;
-    if (side)
-        for (uint32_t u = 0; u < n_users; u++)
+    /* only the users that received items have rows out of order */
+    for (uint64_t e = 0; side && e < q->indptr[q->n]; e++) {
+        const uint32_t u = q->idx[e];
+        uint64_t k = ptr[u] + 1;
+        while (k < ptr[u + 1] && items[k - 1] < items[k])
+            k++;
+        if (k < ptr[u + 1])
             qsort(items + ptr[u], (size_t)(ptr[u + 1] - ptr[u]), sizeof *items, cmp_u32);
+    }
     free(mark);
     q->seen_indptr = ptr;
     q->seen_items = items;
