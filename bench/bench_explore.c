@@ -10,7 +10,8 @@
  *      plain recint_model_recommend of the same k = 10; reported as the ratio of
  *      CPU time per call (bar: <= 1.3).
  *
- * usage: bench_explore [calls]   (default 20000 policy steps, 2000 end-to-end calls)
+ * usage: bench_explore [calls [policy]]   (default 20000 policy steps, 2000 end-to-end
+ *        calls; with a policy: only its policy step, for profiling)
  * Random vectors (a fixed LCG), so the figures need no data set. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,11 @@ int main(int argc, char **argv)
         calls = (long)v;
     }
     recint_model *small = random_model(4, 20000);
+    if (argc > 2) {
+        policy_step(small, argv[2], calls);
+        recint_model_free(small);
+        return 0;
+    }
     static const char *const policies[] = {"greedy", "epsilon", "softmax", "linucb", "thompson"};
     for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
         policy_step(small, policies[i], calls);

@@ -250,14 +250,14 @@ START_TEST(first_slot_distributions_sum_to_one)
             ck_assert_double_eq(mx, 1.0);
         else
             ck_assert_double_lt(mx, 1.0);
-        /* The slate's propensities lie in (0, 1]; thompson's are multiples of 1/32. */
+        /* The slate's propensities lie in (0, 1]; thompson's are multiples of 1/16 at the default samples. */
         uint32_t pos[10];
         double prop[10];
         RI_OK(ri_policy_slate(&e->pp, e->isa, p, &c, 10, &r, pos, prop));
         for (int j = 0; j < 10; j++) {
             ck_assert(prop[j] > 0.0 && prop[j] <= 1.0);
             if (k == 4)
-                ck_assert_double_eq(prop[j] * 32, floor(prop[j] * 32));
+                ck_assert_double_eq(prop[j] * 16, floor(prop[j] * 16));
             for (int t = 0; t < j; t++)
                 ck_assert_uint_ne(pos[t], pos[j]);
         }

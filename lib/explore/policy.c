@@ -152,9 +152,12 @@ static int score_draws(work *w, ri_rng *rng)
     for (size_t t = 0; t < (size_t)d * d; t++)
         R[t] = (float)w->post->chol[t];
     const float scale = (float)w->pp->ts_scale;
-    for (uint32_t m = 0; m < D; m++)
-        for (uint32_t j = 0; j < d; j++)
-            T[(size_t)j * DP + m] = scale * (float)ri_rng_normal(rng);
+    for (uint32_t j = 0; j < d; j++) {
+        float *row = T + (size_t)j * DP;
+        ri_rng_normal_fill(rng, row, D);
+        for (uint32_t m = 0; m < D; m++)
+            row[m] *= scale;
+    }
     ri_explore_backsolve(w->isa, R, d, DP, T);
     ri_explore_multidot(w->isa, T, d, DP, c->x, c->n, out);
     for (uint32_t m = 0; m < D; m++)
@@ -280,7 +283,9 @@ static double softmax_pick(const work *w, const float *a, ri_rng *rng, uint32_t 
     return exp((a[*pick] - mx) / t) / total;
 }
 
-/* Position draw m picks at the current slot. */
+/* Position draw m picks at the current slot: without MMR a draw's scores stay
+ * as they are from slot to slot, so its pick is the first of its own top-k
+ * not yet taken (at most k - 1 are taken before the last slot). */
 static uint32_t draw_pick(work *w, uint32_t m)
 {
     const float *v = w->dscore + (size_t)m * w->n;
@@ -288,26 +293,20 @@ static uint32_t draw_pick(work *w, uint32_t m)
         return argmax_remaining(w, adjusted(w, v));
     const uint32_t *list = w->dlist + (size_t)m * w->k;
     for (uint32_t r = 0; r < w->k; r++)
-        if (!is_chosen(w, list[r]))
+        if (list[r] != UINT32_MAX && !is_chosen(w, list[r]))
             return list[r];
     return argmax_remaining(w, v);
 }
 
 static void draw_lists(work *w)
 {
-    float tmp_stack[256], *tmp = w->k <= 256 ? tmp_stack : NULL;
+    float stack[256], *sc = w->k <= 256 ? stack : NULL;
     for (uint32_t m = 0; m < w->draws; m++) {
-        uint32_t *list = w->dlist + (size_t)m * w->k;
-        if (tmp) {
-            uint32_t got = ri_topk(w->dscore + (size_t)m * w->n, w->n, NULL, 0, w->k, list, tmp);
-            for (uint32_t r = got; r < w->k; r++)
-                list[r] = list[got ? got - 1 : 0];
-        } else {
-            /* Only MMR-free slates of more than 256 slots get here: each draw's
-             * pick is then the plain argmax (draw_pick's fallback). */
-            for (uint32_t r = 0; r < w->k; r++)
-                list[r] = UINT32_MAX;
-        }
+        uint32_t *list = w->dlist + (size_t)m * w->k, got = 0;
+        if (sc)
+            got = ri_topk(w->dscore + (size_t)m * w->n, w->n, NULL, 0, w->k, list, sc);
+        for (uint32_t r = got; r < w->k; r++)
+            list[r] = UINT32_MAX; /* draw_pick then searches (slates over 256 slots) */
     }
 }
 

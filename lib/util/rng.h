@@ -2,6 +2,7 @@
 #ifndef RI_RNG_H
 #define RI_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct ri_rng {
@@ -27,5 +28,9 @@ uint64_t ri_rng_below(ri_rng *r, uint64_t n);
 double ri_rng_uniform(ri_rng *r);
 /* Standard normal. */
 double ri_rng_normal(ri_rng *r);
+
+/* n standard normals as floats (Marsaglia's polar method, both values of each
+ * pair used): the bulk draws of a posterior sample. */
+void ri_rng_normal_fill(ri_rng *r, float *out, size_t n);
 
 #endif
