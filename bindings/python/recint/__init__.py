@@ -26,6 +26,7 @@ from ._features import Features
 from ._model import ALSModel, Model, Trainer, kinds
 from ._filter import Filter
 from ._evaluate import evaluate, evaluate_next
+from ._explore import Explorer, simulate, simulate_ope
 
 __version__ = _version_string()
 
@@ -37,4 +38,5 @@ __all__ = [
     "kinds",
     "Filter",
     "evaluate", "evaluate_next",
+    "Explorer", "simulate", "simulate_ope",
 ]
