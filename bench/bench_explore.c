@@ -11,7 +11,8 @@
  *      CPU time per call (bar: <= 1.3).
  *
  * usage: bench_explore [calls [policy]]   (default 20000 policy steps, 2000 end-to-end
- *        calls; with a policy: only its policy step, for profiling)
+ *        calls; with a policy: only its policy step, with e2e-POLICY only its end-to-end
+ *        part with calls calls, for profiling)
  * Random vectors (a fixed LCG), so the figures need no data set. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,29 +115,32 @@ static void policy_step(const recint_model *m, const char *policy, long calls)
     recint_explorer_free(e);
 }
 
-/* Part 2: per-call CPU time of plain recommend and of the explorer's, over users. */
+/* Part 2: per-call CPU time of plain recommend and of the explorer's, over
+ * users. The two calls alternate, so that both see the same machine state
+ * (other processes, caches) and their ratio stays meaningful on a busy host. */
 static void end_to_end(const recint_model *m, const char *policy, long calls)
 {
     uint32_t items[K], n;
     double prop[K];
-    for (long i = 0; i < 50; i++)
-        check(recint_model_recommend(m, (uint32_t)(i % N_USERS), K, items, NULL, &n), "recommend");
-    double t0 = cpu_now();
-    for (long i = 0; i < calls; i++)
-        check(recint_model_recommend(m, (uint32_t)(i % N_USERS), K, items, NULL, &n), "recommend");
-    double plain = (cpu_now() - t0) / calls;
     recint_explorer *e = explorer(m, policy);
-    for (long i = 0; i < 50; i++)
+    for (long i = 0; i < 50; i++) {
+        check(recint_model_recommend(m, (uint32_t)(i % N_USERS), K, items, NULL, &n), "recommend");
         check(recint_explorer_recommend(e, (uint32_t)(i % N_USERS), K, items, prop, &n), "explore");
-    t0 = cpu_now();
+    }
+    double plain = 0.0, expl = 0.0;
     for (long i = 0; i < calls; i++) {
         uint32_t u = (uint32_t)(i % N_USERS);
+        double t0 = cpu_now();
+        check(recint_model_recommend(m, u, K, items, NULL, &n), "recommend");
+        double t1 = cpu_now();
         check(recint_explorer_recommend(e, u, K, items, prop, &n), "explore");
         check(recint_explorer_observe(e, u, items[0], (float)(i & 1)), "observe");
+        double t2 = cpu_now();
+        plain += t1 - t0;
+        expl += t2 - t1;
     }
-    double expl = (cpu_now() - t0) / calls;
     printf("end to end   %-9s %d items: plain %.1f us, explorer %.1f us per call: ratio %.3f\n",
-           policy, N_ITEMS, 1e6 * plain, 1e6 * expl, expl / plain);
+           policy, N_ITEMS, 1e6 * plain / calls, 1e6 * expl / calls, expl / plain);
     recint_explorer_free(e);
 }
 
@@ -152,6 +156,13 @@ int main(int argc, char **argv)
         calls = (long)v;
     }
     recint_model *small = random_model(4, 20000);
+    if (argc > 2 && strncmp(argv[2], "e2e-", 4) == 0) {
+        recint_model_free(small);
+        recint_model *big = random_model(N_USERS, N_ITEMS);
+        end_to_end(big, argv[2] + 4, calls);
+        recint_model_free(big);
+        return 0;
+    }
     if (argc > 2) {
         policy_step(small, argv[2], calls);
         recint_model_free(small);

@@ -25,7 +25,9 @@ def main(argv):
         import matplotlib.pyplot as plt
     except ImportError:
         plt = None
-    if plt is not None:
+    if plt is None:
+        print("matplotlib is not available: text table only")
+    else:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for p in POLICIES:
             rows = runs[p]["per_round"]
