@@ -299,6 +299,63 @@ START_TEST(linucb_prefers_uncertain_items)
 }
 END_TEST
 
+/* LinUCB slates: later slots see the covariance after the earlier picks'
+ * (reward-free) updates. Reference: the sequential updates in double. */
+START_TEST(linucb_slate_matches_sequential_reference)
+{
+    enum { D = 4, NI = 30, K = 6 };
+    recint_model *m = random_model(1, NI, D, 21);
+    const char *set[] = {"policy=linucb", "ucb_alpha=2", "candidates=30", NULL};
+    recint_explorer *e = explorer_of(m, set);
+    ri_posterior *p;
+    RI_OK(ri_explorer_posterior(e, 0, &p));
+    uint32_t items[NI], n = 0, pos[K];
+    const float *x[NI];
+    float base[NI], inv[NI];
+    double prop[K];
+    RI_OK(ri_explorer_candidates(e, 0, p, items, x, base, inv, &n));
+    ri_candidates c = {n, items, x, base, NULL};
+    ri_rng r;
+    ri_rng_seed(&r, 1, 1);
+    RI_OK(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop));
+    double cov[D * D];
+    memcpy(cov, p->cov, sizeof cov);
+    int taken[NI] = {0};
+    for (int j = 0; j < K; j++) {
+        int best = -1;
+        double bs = -1e300;
+        for (uint32_t i = 0; i < n; i++) {
+            if (taken[i])
+                continue;
+            double q = 0;
+            for (int a = 0; a < D; a++)
+                for (int b = 0; b < D; b++)
+                    q += x[i][a] * cov[a * D + b] * x[i][b];
+            double sc = base[i] + 2.0 * sqrt(q > 0 ? q : 0);
+            if (sc > bs) {
+                bs = sc;
+                best = (int)i;
+            }
+        }
+        ck_assert_int_eq((int)pos[j], best);
+        ck_assert_double_eq(prop[j], 1.0);
+        taken[best] = 1;
+        double v[D], xv = 1;
+        for (int a = 0; a < D; a++) {
+            v[a] = 0;
+            for (int b = 0; b < D; b++)
+                v[a] += cov[a * D + b] * x[best][b];
+            xv += v[a] * x[best][a];
+        }
+        for (int a = 0; a < D; a++)
+            for (int b = 0; b < D; b++)
+                cov[a * D + b] -= v[a] * v[b] / xv;
+    }
+    recint_explorer_free(e);
+    recint_model_free(m);
+}
+END_TEST
+
 START_TEST(mmr_breaks_up_near_duplicates)
 {
     /* Items 0 and 1 are the same vector, item 2 is orthogonal and slightly worse. */
@@ -736,6 +793,7 @@ int main(void)
     tcase_add_test(tc, softmax_propensities_by_hand);
     tcase_add_test(tc, first_slot_distributions_sum_to_one);
     tcase_add_test(tc, linucb_prefers_uncertain_items);
+    tcase_add_test(tc, linucb_slate_matches_sequential_reference);
     tcase_add_test(tc, mmr_breaks_up_near_duplicates);
     tcase_add_test(tc, debias_penalises_popular_items);
     tcase_add_test(tc, same_seed_same_slates);

@@ -32,8 +32,10 @@ typedef struct {
     uint32_t n_chosen;
     float *width2;        /* n: linucb's x^T cov x under the slate so far */
     float *S;             /* dim x dim: cov in float (linucb) */
-    float *v;             /* dim: cov x of the last pick (linucb) */
-    float *dots;          /* n (linucb) */
+    float *v;             /* k x dim: cov_t x_t of the slate's picks (linucb) */
+    float *inv;           /* k: 1 / (1 + x_t . v_t) */
+    uint32_t *applied;    /* n: slate updates already in a candidate's width2 */
+    uint32_t n_upd;
 } work;
 
 static int mmr_on(const work *w) { return w->pp->mmr_lambda < 1.0 && w->c->inv_norm; }
@@ -43,7 +45,8 @@ static void work_free(work *w)
     free(w->width2);
     free(w->S);
     free(w->v);
-    free(w->dots);
+    free(w->inv);
+    free(w->applied);
     free(w->sc);
     free(w->dscore);
     free(w->dlist);
@@ -98,9 +101,10 @@ static int score_plain(work *w)
     const uint32_t d = w->post->dim;
     w->S = ri_malloc_array((size_t)d * d, sizeof(float));
     w->width2 = RI_NEW_ARRAY(float, c->n);
-    w->dots = RI_NEW_ARRAY(float, c->n);
-    w->v = RI_NEW_ARRAY(float, d);
-    if (!w->S || !w->width2 || !w->dots || !w->v)
+    w->applied = RI_NEW_ZEROED(uint32_t, c->n);
+    w->v = ri_malloc_array((size_t)(w->k ? w->k : 1), (size_t)d * sizeof(float));
+    w->inv = RI_NEW_ARRAY(float, w->k ? w->k : 1);
+    if (!w->S || !w->width2 || !w->applied || !w->v || !w->inv)
         return ri_error(RECINT_ENOMEM, "explorer: out of memory for linucb widths");
     for (size_t t = 0; t < (size_t)d * d; t++)
         w->S[t] = (float)w->post->cov[t];
@@ -111,26 +115,52 @@ static int score_plain(work *w)
     return RECINT_OK;
 }
 
-/* LinUCB within a slate: the item just placed will be observed, whatever its
- * reward, so the covariance the later slots see already has its rank-1 update
- * (the update does not depend on the reward). Widths of the candidates then
- * shrink by (x_i . v)^2 / (1 + x_p . v) with v = cov x_p: O(dim^2 + n dim) per
- * slot, and the slate spreads over directions instead of spending every slot
- * on one unexplored direction. */
-static void shrink_widths(work *w, uint32_t p)
+/* LinUCB within a slate: the item placed at a slot will be observed whatever
+ * its reward, and the covariance update does not depend on the reward, so the
+ * later slots see the covariance with the placed items' updates applied:
+ * cov_{t+1} = cov_t - v_t v_t^T / (1 + x_t . v_t), v_t = cov_t x_t. A
+ * candidate's width then shrinks by (x_i . v_t)^2 / (1 + x_t . v_t) per placed
+ * item, and the slate spreads over several unexplored directions instead of
+ * spending every slot on one.
+ *
+ * The updates reach a candidate lazily: widths only shrink, so a stale score
+ * bounds the exact one from above, and a slot takes the best bound once that
+ * candidate is up to date. Each candidate gets the same updates in the same
+ * order as an eager pass would give it, so the result is the eager one. */
+static void add_update(work *w, uint32_t p)
+{
+    const ri_candidates *c = w->c;
+    const uint32_t d = w->post->dim, t = w->n_upd;
+    float *vt = w->v + (size_t)t * d;
+    ri_explore_rowmat(w->isa, c->x[p], w->S, d, d, vt);
+    for (uint32_t s = 0; s < t; s++) {
+        const float *vs = w->v + (size_t)s * d;
+        float a;
+        ri_explore_dots(w->isa, vs, d, &c->x[p], 1, &a);
+        a *= w->inv[s];
+        for (uint32_t j = 0; j < d; j++)
+            vt[j] -= a * vs[j];
+    }
+    float xv;
+    ri_explore_dots(w->isa, vt, d, &c->x[p], 1, &xv);
+    w->inv[t] = 1.0f / (1.0f + xv);
+    w->n_upd++;
+}
+
+static void bring_up_to_date(work *w, uint32_t i)
 {
     const ri_candidates *c = w->c;
     const uint32_t d = w->post->dim;
-    ri_explore_rowmat(w->isa, c->x[p], w->S, d, d, w->v);
-    float xv;
-    ri_explore_dots(w->isa, w->v, d, &c->x[p], 1, &xv);
-    ri_explore_dots(w->isa, w->v, d, c->x, c->n, w->dots);
-    const float inv = 1.0f / (1.0f + xv), a = (float)w->pp->ucb_alpha;
-    for (uint32_t i = 0; i < c->n; i++) {
-        float q = w->width2[i] - w->dots[i] * w->dots[i] * inv;
-        w->width2[i] = q > 0.0f ? q : 0.0f;
-        w->sc[i] = c->base[i] + a * sqrtf(w->width2[i]);
+    float q = w->width2[i];
+    for (uint32_t t = w->applied[i]; t < w->n_upd; t++) {
+        float a;
+        ri_explore_dots(w->isa, w->v + (size_t)t * d, d, &c->x[i], 1, &a);
+        q -= a * a * w->inv[t];
+        q = q > 0.0f ? q : 0.0f;
     }
+    w->width2[i] = q;
+    w->applied[i] = w->n_upd;
+    w->sc[i] = c->base[i] + (float)w->pp->ucb_alpha * sqrtf(q);
 }
 
 /* w->draws user vectors theta = mean + scale R^-1 z (A = R^T R, so R^-1 z has
@@ -329,6 +359,15 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
         case RI_POL_GREEDY:
         case RI_POL_LINUCB:
             p = argmax_remaining(&w, adjusted(&w, w.sc));
+            while (w.width2 && w.applied[p] != w.n_upd) {
+                if (mmr_on(&w)) { /* MMR's scores are not bounds: everyone now */
+                    for (uint32_t i = 0; i < w.n; i++)
+                        bring_up_to_date(&w, i);
+                } else {
+                    bring_up_to_date(&w, p);
+                }
+                p = argmax_remaining(&w, adjusted(&w, w.sc));
+            }
             break;
         case RI_POL_EPSILON: {
             uint32_t best = argmax_remaining(&w, adjusted(&w, w.sc));
@@ -357,7 +396,7 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
         prop[j] = pr;
         take(&w, p);
         if (w.width2 && j + 1 < k)
-            shrink_widths(&w, p);
+            add_update(&w, p);
     }
     work_free(&w);
     return rc;
