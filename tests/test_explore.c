@@ -724,6 +724,35 @@ START_TEST(simulator_is_deterministic_and_sane)
     ck_assert_double_gt(b[RECINT_SIM_DIVERSITY], a[RECINT_SIM_DIVERSITY]);
     RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT - 1, NULL, 0));
     RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT, rows, 5));
+    /* The off-policy experiment: estimates with intervals, a frozen uniform
+     * logger whose value is below a greedy target's here. */
+    char path[512];
+    ri_test_tmp("explore-sim-ope.log", path, sizeof path);
+    double o[RECINT_OPE_SIM_COUNT], o2[RECINT_OPE_SIM_COUNT];
+    RI_OK(recint_config_set(c, "policy", "greedy"));
+    RI_OK(recint_config_set(c, "sim_ope_rounds", "4"));
+    RI_OK(recint_simulate_ope(c, path, o, RECINT_OPE_SIM_COUNT));
+    ck_assert_double_gt(o[RECINT_OPE_SIM_TRUE], 0.0);
+    for (int e = RECINT_OPE_SIM_IPS; e <= RECINT_OPE_SIM_DR; e += 4) {
+        ck_assert(o[e + 2] <= o[e] && o[e] <= o[e + 3]);
+        ck_assert_double_ge(o[e + 1], 0.0);
+    }
+    ck_assert_double_gt(o[RECINT_OPE_SIM_TRUE], o[RECINT_OPE_SIM_LOGGED]);
+    RI_OK(recint_simulate_ope(c, path, o2, RECINT_OPE_SIM_COUNT));
+    ck_assert(memcmp(o, o2, sizeof o) == 0);
+    /* The log it wrote is a log of first slots at propensity 1/candidates. */
+    ri_log_record *recs;
+    uint64_t nrec;
+    RI_OK(ri_explore_log_read(path, 120, 300, &recs, &nrec));
+    ck_assert_uint_eq(nrec, 60 * 4); /* half the users are background users */
+    for (uint64_t i = 0; i < nrec; i++) {
+        ck_assert_uint_eq(recs[i].slot, 0);
+        ck_assert_double_eq(recs[i].propensity, 1.0 / 60);
+    }
+    free(recs);
+    remove(path);
+    RI_FAILS(RECINT_EINVAL, recint_simulate_ope(c, path, o, RECINT_OPE_SIM_COUNT - 1));
+    RI_FAILS(RECINT_EINVAL, recint_simulate_ope(c, NULL, o, RECINT_OPE_SIM_COUNT));
     RI_OK(recint_config_set(c, "sim_true_clusters", "6"));
     RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT, NULL, 0));
     recint_config_free(c);
