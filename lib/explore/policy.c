@@ -360,12 +360,14 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
         case RI_POL_LINUCB:
             p = argmax_remaining(&w, adjusted(&w, w.sc));
             while (w.width2 && w.applied[p] != w.n_upd) {
-                if (mmr_on(&w)) { /* MMR's scores are not bounds: everyone now */
-                    for (uint32_t i = 0; i < w.n; i++)
+                /* p's exact score is a threshold: every stale bound above it is
+                 * brought up to date in one pass, after which the best is exact.
+                 * MMR's adjusted scores are not bounds: everyone then. */
+                bring_up_to_date(&w, p);
+                const float thr = mmr_on(&w) ? -INFINITY : w.sc[p];
+                for (uint32_t i = 0; i < w.n; i++)
+                    if (w.applied[i] != w.n_upd && !(w.sc[i] < thr))
                         bring_up_to_date(&w, i);
-                } else {
-                    bring_up_to_date(&w, p);
-                }
                 p = argmax_remaining(&w, adjusted(&w, w.sc));
             }
             break;
