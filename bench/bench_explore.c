@@ -5,10 +5,10 @@
  *      of k = 10 (scoring with the posterior: LinUCB widths or Thompson draws,
  *      the slot-by-slot choice, propensities) plus one observe (Sherman-Morrison).
  *      Reported as calls/s per policy (bar: >= 20,000/s for linucb and thompson).
- *   2. End to end over 100k items, dim 64: recint_explorer_recommend (top-500
+ *   2. End to end over 100k items, dim 64: recint_explorer_recommend (top-N
  *      candidates from the scoring core + the policy step) + one observe, against
  *      plain recint_model_recommend of the same k = 10; reported as the ratio of
- *      CPU time per call (bar: <= 1.3).
+ *      CPU time per call (bar: <= 1.3), at N = 100 (the default) and N = 500.
  *
  * usage: bench_explore [calls [policy]]   (default 20000 policy steps, 2000 end-to-end
  *        calls; with a policy: only its policy step, with e2e-POLICY only its end-to-end
@@ -69,13 +69,13 @@ static recint_model *random_model(uint32_t nu, uint32_t ni)
     return m;
 }
 
-static recint_explorer *explorer(const recint_model *m, const char *policy)
+static recint_explorer *explorer(const recint_model *m, const char *policy, uint32_t candidates)
 {
     recint_config *c = NULL;
     check(recint_config_new(&c), "config");
     check(recint_config_set(c, "policy", policy), "policy");
     char n[16];
-    snprintf(n, sizeof n, "%d", N_CAND);
+    snprintf(n, sizeof n, "%u", candidates);
     check(recint_config_set(c, "candidates", n), "candidates");
     recint_explorer *e = NULL;
     check(recint_explorer_new(&e, m, c), "explorer");
@@ -86,7 +86,7 @@ static recint_explorer *explorer(const recint_model *m, const char *policy)
 /* Part 1: the step on a fixed candidate set of one user. */
 static void policy_step(const recint_model *m, const char *policy, long calls)
 {
-    recint_explorer *e = explorer(m, policy);
+    recint_explorer *e = explorer(m, policy, N_CAND);
     ri_posterior *p;
     check(ri_explorer_posterior(e, 0, &p), "posterior");
     uint32_t items[N_CAND], got = 0, pos[K];
@@ -118,11 +118,12 @@ static void policy_step(const recint_model *m, const char *policy, long calls)
 /* Part 2: per-call CPU time of plain recommend and of the explorer's, over
  * users. The two calls alternate, so that both see the same machine state
  * (other processes, caches) and their ratio stays meaningful on a busy host. */
-static void end_to_end(const recint_model *m, const char *policy, long calls)
+static void end_to_end(const recint_model *m, const char *policy, uint32_t candidates,
+                       long calls)
 {
     uint32_t items[K], n;
     double prop[K];
-    recint_explorer *e = explorer(m, policy);
+    recint_explorer *e = explorer(m, policy, candidates);
     /* Every user's first call builds its posterior (O(dim^3) once): timed
      * apart, so that the loop below measures the steady state. */
     double t_init = cpu_now();
@@ -143,9 +144,9 @@ static void end_to_end(const recint_model *m, const char *policy, long calls)
         plain += t1 - t0;
         expl += t2 - t1;
     }
-    printf("end to end   %-9s %d items: plain %.1f us, explorer %.1f us per call: ratio %.3f "
-           "(first call of a user: %.1f us)\n",
-           policy, N_ITEMS, 1e6 * plain / calls, 1e6 * expl / calls, expl / plain,
+    printf("end to end   %-9s %d items, N=%u: plain %.1f us, explorer %.1f us per call: "
+           "ratio %.3f (first call of a user: %.1f us)\n",
+           policy, N_ITEMS, candidates, 1e6 * plain / calls, 1e6 * expl / calls, expl / plain,
            1e6 * t_init / N_USERS);
     recint_explorer_free(e);
 }
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
     if (argc > 2 && strncmp(argv[2], "e2e-", 4) == 0) {
         recint_model_free(small);
         recint_model *big = random_model(N_USERS, N_ITEMS);
-        end_to_end(big, argv[2] + 4, calls);
+        end_to_end(big, argv[2] + 4, 100, calls);
         recint_model_free(big);
         return 0;
     }
@@ -179,8 +180,10 @@ int main(int argc, char **argv)
         policy_step(small, policies[i], calls);
     recint_model_free(small);
     recint_model *big = random_model(N_USERS, N_ITEMS);
-    end_to_end(big, "linucb", calls / 10);
-    end_to_end(big, "thompson", calls / 10);
+    for (uint32_t nc = 100; nc <= N_CAND; nc += N_CAND - 100) {
+        end_to_end(big, "linucb", nc, calls / 10);
+        end_to_end(big, "thompson", nc, calls / 10);
+    }
     recint_model_free(big);
     return 0;
 }
