@@ -105,7 +105,7 @@ static void policy_step(const recint_model *m, const char *policy, long calls)
     for (long i = 0; i < calls; i++) {
         check(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop), "slate");
         sink += pos[0];
-        ri_posterior_observe(p, x[pos[i % K]], (double)(i & 1));
+        ri_posterior_observe(p, x[pos[i % K]], (double)(i & 1), e->isa);
     }
     double dt = cpu_now() - t0;
     printf("policy step  %-9s N=%d dim=%d k=%d: %9.0f calls/s  (%.1f us/call, %ld calls)\n",

@@ -84,7 +84,7 @@ START_TEST(sherman_morrison_matches_direct_inverse)
     for (uint32_t t = 0; t < nobs; t++) {
         uint32_t item = (t * 7) % ni;
         double r = (t % 3 == 0) ? 1.0 : 0.0;
-        ri_posterior_observe(&p, V + item * d, r);
+        ri_posterior_observe(&p, V + item * d, r, ri_core_isa_detect());
         for (uint32_t i = 0; i < d; i++) {
             b[i] += r * V[item * d + i];
             for (uint32_t j = 0; j < d; j++)
@@ -119,6 +119,48 @@ START_TEST(sherman_morrison_matches_direct_inverse)
     free(b);
     free(inv);
     free(work);
+}
+END_TEST
+
+/* The vectorised and the baseline update agree (to rounding: the same sums). */
+START_TEST(observe_isa_variants_agree)
+{
+    const uint32_t d = 19, ni = 30;
+    float *V = malloc(sizeof(float) * ni * d), u0[19];
+    rng_state = 17;
+    for (size_t j = 0; j < (size_t)ni * d; j++)
+        V[j] = rnd_unit();
+    for (uint32_t j = 0; j < d; j++)
+        u0[j] = rnd_unit();
+    uint32_t hist[2] = {3, 7};
+    ri_posterior a, b;
+    RI_OK(ri_posterior_init(&a, d, u0, V, d, hist, 2, 0.5, 1.0));
+    RI_OK(ri_posterior_init(&b, d, u0, V, d, hist, 2, 0.5, 1.0));
+    for (uint32_t t = 0; t < 40; t++) {
+        ri_posterior_observe(&a, V + ((t * 11) % ni) * d, t % 2, RI_ISA_SCALAR);
+        ri_posterior_observe(&b, V + ((t * 11) % ni) * d, t % 2, ri_core_isa_detect());
+    }
+    for (uint32_t i = 0; i < d * d; i++) {
+        ck_assert_double_eq_tol(a.cov[i], b.cov[i], 1e-12);
+        ck_assert_double_eq_tol(a.chol[i], b.chol[i], 1e-10);
+    }
+    for (uint32_t i = 0; i < d; i++)
+        ck_assert_double_eq_tol(a.mean[i], b.mean[i], 1e-10);
+    /* R^T R is the precision: R^T R cov = I. */
+    for (uint32_t i = 0; i < d; i++)
+        for (uint32_t j = 0; j < d; j++) {
+            double s = 0;
+            for (uint32_t k = 0; k < d; k++) {
+                double rtr = 0;
+                for (uint32_t t = 0; t < d; t++)
+                    rtr += a.chol[t * d + i] * a.chol[t * d + k];
+                s += rtr * a.cov[k * d + j];
+            }
+            ck_assert_double_eq_tol(s, i == j ? 1.0 : 0.0, 1e-8);
+        }
+    ri_posterior_free(&a);
+    ri_posterior_free(&b);
+    free(V);
 }
 END_TEST
 
@@ -817,6 +859,7 @@ int main(void)
     TCase *tc = tcase_create("explore");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, sherman_morrison_matches_direct_inverse);
+    tcase_add_test(tc, observe_isa_variants_agree);
     tcase_add_test(tc, cholesky_rejects_indefinite);
     tcase_add_test(tc, epsilon_propensities_by_hand);
     tcase_add_test(tc, softmax_propensities_by_hand);
