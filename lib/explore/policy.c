@@ -35,6 +35,7 @@ typedef struct {
     float *v;             /* k x dim: cov_t x_t of the slate's picks (linucb) */
     float *inv;           /* k: 1 / (1 + x_t . v_t) */
     uint32_t *applied;    /* n: slate updates already in a candidate's width2 */
+    double *ex;           /* n: softmax weights of the current slot */
     uint32_t n_upd;
 } work;
 
@@ -47,6 +48,7 @@ static void work_free(work *w)
     free(w->v);
     free(w->inv);
     free(w->applied);
+    free(w->ex);
     free(w->sc);
     free(w->dscore);
     free(w->dlist);
@@ -78,6 +80,8 @@ static int work_init(work *w, const ri_explore_params *pp, ri_isa isa, const ri_
         w->dlist = ri_malloc_array((size_t)draws, (size_t)(k ? k : 1) * sizeof(uint32_t));
         ok = w->dscore && w->dlist;
     }
+    if (ok && pp->policy == RI_POL_SOFTMAX)
+        ok = (w->ex = RI_NEW_ARRAY(double, c->n)) != NULL;
     if (ok && mmr_on(w)) {
         ok = (w->maxsim = RI_NEW_ARRAY(float, c->n)) != NULL;
         for (uint32_t i = 0; ok && i < c->n; i++)
@@ -283,26 +287,36 @@ static void take(work *w, uint32_t p)
 }
 
 /* Softmax over the remaining candidates of a: the sampled position and its
- * probability. */
-static double softmax_pick(const work *w, const float *a, ri_rng *rng, uint32_t *pick)
+ * probability. One exp per remaining candidate, re-centred on the remaining
+ * maximum at every slot so that no weight underflows to an empty total. */
+static double softmax_pick(work *w, const float *a, ri_rng *rng, uint32_t *pick)
 {
     const double t = w->pp->temperature;
+    double *ex = w->ex;
     double mx = -DBL_MAX;
-    for (uint32_t i = 0; i < w->n; i++)
-        if (!is_chosen(w, i) && a[i] > mx)
-            mx = a[i];
+    for (uint32_t i = 0, c = 0; i < w->n; i++) {
+        if (c < w->n_chosen && w->chosen[c] == i) {
+            c++;
+            ex[i] = -1.0; /* marks a taken position */
+            continue;
+        }
+        ex[i] = 0.0;
+        mx = a[i] > mx ? a[i] : mx;
+    }
     double total = 0.0;
     for (uint32_t i = 0; i < w->n; i++)
-        if (!is_chosen(w, i))
-            total += exp((a[i] - mx) / t);
+        if (ex[i] == 0.0)
+            total += ex[i] = exp((a[i] - mx) / t);
+        else
+            ex[i] = 0.0;
     double u = ri_rng_uniform(rng) * total, acc = 0.0;
-    uint32_t last = 0;
+    uint32_t last = UINT32_MAX;
     *pick = UINT32_MAX;
     for (uint32_t i = 0; i < w->n; i++) {
-        if (is_chosen(w, i))
+        if (ex[i] == 0.0)
             continue;
         last = i;
-        acc += exp((a[i] - mx) / t);
+        acc += ex[i];
         if (u < acc) {
             *pick = i;
             break;
@@ -310,7 +324,7 @@ static double softmax_pick(const work *w, const float *a, ri_rng *rng, uint32_t 
     }
     if (*pick == UINT32_MAX) /* u rounded up to total */
         *pick = last;
-    return exp((a[*pick] - mx) / t) / total;
+    return ex[*pick] / total;
 }
 
 /* Position draw m picks at the current slot: without MMR a draw's scores stay
