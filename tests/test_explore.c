@@ -164,6 +164,75 @@ START_TEST(observe_isa_variants_agree)
 }
 END_TEST
 
+/* The float kernels: every instruction-set variant against plain loops in
+ * double (random upper-triangular systems, rows x matrices, dots). */
+START_TEST(kernels_match_reference)
+{
+    enum { D = 21 };
+    static const uint32_t widths[] = {16, 32, 20, 64, 3};
+    float R[D * D], Z[D * 64], Z2[D * 64], M[D * 64], y[64];
+    const float *rows[5];
+    float X[5 * D], q[5], dots[5];
+    rng_state = 99;
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j < D; j++)
+            R[i * D + j] = j < i ? 0.0f : j == i ? 1.0f + fabsf(rnd_unit()) : 0.3f * rnd_unit();
+    for (int i = 0; i < 5 * D; i++)
+        X[i] = rnd_unit();
+    for (int i = 0; i < 5; i++)
+        rows[i] = X + i * D;
+    const ri_isa isas[2] = {RI_ISA_SCALAR, ri_core_isa_detect()};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        const uint32_t m = widths[w];
+        for (uint32_t t = 0; t < D * m; t++)
+            Z[t] = M[t] = rnd_unit();
+        for (int v = 0; v < 2; v++) {
+            memcpy(Z2, Z, sizeof(float) * D * m);
+            ri_explore_backsolve(isas[v], R, D, m, Z2);
+            /* R Z2 = Z */
+            for (uint32_t i = 0; i < D; i++)
+                for (uint32_t c = 0; c < m; c++) {
+                    double s = 0;
+                    for (uint32_t j = i; j < D; j++)
+                        s += (double)R[i * D + j] * Z2[j * m + c];
+                    ck_assert_double_eq_tol(s, Z[i * m + c], 1e-4);
+                }
+            float out[5 * 64];
+            ri_explore_multidot(isas[v], M, D, m, rows, 5, out);
+            for (int i = 0; i < 5; i++) {
+                ri_explore_rowmat(isas[v], rows[i], M, D, m, y);
+                for (uint32_t c = 0; c < m; c++) {
+                    double s = 0;
+                    for (int j = 0; j < D; j++)
+                        s += (double)rows[i][j] * M[j * m + c];
+                    ck_assert_double_eq_tol(out[i * m + c], s, 1e-4);
+                    ck_assert_double_eq_tol(y[c], s, 1e-4);
+                }
+            }
+        }
+    }
+    /* Quadratic forms with a symmetric S, and dots. */
+    float S[D * D];
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j <= i; j++)
+            S[i * D + j] = S[j * D + i] = rnd_unit();
+    for (int v = 0; v < 2; v++) {
+        ri_explore_quadforms(isas[v], S, D, rows, 5, q);
+        ri_explore_dots(isas[v], X, D, rows, 5, dots);
+        for (int i = 0; i < 5; i++) {
+            double s = 0, d2 = 0;
+            for (int a = 0; a < D; a++) {
+                d2 += (double)X[a] * rows[i][a];
+                for (int b = 0; b < D; b++)
+                    s += (double)rows[i][a] * S[a * D + b] * rows[i][b];
+            }
+            ck_assert_double_eq_tol(q[i], s, 1e-4);
+            ck_assert_double_eq_tol(dots[i], d2, 1e-4);
+        }
+    }
+}
+END_TEST
+
 START_TEST(cholesky_rejects_indefinite)
 {
     const double a[4] = {1, 2, 2, 1}; /* eigenvalues 3 and -1 */
@@ -860,6 +929,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, sherman_morrison_matches_direct_inverse);
     tcase_add_test(tc, observe_isa_variants_agree);
+    tcase_add_test(tc, kernels_match_reference);
     tcase_add_test(tc, cholesky_rejects_indefinite);
     tcase_add_test(tc, epsilon_propensities_by_hand);
     tcase_add_test(tc, softmax_propensities_by_hand);

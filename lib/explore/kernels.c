@@ -240,9 +240,45 @@ static inline __attribute__((always_inline)) void backsolve_body(const float *R,
     }
 }
 
+/* m a multiple of 16 up to 64: row i's right-hand sides stay in registers
+ * while the solved rows below it are subtracted. */
 T512 static void backsolve_512(const float *R, uint32_t d, uint32_t m, float *Z)
 {
-    backsolve_body(R, d, m, Z);
+    if (m % 16 != 0 || m > 64) {
+        backsolve_body(R, d, m, Z);
+        return;
+    }
+    const uint32_t nb = m / 16;
+    for (uint32_t i = d; i-- > 0;) {
+        float *zi = Z + (size_t)i * m;
+        const float *ri = R + (size_t)i * d;
+        __m512 a0 = _mm512_loadu_ps(zi), a1 = a0, a2 = a0, a3 = a0;
+        if (nb > 1)
+            a1 = _mm512_loadu_ps(zi + 16);
+        if (nb > 2)
+            a2 = _mm512_loadu_ps(zi + 32);
+        if (nb > 3)
+            a3 = _mm512_loadu_ps(zi + 48);
+        for (uint32_t j = i + 1; j < d; j++) {
+            const __m512 r = _mm512_set1_ps(ri[j]);
+            const float *zj = Z + (size_t)j * m;
+            a0 = _mm512_fnmadd_ps(r, _mm512_loadu_ps(zj), a0);
+            if (nb > 1)
+                a1 = _mm512_fnmadd_ps(r, _mm512_loadu_ps(zj + 16), a1);
+            if (nb > 2)
+                a2 = _mm512_fnmadd_ps(r, _mm512_loadu_ps(zj + 32), a2);
+            if (nb > 3)
+                a3 = _mm512_fnmadd_ps(r, _mm512_loadu_ps(zj + 48), a3);
+        }
+        const __m512 inv = _mm512_set1_ps(1.0f / ri[i]);
+        _mm512_storeu_ps(zi, _mm512_mul_ps(a0, inv));
+        if (nb > 1)
+            _mm512_storeu_ps(zi + 16, _mm512_mul_ps(a1, inv));
+        if (nb > 2)
+            _mm512_storeu_ps(zi + 32, _mm512_mul_ps(a2, inv));
+        if (nb > 3)
+            _mm512_storeu_ps(zi + 48, _mm512_mul_ps(a3, inv));
+    }
 }
 
 void ri_explore_backsolve(ri_isa isa, const float *R, uint32_t d, uint32_t m, float *Z)
