@@ -5,12 +5,14 @@
  *      of k = 10 (scoring with the posterior: LinUCB widths or Thompson draws,
  *      the slot-by-slot choice, propensities) plus one observe (Sherman-Morrison).
  *      Reported as calls/s per policy (bar: >= 20,000/s for linucb and thompson).
- *   2. End to end over 100k items, dim 64: recint_explorer_recommend (top-500
+ *   2. End to end over 100k items, dim 64: recint_explorer_recommend (top-N
  *      candidates from the scoring core + the policy step) + one observe, against
  *      plain recint_model_recommend of the same k = 10; reported as the ratio of
- *      CPU time per call (bar: <= 1.3).
+ *      CPU time per call (bar: <= 1.3), at N = 100 (the default) and N = 500.
  *
- * usage: bench_explore [calls]   (default 20000 policy steps, 2000 end-to-end calls)
+ * usage: bench_explore [calls [policy]]   (default 20000 policy steps, 2000 end-to-end
+ *        calls; with a policy: only its policy step, with e2e-POLICY only its end-to-end
+ *        part with calls calls, for profiling)
  * Random vectors (a fixed LCG), so the figures need no data set. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,13 +69,13 @@ static recint_model *random_model(uint32_t nu, uint32_t ni)
     return m;
 }
 
-static recint_explorer *explorer(const recint_model *m, const char *policy)
+static recint_explorer *explorer(const recint_model *m, const char *policy, uint32_t candidates)
 {
     recint_config *c = NULL;
     check(recint_config_new(&c), "config");
     check(recint_config_set(c, "policy", policy), "policy");
     char n[16];
-    snprintf(n, sizeof n, "%d", N_CAND);
+    snprintf(n, sizeof n, "%u", candidates);
     check(recint_config_set(c, "candidates", n), "candidates");
     recint_explorer *e = NULL;
     check(recint_explorer_new(&e, m, c), "explorer");
@@ -84,7 +86,7 @@ static recint_explorer *explorer(const recint_model *m, const char *policy)
 /* Part 1: the step on a fixed candidate set of one user. */
 static void policy_step(const recint_model *m, const char *policy, long calls)
 {
-    recint_explorer *e = explorer(m, policy);
+    recint_explorer *e = explorer(m, policy, N_CAND);
     ri_posterior *p;
     check(ri_explorer_posterior(e, 0, &p), "posterior");
     uint32_t items[N_CAND], got = 0, pos[K];
@@ -103,7 +105,7 @@ static void policy_step(const recint_model *m, const char *policy, long calls)
     for (long i = 0; i < calls; i++) {
         check(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop), "slate");
         sink += pos[0];
-        ri_posterior_observe(p, x[pos[i % K]], (double)(i & 1));
+        ri_posterior_observe(p, x[pos[i % K]], (double)(i & 1), e->isa);
     }
     double dt = cpu_now() - t0;
     printf("policy step  %-9s N=%d dim=%d k=%d: %9.0f calls/s  (%.1f us/call, %ld calls)\n",
@@ -113,29 +115,39 @@ static void policy_step(const recint_model *m, const char *policy, long calls)
     recint_explorer_free(e);
 }
 
-/* Part 2: per-call CPU time of plain recommend and of the explorer's, over users. */
-static void end_to_end(const recint_model *m, const char *policy, long calls)
+/* Part 2: per-call CPU time of plain recommend and of the explorer's, over
+ * users. The two calls alternate, so that both see the same machine state
+ * (other processes, caches) and their ratio stays meaningful on a busy host. */
+static void end_to_end(const recint_model *m, const char *policy, uint32_t candidates,
+                       long calls)
 {
     uint32_t items[K], n;
     double prop[K];
+    recint_explorer *e = explorer(m, policy, candidates);
+    /* Every user's first call builds its posterior (O(dim^3) once): timed
+     * apart, so that the loop below measures the steady state. */
+    double t_init = cpu_now();
+    for (long i = 0; i < N_USERS; i++)
+        check(recint_explorer_recommend(e, (uint32_t)i, K, items, prop, &n), "explore");
+    t_init = cpu_now() - t_init;
     for (long i = 0; i < 50; i++)
         check(recint_model_recommend(m, (uint32_t)(i % N_USERS), K, items, NULL, &n), "recommend");
-    double t0 = cpu_now();
-    for (long i = 0; i < calls; i++)
-        check(recint_model_recommend(m, (uint32_t)(i % N_USERS), K, items, NULL, &n), "recommend");
-    double plain = (cpu_now() - t0) / calls;
-    recint_explorer *e = explorer(m, policy);
-    for (long i = 0; i < 50; i++)
-        check(recint_explorer_recommend(e, (uint32_t)(i % N_USERS), K, items, prop, &n), "explore");
-    t0 = cpu_now();
+    double plain = 0.0, expl = 0.0;
     for (long i = 0; i < calls; i++) {
         uint32_t u = (uint32_t)(i % N_USERS);
+        double t0 = cpu_now();
+        check(recint_model_recommend(m, u, K, items, NULL, &n), "recommend");
+        double t1 = cpu_now();
         check(recint_explorer_recommend(e, u, K, items, prop, &n), "explore");
         check(recint_explorer_observe(e, u, items[0], (float)(i & 1)), "observe");
+        double t2 = cpu_now();
+        plain += t1 - t0;
+        expl += t2 - t1;
     }
-    double expl = (cpu_now() - t0) / calls;
-    printf("end to end   %-9s %d items: plain %.1f us, explorer %.1f us per call: ratio %.3f\n",
-           policy, N_ITEMS, 1e6 * plain, 1e6 * expl, expl / plain);
+    printf("end to end   %-9s %d items, N=%u: plain %.1f us, explorer %.1f us per call: "
+           "ratio %.3f (first call of a user: %.1f us)\n",
+           policy, N_ITEMS, candidates, 1e6 * plain / calls, 1e6 * expl / calls, expl / plain,
+           1e6 * t_init / N_USERS);
     recint_explorer_free(e);
 }
 
@@ -151,13 +163,27 @@ int main(int argc, char **argv)
         calls = (long)v;
     }
     recint_model *small = random_model(4, 20000);
+    if (argc > 2 && strncmp(argv[2], "e2e-", 4) == 0) {
+        recint_model_free(small);
+        recint_model *big = random_model(N_USERS, N_ITEMS);
+        end_to_end(big, argv[2] + 4, 100, calls);
+        recint_model_free(big);
+        return 0;
+    }
+    if (argc > 2) {
+        policy_step(small, argv[2], calls);
+        recint_model_free(small);
+        return 0;
+    }
     static const char *const policies[] = {"greedy", "epsilon", "softmax", "linucb", "thompson"};
     for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
         policy_step(small, policies[i], calls);
     recint_model_free(small);
     recint_model *big = random_model(N_USERS, N_ITEMS);
-    end_to_end(big, "linucb", calls / 10);
-    end_to_end(big, "thompson", calls / 10);
+    for (uint32_t nc = 100; nc <= N_CAND; nc += N_CAND - 100) {
+        end_to_end(big, "linucb", nc, calls / 10);
+        end_to_end(big, "thompson", nc, calls / 10);
+    }
     recint_model_free(big);
     return 0;
 }

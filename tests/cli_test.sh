@@ -235,6 +235,17 @@ if [ -x "$coldstart" ] && [ -f "$datasets/ml-latest-small/ratings.csv" ] &&
         check "coldstart: AUC >= 0.65 with genres, <= 0.55 without" has "^bar (issue 4): .*: met$" "$out"
     fi
 fi
+# -- the exploration simulator ---------------------------------------------------------
+sim="--set sim_users=120 --set sim_items=300 --set sim_clusters=10 --set sim_rounds=4 --set dim=8 --set iterations=3 --set candidates=40 --set threads=1"
+if expect 0 "simulate --json" "$recint" simulate --policy linucb --seed 3 --k 5 $sim --json; then
+    json_check "simulate: the stable keys, 4 rounds, shares in [0, 1]" "$out" \
+        "d['policy'] == 'linucb' and d['rounds'] == 4 and d['cumulative_reward'] >= 0 and all(0 <= d[k] <= 1 for k in ('discovered', 'coverage', 'diversity')) and 'regret' in d"
+fi
+if expect 0 "simulate --ope --json" "$recint" simulate --ope --policy greedy --seed 3 --k 5 $sim --set sim_ope_rounds=3 --json; then
+    json_check "simulate --ope: a true value and three estimates with intervals" "$out" \
+        "d['true_value'] > 0 and all(d[e + '_ci'][0] <= d[e] <= d[e + '_ci'][1] for e in ('ips', 'snips', 'dr'))"
+fi
+expect 1 "simulate: unknown policy is refused by the library" "$recint" simulate --policy nope $sim
 
 # -- P1 on MovieLens 100k ----------------------------------------------------------
 udata="$datasets/ml-100k/u.data"

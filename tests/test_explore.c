@@ -84,7 +84,7 @@ START_TEST(sherman_morrison_matches_direct_inverse)
     for (uint32_t t = 0; t < nobs; t++) {
         uint32_t item = (t * 7) % ni;
         double r = (t % 3 == 0) ? 1.0 : 0.0;
-        ri_posterior_observe(&p, V + item * d, r);
+        ri_posterior_observe(&p, V + item * d, r, ri_core_isa_detect());
         for (uint32_t i = 0; i < d; i++) {
             b[i] += r * V[item * d + i];
             for (uint32_t j = 0; j < d; j++)
@@ -119,6 +119,117 @@ START_TEST(sherman_morrison_matches_direct_inverse)
     free(b);
     free(inv);
     free(work);
+}
+END_TEST
+
+/* The vectorised and the baseline update agree (to rounding: the same sums). */
+START_TEST(observe_isa_variants_agree)
+{
+    const uint32_t d = 19, ni = 30;
+    float *V = malloc(sizeof(float) * ni * d), u0[19];
+    rng_state = 17;
+    for (size_t j = 0; j < (size_t)ni * d; j++)
+        V[j] = rnd_unit();
+    for (uint32_t j = 0; j < d; j++)
+        u0[j] = rnd_unit();
+    uint32_t hist[2] = {3, 7};
+    ri_posterior a, b;
+    RI_OK(ri_posterior_init(&a, d, u0, V, d, hist, 2, 0.5, 1.0));
+    RI_OK(ri_posterior_init(&b, d, u0, V, d, hist, 2, 0.5, 1.0));
+    for (uint32_t t = 0; t < 40; t++) {
+        ri_posterior_observe(&a, V + ((t * 11) % ni) * d, t % 2, RI_ISA_SCALAR);
+        ri_posterior_observe(&b, V + ((t * 11) % ni) * d, t % 2, ri_core_isa_detect());
+    }
+    for (uint32_t i = 0; i < d * d; i++) {
+        ck_assert_double_eq_tol(a.cov[i], b.cov[i], 1e-12);
+        ck_assert_double_eq_tol(a.chol[i], b.chol[i], 1e-10);
+    }
+    for (uint32_t i = 0; i < d; i++)
+        ck_assert_double_eq_tol(a.mean[i], b.mean[i], 1e-10);
+    /* R^T R is the precision: R^T R cov = I. */
+    for (uint32_t i = 0; i < d; i++)
+        for (uint32_t j = 0; j < d; j++) {
+            double s = 0;
+            for (uint32_t k = 0; k < d; k++) {
+                double rtr = 0;
+                for (uint32_t t = 0; t < d; t++)
+                    rtr += a.chol[t * d + i] * a.chol[t * d + k];
+                s += rtr * a.cov[k * d + j];
+            }
+            ck_assert_double_eq_tol(s, i == j ? 1.0 : 0.0, 1e-8);
+        }
+    ri_posterior_free(&a);
+    ri_posterior_free(&b);
+    free(V);
+}
+END_TEST
+
+/* The float kernels: every instruction-set variant against plain loops in
+ * double (random upper-triangular systems, rows x matrices, dots). */
+START_TEST(kernels_match_reference)
+{
+    enum { D = 21 };
+    static const uint32_t widths[] = {16, 32, 20, 64, 3};
+    float R[D * D], Z[D * 64], Z2[D * 64], M[D * 64], y[64];
+    const float *rows[5];
+    float X[5 * D], q[5], dots[5];
+    rng_state = 99;
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j < D; j++)
+            R[i * D + j] = j < i ? 0.0f : j == i ? 1.0f + fabsf(rnd_unit()) : 0.3f * rnd_unit();
+    for (int i = 0; i < 5 * D; i++)
+        X[i] = rnd_unit();
+    for (int i = 0; i < 5; i++)
+        rows[i] = X + i * D;
+    const ri_isa isas[2] = {RI_ISA_SCALAR, ri_core_isa_detect()};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        const uint32_t m = widths[w];
+        for (uint32_t t = 0; t < D * m; t++)
+            Z[t] = M[t] = rnd_unit();
+        for (int v = 0; v < 2; v++) {
+            memcpy(Z2, Z, sizeof(float) * D * m);
+            ri_explore_backsolve(isas[v], R, D, m, Z2);
+            /* R Z2 = Z */
+            for (uint32_t i = 0; i < D; i++)
+                for (uint32_t c = 0; c < m; c++) {
+                    double s = 0;
+                    for (uint32_t j = i; j < D; j++)
+                        s += (double)R[i * D + j] * Z2[j * m + c];
+                    ck_assert_double_eq_tol(s, Z[i * m + c], 1e-4);
+                }
+            float out[5 * 64];
+            ri_explore_multidot(isas[v], M, D, m, rows, 5, out);
+            for (int i = 0; i < 5; i++) {
+                ri_explore_rowmat(isas[v], rows[i], M, D, m, y);
+                for (uint32_t c = 0; c < m; c++) {
+                    double s = 0;
+                    for (int j = 0; j < D; j++)
+                        s += (double)rows[i][j] * M[j * m + c];
+                    ck_assert_double_eq_tol(out[i * m + c], s, 1e-4);
+                    ck_assert_double_eq_tol(y[c], s, 1e-4);
+                }
+            }
+        }
+    }
+    /* Quadratic forms with a symmetric S, and dots. */
+    float S[D * D];
+    for (int i = 0; i < D; i++)
+        for (int j = 0; j <= i; j++)
+            S[i * D + j] = S[j * D + i] = rnd_unit();
+    for (int v = 0; v < 2; v++) {
+        ri_explore_quadforms(isas[v], S, D, rows, 5, q);
+        ri_explore_dots(isas[v], X, D, rows, 5, dots);
+        for (int i = 0; i < 5; i++) {
+            double s = 0, d2 = 0;
+            for (int a = 0; a < D; a++) {
+                d2 += (double)X[a] * rows[i][a];
+                for (int b = 0; b < D; b++)
+                    s += (double)rows[i][a] * S[a * D + b] * rows[i][b];
+            }
+            ck_assert_double_eq_tol(q[i], s, 1e-4);
+            ck_assert_double_eq_tol(dots[i], d2, 1e-4);
+        }
+    }
 }
 END_TEST
 
@@ -250,14 +361,14 @@ START_TEST(first_slot_distributions_sum_to_one)
             ck_assert_double_eq(mx, 1.0);
         else
             ck_assert_double_lt(mx, 1.0);
-        /* The slate's propensities lie in (0, 1]; thompson's are multiples of 1/32. */
+        /* The slate's propensities lie in (0, 1]; thompson's are multiples of 1/16 at the default samples. */
         uint32_t pos[10];
         double prop[10];
         RI_OK(ri_policy_slate(&e->pp, e->isa, p, &c, 10, &r, pos, prop));
         for (int j = 0; j < 10; j++) {
             ck_assert(prop[j] > 0.0 && prop[j] <= 1.0);
             if (k == 4)
-                ck_assert_double_eq(prop[j] * 32, floor(prop[j] * 32));
+                ck_assert_double_eq(prop[j] * 16, floor(prop[j] * 16));
             for (int t = 0; t < j; t++)
                 ck_assert_uint_ne(pos[t], pos[j]);
         }
@@ -294,6 +405,63 @@ START_TEST(linucb_prefers_uncertain_items)
         RI_OK(recint_explorer_observe(e, 0, 1, 0.0f));
     RI_OK(recint_explorer_recommend(e, 0, 1, items, prop, &n));
     ck_assert_uint_eq(items[0], 0);
+    recint_explorer_free(e);
+    recint_model_free(m);
+}
+END_TEST
+
+/* LinUCB slates: later slots see the covariance after the earlier picks'
+ * (reward-free) updates. Reference: the sequential updates in double. */
+START_TEST(linucb_slate_matches_sequential_reference)
+{
+    enum { D = 4, NI = 30, K = 6 };
+    recint_model *m = random_model(1, NI, D, 21);
+    const char *set[] = {"policy=linucb", "ucb_alpha=2", "candidates=30", NULL};
+    recint_explorer *e = explorer_of(m, set);
+    ri_posterior *p;
+    RI_OK(ri_explorer_posterior(e, 0, &p));
+    uint32_t items[NI], n = 0, pos[K];
+    const float *x[NI];
+    float base[NI], inv[NI];
+    double prop[K];
+    RI_OK(ri_explorer_candidates(e, 0, p, items, x, base, inv, &n));
+    ri_candidates c = {n, items, x, base, NULL};
+    ri_rng r;
+    ri_rng_seed(&r, 1, 1);
+    RI_OK(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop));
+    double cov[D * D];
+    memcpy(cov, p->cov, sizeof cov);
+    int taken[NI] = {0};
+    for (int j = 0; j < K; j++) {
+        int best = -1;
+        double bs = -1e300;
+        for (uint32_t i = 0; i < n; i++) {
+            if (taken[i])
+                continue;
+            double q = 0;
+            for (int a = 0; a < D; a++)
+                for (int b = 0; b < D; b++)
+                    q += x[i][a] * cov[a * D + b] * x[i][b];
+            double sc = base[i] + 2.0 * sqrt(q > 0 ? q : 0);
+            if (sc > bs) {
+                bs = sc;
+                best = (int)i;
+            }
+        }
+        ck_assert_int_eq((int)pos[j], best);
+        ck_assert_double_eq(prop[j], 1.0);
+        taken[best] = 1;
+        double v[D], xv = 1;
+        for (int a = 0; a < D; a++) {
+            v[a] = 0;
+            for (int b = 0; b < D; b++)
+                v[a] += cov[a * D + b] * x[best][b];
+            xv += v[a] * x[best][a];
+        }
+        for (int a = 0; a < D; a++)
+            for (int b = 0; b < D; b++)
+                cov[a * D + b] -= v[a] * v[b] / xv;
+    }
     recint_explorer_free(e);
     recint_model_free(m);
 }
@@ -667,6 +835,35 @@ START_TEST(simulator_is_deterministic_and_sane)
     ck_assert_double_gt(b[RECINT_SIM_DIVERSITY], a[RECINT_SIM_DIVERSITY]);
     RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT - 1, NULL, 0));
     RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT, rows, 5));
+    /* The off-policy experiment: estimates with intervals, a frozen uniform
+     * logger whose value is below a greedy target's here. */
+    char path[512];
+    ri_test_tmp("explore-sim-ope.log", path, sizeof path);
+    double o[RECINT_OPE_SIM_COUNT], o2[RECINT_OPE_SIM_COUNT];
+    RI_OK(recint_config_set(c, "policy", "greedy"));
+    RI_OK(recint_config_set(c, "sim_ope_rounds", "4"));
+    RI_OK(recint_simulate_ope(c, path, o, RECINT_OPE_SIM_COUNT));
+    ck_assert_double_gt(o[RECINT_OPE_SIM_TRUE], 0.0);
+    for (int e = RECINT_OPE_SIM_IPS; e <= RECINT_OPE_SIM_DR; e += 4) {
+        ck_assert(o[e + 2] <= o[e] && o[e] <= o[e + 3]);
+        ck_assert_double_ge(o[e + 1], 0.0);
+    }
+    ck_assert_double_gt(o[RECINT_OPE_SIM_TRUE], o[RECINT_OPE_SIM_LOGGED]);
+    RI_OK(recint_simulate_ope(c, path, o2, RECINT_OPE_SIM_COUNT));
+    ck_assert(memcmp(o, o2, sizeof o) == 0);
+    /* The log it wrote is a log of first slots at propensity 1/candidates. */
+    ri_log_record *recs;
+    uint64_t nrec;
+    RI_OK(ri_explore_log_read(path, 120, 300, &recs, &nrec));
+    ck_assert_uint_eq(nrec, 60 * 4); /* half the users are background users */
+    for (uint64_t i = 0; i < nrec; i++) {
+        ck_assert_uint_eq(recs[i].slot, 0);
+        ck_assert_double_eq(recs[i].propensity, 1.0 / 60);
+    }
+    free(recs);
+    remove(path);
+    RI_FAILS(RECINT_EINVAL, recint_simulate_ope(c, path, o, RECINT_OPE_SIM_COUNT - 1));
+    RI_FAILS(RECINT_EINVAL, recint_simulate_ope(c, NULL, o, RECINT_OPE_SIM_COUNT));
     RI_OK(recint_config_set(c, "sim_true_clusters", "6"));
     RI_FAILS(RECINT_EINVAL, recint_simulate(c, a, RECINT_SIM_COUNT, NULL, 0));
     recint_config_free(c);
@@ -731,11 +928,14 @@ int main(void)
     TCase *tc = tcase_create("explore");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, sherman_morrison_matches_direct_inverse);
+    tcase_add_test(tc, observe_isa_variants_agree);
+    tcase_add_test(tc, kernels_match_reference);
     tcase_add_test(tc, cholesky_rejects_indefinite);
     tcase_add_test(tc, epsilon_propensities_by_hand);
     tcase_add_test(tc, softmax_propensities_by_hand);
     tcase_add_test(tc, first_slot_distributions_sum_to_one);
     tcase_add_test(tc, linucb_prefers_uncertain_items);
+    tcase_add_test(tc, linucb_slate_matches_sequential_reference);
     tcase_add_test(tc, mmr_breaks_up_near_duplicates);
     tcase_add_test(tc, debias_penalises_popular_items);
     tcase_add_test(tc, same_seed_same_slates);

@@ -42,6 +42,7 @@ typedef struct {
     double *chol;        /* dim x dim: upper R with A = R^T R (thompson draws R^-1 z) */
     double *b;           /* dim */
     double *mean;        /* dim, cov b */
+    double *scratch;     /* dim, for observe */
     float *mean_f;       /* dim, mean rounded: the candidates' query vector */
     uint64_t log_first;  /* records of the last round in the explorer's log */
     uint32_t log_count;
@@ -57,7 +58,7 @@ int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const floa
 void ri_posterior_free(ri_posterior *p);
 /* Sherman-Morrison: A += x x^T (cov updated in O(dim^2), and R by a rank-one
  * Cholesky update, also O(dim^2)), b += r x, mean = cov b. */
-void ri_posterior_observe(ri_posterior *p, const float *x, double r);
+void ri_posterior_observe(ri_posterior *p, const float *x, double r, ri_isa isa);
 /* Lower Cholesky factor L of a symmetric positive definite n x n matrix (row
  * major, L written to out; the upper part zeroed). Returns 0, or -1 when a pivot
  * is not positive. */

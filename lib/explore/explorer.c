@@ -320,7 +320,8 @@ RECINT_API int recint_explorer_observe(recint_explorer *e, uint32_t user, uint32
     int rc = ri_explorer_posterior(e, user, &p);
     if (rc == RECINT_OK) {
         if (e->pp.online)
-            ri_posterior_observe(p, e->view.item_mat + (size_t)item * e->view.item_stride, reward);
+            ri_posterior_observe(p, e->view.item_mat + (size_t)item * e->view.item_stride, reward,
+                                 e->isa);
         if (e->logging && p->log_count)
             ri_explore_log_reward(e, p->log_first, p->log_count, item, reward);
     }

@@ -75,20 +75,87 @@ T512 static float dot_512(const float *a, const float *b, uint32_t d)
     return _mm512_reduce_add_ps(s);
 }
 
+/* G candidates at once, NB blocks of 16 columns each (m <= 16 NB): G * NB
+ * independent accumulator chains hide the FMA latency that one row's chain of
+ * d dependent FMAs would expose. */
+#define XM_GROUP(NAME, G, NB)                                                                   \
+    T512 static void NAME(const float *const *X, const float *M, uint32_t d, uint32_t m,        \
+                          float *const *Y)                                                      \
+    {                                                                                           \
+        __mmask16 k[NB];                                                                        \
+        _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                    \
+            k[b] = m > 16u * b ? tail_mask(m - 16u * b) : 0;                                    \
+        __m512 acc[G][NB];                                                                      \
+        _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)                                     \
+            _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
+                acc[g][b] = _mm512_setzero_ps();                                                \
+        const float *row = M;                                                                   \
+        for (uint32_t j = 0; j < d; j++, row += m) {                                            \
+            __m512 r[NB];                                                                       \
+            _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
+                r[b] = _mm512_maskz_loadu_ps(k[b], row + 16 * b);                               \
+            _Pragma("GCC unroll 8") for (int g = 0; g < G; g++) {                               \
+                const __m512 xb = _mm512_set1_ps(X[g][j]);                                      \
+                _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                            \
+                    acc[g][b] = _mm512_fmadd_ps(xb, r[b], acc[g][b]);                           \
+            }                                                                                   \
+        }                                                                                       \
+        _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)                                     \
+            _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
+                _mm512_mask_storeu_ps(Y[g] + 16 * b, k[b], acc[g][b]);                          \
+    }
+
+XM_GROUP(xm_g8b1, 8, 1)
+XM_GROUP(xm_g4b2, 4, 2)
+XM_GROUP(xm_g2b4, 2, 4)
+
+/* Rows of X times M into rows of out (m floats each, out_stride apart). */
+T512 static void rows_512(const float *const *X, uint32_t n, const float *M, uint32_t d,
+                          uint32_t m, float *out, size_t out_stride)
+{
+    uint32_t i = 0;
+    float *Y[8];
+    if (m <= 16) {
+        for (; i + 8 <= n; i += 8) {
+            for (int g = 0; g < 8; g++)
+                Y[g] = out + (i + g) * out_stride;
+            xm_g8b1(X + i, M, d, m, Y);
+        }
+    } else if (m <= 32) {
+        for (; i + 4 <= n; i += 4) {
+            for (int g = 0; g < 4; g++)
+                Y[g] = out + (i + g) * out_stride;
+            xm_g4b2(X + i, M, d, m, Y);
+        }
+    } else if (m <= 64) {
+        for (; i + 2 <= n; i += 2) {
+            for (int g = 0; g < 2; g++)
+                Y[g] = out + (i + g) * out_stride;
+            xm_g2b4(X + i, M, d, m, Y);
+        }
+    }
+    for (; i < n; i++)
+        xm_512(X[i], M, d, m, out + i * out_stride);
+}
+
+/* Candidates in chunks whose products fit a small buffer. */
+#define QUAD_CHUNK 16
+
 T512 static void quad_512(const float *S, uint32_t dim, const float *const *X, uint32_t n,
                           float *q, float *y)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        xm_512(X[i], S, dim, dim, y);
-        q[i] = dot_512(y, X[i], dim);
+    for (uint32_t i = 0; i < n; i += QUAD_CHUNK) {
+        uint32_t c = n - i < QUAD_CHUNK ? n - i : QUAD_CHUNK;
+        rows_512(X + i, c, S, dim, dim, y, dim);
+        for (uint32_t t = 0; t < c; t++)
+            q[i + t] = dot_512(y + (size_t)t * dim, X[i + t], dim);
     }
 }
 
 T512 static void multi_512(const float *T, uint32_t dim, uint32_t m, const float *const *X,
                            uint32_t n, float *out)
 {
-    for (uint32_t i = 0; i < n; i++)
-        xm_512(X[i], T, dim, m, out + (size_t)i * m);
+    rows_512(X, n, T, dim, m, out, m);
 }
 
 T512 static void dots_512(const float *v, uint32_t dim, const float *const *X, uint32_t n,
@@ -106,8 +173,14 @@ void ri_explore_quadforms(ri_isa isa, const float *S, uint32_t dim, const float 
                           uint32_t n, float *q)
 {
     float y[MAX_ROW];
+    if (isa == RI_ISA_AVX512 && dim <= 64) {
+        float yy[QUAD_CHUNK * 64];
+        quad_512(S, dim, X, n, q, yy);
+        return;
+    }
     if (isa == RI_ISA_AVX512) {
-        quad_512(S, dim, X, n, q, y);
+        for (uint32_t i = 0; i < n; i++)
+            q[i] = (xm_512(X[i], S, dim, dim, y), dot_512(y, X[i], dim));
         return;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -167,9 +240,45 @@ static inline __attribute__((always_inline)) void backsolve_body(const float *R,
     }
 }
 
+/* m a multiple of 16 up to 64: row i's right-hand sides stay in registers
+ * while the solved rows below it are subtracted. */
 T512 static void backsolve_512(const float *R, uint32_t d, uint32_t m, float *Z)
 {
-    backsolve_body(R, d, m, Z);
+    if (m % 16 != 0 || m > 64) {
+        backsolve_body(R, d, m, Z);
+        return;
+    }
+    const uint32_t nb = m / 16;
+    for (uint32_t i = d; i-- > 0;) {
+        float *zi = Z + (size_t)i * m;
+        const float *ri = R + (size_t)i * d;
+        __m512 a0 = _mm512_loadu_ps(zi), a1 = a0, a2 = a0, a3 = a0;
+        if (nb > 1)
+            a1 = _mm512_loadu_ps(zi + 16);
+        if (nb > 2)
+            a2 = _mm512_loadu_ps(zi + 32);
+        if (nb > 3)
+            a3 = _mm512_loadu_ps(zi + 48);
+        for (uint32_t j = i + 1; j < d; j++) {
+            const __m512 r = _mm512_set1_ps(ri[j]);
+            const float *zj = Z + (size_t)j * m;
+            a0 = _mm512_fnmadd_ps(r, _mm512_loadu_ps(zj), a0);
+            if (nb > 1)
+                a1 = _mm512_fnmadd_ps(r, _mm512_loadu_ps(zj + 16), a1);
+            if (nb > 2)
+                a2 = _mm512_fnmadd_ps(r, _mm512_loadu_ps(zj + 32), a2);
+            if (nb > 3)
+                a3 = _mm512_fnmadd_ps(r, _mm512_loadu_ps(zj + 48), a3);
+        }
+        const __m512 inv = _mm512_set1_ps(1.0f / ri[i]);
+        _mm512_storeu_ps(zi, _mm512_mul_ps(a0, inv));
+        if (nb > 1)
+            _mm512_storeu_ps(zi + 16, _mm512_mul_ps(a1, inv));
+        if (nb > 2)
+            _mm512_storeu_ps(zi + 32, _mm512_mul_ps(a2, inv));
+        if (nb > 3)
+            _mm512_storeu_ps(zi + 48, _mm512_mul_ps(a3, inv));
+    }
 }
 
 void ri_explore_backsolve(ri_isa isa, const float *R, uint32_t d, uint32_t m, float *Z)

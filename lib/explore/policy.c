@@ -32,8 +32,11 @@ typedef struct {
     uint32_t n_chosen;
     float *width2;        /* n: linucb's x^T cov x under the slate so far */
     float *S;             /* dim x dim: cov in float (linucb) */
-    float *v;             /* dim: cov x of the last pick (linucb) */
-    float *dots;          /* n (linucb) */
+    float *v;             /* k x dim: cov_t x_t of the slate's picks (linucb) */
+    float *inv;           /* k: 1 / (1 + x_t . v_t) */
+    uint32_t *applied;    /* n: slate updates already in a candidate's width2 */
+    double *ex;           /* n: softmax weights of the current slot */
+    uint32_t n_upd;
 } work;
 
 static int mmr_on(const work *w) { return w->pp->mmr_lambda < 1.0 && w->c->inv_norm; }
@@ -43,7 +46,9 @@ static void work_free(work *w)
     free(w->width2);
     free(w->S);
     free(w->v);
-    free(w->dots);
+    free(w->inv);
+    free(w->applied);
+    free(w->ex);
     free(w->sc);
     free(w->dscore);
     free(w->dlist);
@@ -75,6 +80,8 @@ static int work_init(work *w, const ri_explore_params *pp, ri_isa isa, const ri_
         w->dlist = ri_malloc_array((size_t)draws, (size_t)(k ? k : 1) * sizeof(uint32_t));
         ok = w->dscore && w->dlist;
     }
+    if (ok && pp->policy == RI_POL_SOFTMAX)
+        ok = (w->ex = RI_NEW_ARRAY(double, c->n)) != NULL;
     if (ok && mmr_on(w)) {
         ok = (w->maxsim = RI_NEW_ARRAY(float, c->n)) != NULL;
         for (uint32_t i = 0; ok && i < c->n; i++)
@@ -98,9 +105,10 @@ static int score_plain(work *w)
     const uint32_t d = w->post->dim;
     w->S = ri_malloc_array((size_t)d * d, sizeof(float));
     w->width2 = RI_NEW_ARRAY(float, c->n);
-    w->dots = RI_NEW_ARRAY(float, c->n);
-    w->v = RI_NEW_ARRAY(float, d);
-    if (!w->S || !w->width2 || !w->dots || !w->v)
+    w->applied = RI_NEW_ZEROED(uint32_t, c->n);
+    w->v = ri_malloc_array((size_t)(w->k ? w->k : 1), (size_t)d * sizeof(float));
+    w->inv = RI_NEW_ARRAY(float, w->k ? w->k : 1);
+    if (!w->S || !w->width2 || !w->applied || !w->v || !w->inv)
         return ri_error(RECINT_ENOMEM, "explorer: out of memory for linucb widths");
     for (size_t t = 0; t < (size_t)d * d; t++)
         w->S[t] = (float)w->post->cov[t];
@@ -111,26 +119,52 @@ static int score_plain(work *w)
     return RECINT_OK;
 }
 
-/* LinUCB within a slate: the item just placed will be observed, whatever its
- * reward, so the covariance the later slots see already has its rank-1 update
- * (the update does not depend on the reward). Widths of the candidates then
- * shrink by (x_i . v)^2 / (1 + x_p . v) with v = cov x_p: O(dim^2 + n dim) per
- * slot, and the slate spreads over directions instead of spending every slot
- * on one unexplored direction. */
-static void shrink_widths(work *w, uint32_t p)
+/* LinUCB within a slate: the item placed at a slot will be observed whatever
+ * its reward, and the covariance update does not depend on the reward, so the
+ * later slots see the covariance with the placed items' updates applied:
+ * cov_{t+1} = cov_t - v_t v_t^T / (1 + x_t . v_t), v_t = cov_t x_t. A
+ * candidate's width then shrinks by (x_i . v_t)^2 / (1 + x_t . v_t) per placed
+ * item, and the slate spreads over several unexplored directions instead of
+ * spending every slot on one.
+ *
+ * The updates reach a candidate lazily: widths only shrink, so a stale score
+ * bounds the exact one from above, and a slot takes the best bound once that
+ * candidate is up to date. Each candidate gets the same updates in the same
+ * order as an eager pass would give it, so the result is the eager one. */
+static void add_update(work *w, uint32_t p)
+{
+    const ri_candidates *c = w->c;
+    const uint32_t d = w->post->dim, t = w->n_upd;
+    float *vt = w->v + (size_t)t * d;
+    ri_explore_rowmat(w->isa, c->x[p], w->S, d, d, vt);
+    for (uint32_t s = 0; s < t; s++) {
+        const float *vs = w->v + (size_t)s * d;
+        float a;
+        ri_explore_dots(w->isa, vs, d, &c->x[p], 1, &a);
+        a *= w->inv[s];
+        for (uint32_t j = 0; j < d; j++)
+            vt[j] -= a * vs[j];
+    }
+    float xv;
+    ri_explore_dots(w->isa, vt, d, &c->x[p], 1, &xv);
+    w->inv[t] = 1.0f / (1.0f + xv);
+    w->n_upd++;
+}
+
+static void bring_up_to_date(work *w, uint32_t i)
 {
     const ri_candidates *c = w->c;
     const uint32_t d = w->post->dim;
-    ri_explore_rowmat(w->isa, c->x[p], w->S, d, d, w->v);
-    float xv;
-    ri_explore_dots(w->isa, w->v, d, &c->x[p], 1, &xv);
-    ri_explore_dots(w->isa, w->v, d, c->x, c->n, w->dots);
-    const float inv = 1.0f / (1.0f + xv), a = (float)w->pp->ucb_alpha;
-    for (uint32_t i = 0; i < c->n; i++) {
-        float q = w->width2[i] - w->dots[i] * w->dots[i] * inv;
-        w->width2[i] = q > 0.0f ? q : 0.0f;
-        w->sc[i] = c->base[i] + a * sqrtf(w->width2[i]);
+    float q = w->width2[i];
+    for (uint32_t t = w->applied[i]; t < w->n_upd; t++) {
+        float a;
+        ri_explore_dots(w->isa, w->v + (size_t)t * d, d, &c->x[i], 1, &a);
+        q -= a * a * w->inv[t];
+        q = q > 0.0f ? q : 0.0f;
     }
+    w->width2[i] = q;
+    w->applied[i] = w->n_upd;
+    w->sc[i] = c->base[i] + (float)w->pp->ucb_alpha * sqrtf(q);
 }
 
 /* w->draws user vectors theta = mean + scale R^-1 z (A = R^T R, so R^-1 z has
@@ -152,9 +186,12 @@ static int score_draws(work *w, ri_rng *rng)
     for (size_t t = 0; t < (size_t)d * d; t++)
         R[t] = (float)w->post->chol[t];
     const float scale = (float)w->pp->ts_scale;
-    for (uint32_t m = 0; m < D; m++)
-        for (uint32_t j = 0; j < d; j++)
-            T[(size_t)j * DP + m] = scale * (float)ri_rng_normal(rng);
+    for (uint32_t j = 0; j < d; j++) {
+        float *row = T + (size_t)j * DP;
+        ri_rng_normal_fill(rng, row, D);
+        for (uint32_t m = 0; m < D; m++)
+            row[m] *= scale;
+    }
     ri_explore_backsolve(w->isa, R, d, DP, T);
     ri_explore_multidot(w->isa, T, d, DP, c->x, c->n, out);
     for (uint32_t m = 0; m < D; m++)
@@ -250,26 +287,36 @@ static void take(work *w, uint32_t p)
 }
 
 /* Softmax over the remaining candidates of a: the sampled position and its
- * probability. */
-static double softmax_pick(const work *w, const float *a, ri_rng *rng, uint32_t *pick)
+ * probability. One exp per remaining candidate, re-centred on the remaining
+ * maximum at every slot so that no weight underflows to an empty total. */
+static double softmax_pick(work *w, const float *a, ri_rng *rng, uint32_t *pick)
 {
     const double t = w->pp->temperature;
+    double *ex = w->ex;
     double mx = -DBL_MAX;
-    for (uint32_t i = 0; i < w->n; i++)
-        if (!is_chosen(w, i) && a[i] > mx)
-            mx = a[i];
+    for (uint32_t i = 0, c = 0; i < w->n; i++) {
+        if (c < w->n_chosen && w->chosen[c] == i) {
+            c++;
+            ex[i] = -1.0; /* marks a taken position */
+            continue;
+        }
+        ex[i] = 0.0;
+        mx = a[i] > mx ? a[i] : mx;
+    }
     double total = 0.0;
     for (uint32_t i = 0; i < w->n; i++)
-        if (!is_chosen(w, i))
-            total += exp((a[i] - mx) / t);
+        if (ex[i] == 0.0)
+            total += ex[i] = exp((a[i] - mx) / t);
+        else
+            ex[i] = 0.0;
     double u = ri_rng_uniform(rng) * total, acc = 0.0;
-    uint32_t last = 0;
+    uint32_t last = UINT32_MAX;
     *pick = UINT32_MAX;
     for (uint32_t i = 0; i < w->n; i++) {
-        if (is_chosen(w, i))
+        if (ex[i] == 0.0)
             continue;
         last = i;
-        acc += exp((a[i] - mx) / t);
+        acc += ex[i];
         if (u < acc) {
             *pick = i;
             break;
@@ -277,10 +324,12 @@ static double softmax_pick(const work *w, const float *a, ri_rng *rng, uint32_t 
     }
     if (*pick == UINT32_MAX) /* u rounded up to total */
         *pick = last;
-    return exp((a[*pick] - mx) / t) / total;
+    return ex[*pick] / total;
 }
 
-/* Position draw m picks at the current slot. */
+/* Position draw m picks at the current slot: without MMR a draw's scores stay
+ * as they are from slot to slot, so its pick is the first of its own top-k
+ * not yet taken (at most k - 1 are taken before the last slot). */
 static uint32_t draw_pick(work *w, uint32_t m)
 {
     const float *v = w->dscore + (size_t)m * w->n;
@@ -288,26 +337,20 @@ static uint32_t draw_pick(work *w, uint32_t m)
         return argmax_remaining(w, adjusted(w, v));
     const uint32_t *list = w->dlist + (size_t)m * w->k;
     for (uint32_t r = 0; r < w->k; r++)
-        if (!is_chosen(w, list[r]))
+        if (list[r] != UINT32_MAX && !is_chosen(w, list[r]))
             return list[r];
     return argmax_remaining(w, v);
 }
 
 static void draw_lists(work *w)
 {
-    float tmp_stack[256], *tmp = w->k <= 256 ? tmp_stack : NULL;
+    float stack[256], *sc = w->k <= 256 ? stack : NULL;
     for (uint32_t m = 0; m < w->draws; m++) {
-        uint32_t *list = w->dlist + (size_t)m * w->k;
-        if (tmp) {
-            uint32_t got = ri_topk(w->dscore + (size_t)m * w->n, w->n, NULL, 0, w->k, list, tmp);
-            for (uint32_t r = got; r < w->k; r++)
-                list[r] = list[got ? got - 1 : 0];
-        } else {
-            /* Only MMR-free slates of more than 256 slots get here: each draw's
-             * pick is then the plain argmax (draw_pick's fallback). */
-            for (uint32_t r = 0; r < w->k; r++)
-                list[r] = UINT32_MAX;
-        }
+        uint32_t *list = w->dlist + (size_t)m * w->k, got = 0;
+        if (sc)
+            got = ri_topk(w->dscore + (size_t)m * w->n, w->n, NULL, 0, w->k, list, sc);
+        for (uint32_t r = got; r < w->k; r++)
+            list[r] = UINT32_MAX; /* draw_pick then searches (slates over 256 slots) */
     }
 }
 
@@ -330,6 +373,17 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
         case RI_POL_GREEDY:
         case RI_POL_LINUCB:
             p = argmax_remaining(&w, adjusted(&w, w.sc));
+            while (w.width2 && w.applied[p] != w.n_upd) {
+                /* p's exact score is a threshold: every stale bound above it is
+                 * brought up to date in one pass, after which the best is exact.
+                 * MMR's adjusted scores are not bounds: everyone then. */
+                bring_up_to_date(&w, p);
+                const float thr = mmr_on(&w) ? -INFINITY : w.sc[p];
+                for (uint32_t i = 0; i < w.n; i++)
+                    if (w.applied[i] != w.n_upd && !(w.sc[i] < thr))
+                        bring_up_to_date(&w, i);
+                p = argmax_remaining(&w, adjusted(&w, w.sc));
+            }
             break;
         case RI_POL_EPSILON: {
             uint32_t best = argmax_remaining(&w, adjusted(&w, w.sc));
@@ -358,7 +412,7 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
         prop[j] = pr;
         take(&w, p);
         if (w.width2 && j + 1 < k)
-            shrink_widths(&w, p);
+            add_update(&w, p);
     }
     work_free(&w);
     return rc;

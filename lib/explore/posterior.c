@@ -60,17 +60,22 @@ int ri_spd_inverse(const double *a, uint32_t n, double *out, double *work)
     return 0;
 }
 
-static void update_mean(ri_posterior *p)
+/* mean = cov b, as a sum of cov's rows (cov is symmetric): a plain axpy loop
+ * that vectorises without reassociating any sum. */
+static inline __attribute__((always_inline)) void mean_body(ri_posterior *p)
 {
     const uint32_t d = p->dim;
-    for (uint32_t i = 0; i < d; i++) {
-        const double *row = p->cov + (size_t)i * d;
-        double s = 0.0;
-        for (uint32_t j = 0; j < d; j++)
-            s += row[j] * p->b[j];
-        p->mean[i] = s;
-        p->mean_f[i] = (float)s;
+    double *m = p->mean;
+    for (uint32_t i = 0; i < d; i++)
+        m[i] = 0.0;
+    for (uint32_t j = 0; j < d; j++) {
+        const double bj = p->b[j];
+        const double *row = p->cov + (size_t)j * d;
+        for (uint32_t i = 0; i < d; i++)
+            m[i] += bj * row[i];
     }
+    for (uint32_t i = 0; i < d; i++)
+        p->mean_f[i] = (float)m[i];
 }
 
 int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const float *item_mat,
@@ -85,10 +90,11 @@ int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const floa
     double *work = ri_malloc_array(dd, sizeof(double));
     p->cov = ri_malloc_array(dd, sizeof(double));
     p->chol = ri_malloc_array(dd, sizeof(double));
+    p->scratch = ri_malloc_array(dim, sizeof(double));
     p->b = ri_malloc_array(dim, sizeof(double));
     p->mean = ri_malloc_array(dim, sizeof(double));
     p->mean_f = ri_malloc_array(dim, sizeof(float));
-    if (!A || !work || !p->cov || !p->chol || !p->b || !p->mean || !p->mean_f) {
+    if (!A || !work || !p->cov || !p->chol || !p->scratch || !p->b || !p->mean || !p->mean_f) {
         free(A);
         free(work);
         ri_posterior_free(p);
@@ -140,54 +146,80 @@ void ri_posterior_free(ri_posterior *p)
         return;
     free(p->cov);
     free(p->chol);
+    free(p->scratch);
     free(p->b);
     free(p->mean);
     free(p->mean_f);
     memset(p, 0, sizeof *p);
 }
 
-void ri_posterior_observe(ri_posterior *p, const float *x, double r)
+/* The update, written as loops over contiguous rows so that they vectorise
+ * (compiled for AVX-512 and for the baseline below). v = cov x is a sum of
+ * cov's rows; the rank-one downdate subtracts u u^T with u = v / sqrt(1 + x^T v),
+ * whose products u_i u_j = u_j u_i keep cov exactly symmetric. */
+static inline __attribute__((always_inline)) void observe_body(ri_posterior *p, const float *x,
+                                                               double r, double *u, double *xd)
 {
     const uint32_t d = p->dim;
-    /* v = cov x lives in mean's slot until the mean is recomputed below; the
-     * stack would do too, but dim has no small bound. */
-    double *v = p->mean;
+    for (uint32_t i = 0; i < d; i++) {
+        xd[i] = x[i];
+        u[i] = 0.0;
+    }
+    for (uint32_t j = 0; j < d; j++) {
+        const double xj = xd[j];
+        const double *row = p->cov + (size_t)j * d;
+        for (uint32_t i = 0; i < d; i++)
+            u[i] += xj * row[i];
+    }
     double denom = 1.0;
-    for (uint32_t i = 0; i < d; i++) {
-        const double *row = p->cov + (size_t)i * d;
-        double s = 0.0;
-        for (uint32_t j = 0; j < d; j++)
-            s += row[j] * x[j];
-        v[i] = s;
-        denom += s * x[i];
-    }
-    /* cov - v v^T / (1 + x^T cov x): both triangles from the same products keep
-     * it exactly symmetric, which the Cholesky of thompson relies on. */
-    const double inv = 1.0 / denom;
-    for (uint32_t i = 0; i < d; i++) {
-        double vi = v[i] * inv;
-        double *row = p->cov + (size_t)i * d;
-        for (uint32_t j = 0; j <= i; j++) {
-            double nv = row[j] - vi * v[j];
-            row[j] = nv;
-            p->cov[(size_t)j * d + i] = nv;
-        }
-    }
-    /* R^T R + x x^T: a sequence of rotations on R's rows, with v (free again)
-     * as the rotated copy of x. */
     for (uint32_t i = 0; i < d; i++)
-        v[i] = x[i];
+        denom += u[i] * xd[i];
+    const double scale = 1.0 / sqrt(denom);
+    for (uint32_t i = 0; i < d; i++)
+        u[i] *= scale;
+    for (uint32_t i = 0; i < d; i++) {
+        const double ui = u[i];
+        double *row = p->cov + (size_t)i * d;
+        for (uint32_t j = 0; j < d; j++)
+            row[j] -= ui * u[j];
+    }
+    /* R^T R + x x^T: a sequence of rotations on R's rows, with xd as the
+     * rotated copy of x. */
     for (uint32_t k = 0; k < d; k++) {
         double *rk = p->chol + (size_t)k * d;
-        const double rkk = rk[k], h = hypot(rkk, v[k]);
-        const double c = h / rkk, s = v[k] / rkk;
+        const double rkk = rk[k], h = hypot(rkk, xd[k]);
+        const double c = h / rkk, s = xd[k] / rkk, ic = 1.0 / c;
         rk[k] = h;
         for (uint32_t i = k + 1; i < d; i++) {
-            rk[i] = (rk[i] + s * v[i]) / c;
-            v[i] = c * v[i] - s * rk[i];
+            const double ri = (rk[i] + s * xd[i]) * ic;
+            rk[i] = ri;
+            xd[i] = c * xd[i] - s * ri;
         }
     }
     for (uint32_t i = 0; i < d; i++)
         p->b[i] += r * x[i];
-    update_mean(p);
+    mean_body(p);
+}
+
+__attribute__((target("avx512f,avx512vl,fma,avx2"))) static void observe_512(ri_posterior *p,
+                                                                           const float *x,
+                                                                           double r, double *u,
+                                                                           double *xd)
+{
+    observe_body(p, x, r, u, xd);
+}
+
+static void observe_base(ri_posterior *p, const float *x, double r, double *u, double *xd)
+{
+    observe_body(p, x, r, u, xd);
+}
+
+void ri_posterior_observe(ri_posterior *p, const float *x, double r, ri_isa isa)
+{
+    /* Scratch: mean's slot (recomputed at the end) and the posterior's own
+     * dim doubles, so that an observation allocates nothing. */
+    if (isa == RI_ISA_AVX512)
+        observe_512(p, x, r, p->mean, p->scratch);
+    else
+        observe_base(p, x, r, p->mean, p->scratch);
 }

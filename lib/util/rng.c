@@ -62,3 +62,19 @@ double ri_rng_normal(ri_rng *r)
         u1 = 1e-300;
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
+
+void ri_rng_normal_fill(ri_rng *r, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i += 2) {
+        double u, v, s;
+        do {
+            u = 2.0 * ri_rng_uniform(r) - 1.0;
+            v = 2.0 * ri_rng_uniform(r) - 1.0;
+            s = u * u + v * v;
+        } while (s >= 1.0 || s == 0.0);
+        double f = sqrt(-2.0 * log(s) / s);
+        out[i] = (float)(u * f);
+        if (i + 1 < n)
+            out[i + 1] = (float)(v * f);
+    }
+}

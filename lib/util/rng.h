@@ -2,6 +2,7 @@
 #ifndef RI_RNG_H
 #define RI_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct ri_rng {
@@ -51,5 +52,9 @@ static inline uint32_t ri_rng_below32(ri_rng *r, uint32_t n)
 {
     return (uint32_t)(((ri_rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
+
+/* n standard normals as floats (Marsaglia's polar method, both values of each
+ * pair used): the bulk draws of a posterior sample. */
+void ri_rng_normal_fill(ri_rng *r, float *out, size_t n);
 
 #endif

@@ -28,6 +28,7 @@ from ._hybrid import HybridModel
 from ._filter import Filter
 from ._evaluate import evaluate, evaluate_next
 from ._sequential import SequentialModel
+from ._explore import Explorer, simulate, simulate_ope
 
 __version__ = _version_string()
 
@@ -41,4 +42,5 @@ __all__ = [
     "HybridModel",
     "evaluate", "evaluate_next",
     "SequentialModel",
+    "Explorer", "simulate", "simulate_ope",
 ]

@@ -58,6 +58,13 @@ ModelP = ctypes.POINTER(_Model)
 TrainerP = ctypes.POINTER(_Trainer)
 FilterP = ctypes.POINTER(_Filter)
 
+
+class _Explorer(ctypes.Structure):
+    pass
+
+
+ExplorerP = ctypes.POINTER(_Explorer)
+
 c_int, c_double, c_float = ctypes.c_int, ctypes.c_double, ctypes.c_float
 c_size, c_char_p, c_void_p = ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p
 c_u32, c_u64, c_i64 = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int64
@@ -185,6 +192,19 @@ PROTOTYPES = [
     ("recint_features_load_npy", c_int, [P(FeaturesP), c_char_p, IdMapP]),
     ("recint_features_load_raw", c_int, [P(FeaturesP), c_char_p, c_u32, IdMapP]),
     ("recint_idmap_free", None, [IdMapP]),
+    # exploration
+    ("recint_explorer_new", c_int, [P(ExplorerP), ModelP, ConfigP]),
+    ("recint_explorer_free", None, [ExplorerP]),
+    ("recint_explorer_recommend", c_int,
+     [ExplorerP, c_u32, c_u32, P(c_u32), P(c_double), P(c_u32)]),
+    ("recint_explorer_observe", c_int, [ExplorerP, c_u32, c_u32, c_float]),
+    ("recint_explorer_set_logging", c_int, [ExplorerP, c_int]),
+    ("recint_explorer_log_size", c_u64, [ExplorerP]),
+    ("recint_explorer_log_save", c_int, [ExplorerP, c_char_p]),
+    ("recint_explorer_replay", c_int, [ExplorerP, c_char_p, P(c_u64)]),
+    ("recint_explorer_evaluate", c_int, [ExplorerP, c_char_p, c_int, P(c_double), c_size]),
+    ("recint_simulate", c_int, [ConfigP, P(c_double), c_size, P(c_double), c_size]),
+    ("recint_simulate_ope", c_int, [ConfigP, c_char_p, P(c_double), c_size]),
 ]
 
 # Constants of recint.h the binding uses (macros are not in the shared object).
