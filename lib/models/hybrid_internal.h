@@ -45,15 +45,35 @@ typedef struct {
     uint32_t *steps;
 } hyb_side;
 
+/* params.def order of user_history. */
+enum { HYB_HIST_AUTO = 0, HYB_HIST_NONE = 1, HYB_HIST_SQRT = 2, HYB_HIST_MEAN = 3,
+       HYB_HIST_SQRT_ONLY = 4, HYB_HIST_MEAN_ONLY = 5 };
+/* -only: identity user features are not trained (stay zero), the history is
+ * the whole user representation; explicit user features are trained. */
+#define HYB_HIST_IS_MEAN(h) ((h) == HYB_HIST_MEAN || (h) == HYB_HIST_MEAN_ONLY)
+#define HYB_HIST_IS_ONLY(h) ((h) == HYB_HIST_SQRT_ONLY || (h) == HYB_HIST_MEAN_ONLY)
+
 typedef struct {
     uint32_t dim;
     hyb_side user, item;
+    /* User history (user_history != none; all NULL otherwise): user u's
+     * representation gains sum_e hval[e] hemb[hidx[e]] over its training items
+     * e in hptr[u]..hptr[u+1] (SVD++ / FISM-style asymmetric factors, a table
+     * of its own, n_items x dim). hsum caches that sum per user, umat the
+     * whole user representation (rep + hsum) that serving reads as user_mat.
+     * hm1: row-wise adagrad accumulators (n_items), or for HYB_OPT_GRADIENT
+     * the raw gradient (n_items x dim). hgrad: the users' representation
+     * gradients gathered since the last flush (training only). */
+    uint32_t hist;
+    uint64_t *hptr;
+    uint32_t *hidx;
+    float *hval, *hemb, *hsum, *umat, *hm1, *hgrad;
 } hyb_state;
 
 /* Training settings, resolved (per-loss defaults applied). */
 typedef struct {
     uint32_t dim, epochs, max_sampled, kos_k, kos_n;
-    int loss, optimizer;
+    int loss, optimizer, hist;
     double lr, user_alpha, item_alpha;
     unsigned threads;
     uint64_t seed;
@@ -65,6 +85,8 @@ void ri_hyb_destroy(void *state);
 int ri_hyb_side_is_identity(const hyb_side *s);
 /* Recompute rep/rep_bias of the non-identity sides from emb (threads workers). */
 int ri_hyb_refresh(hyb_state *s, unsigned threads);
+/* Recompute hsum and umat (history on) from hemb and the user reps. */
+int ri_hyb_refresh_history(hyb_state *s, unsigned threads);
 /* Per-loss defaults: epochs and learning rate when the config leaves them 0. */
 uint32_t ri_hyb_default_epochs(int loss);
 double ri_hyb_default_lr(int loss);
@@ -91,6 +113,14 @@ void ri_hyb_apply_triple(hyb_state *s, const hyb_params *p, uint32_t u, uint32_t
 double ri_hyb_score_slow(const hyb_state *s, uint32_t u, uint32_t i);
 /* Moments for optimizer opt on every side (zeroed). Errors: ENOMEM. */
 int ri_hyb_alloc_moments(hyb_state *s, int opt);
+
+/* hybrid.c: history of every user from the CSR of its training rows (rows of
+ * weight 0 left out), hval by mode; allocates hemb (zeroed), hsum and umat.
+ * Replaces any history s had. Errors: ENOMEM. */
+int ri_hyb_history_set(hyb_state *s, int mode, const uint64_t *ptr, const uint32_t *idx,
+                       const float *w);
+/* The user_history mode for a loss (resolving auto). */
+int ri_hyb_resolve_history(const recint_config *cfg, int loss);
 
 /* hybrid.c: state with the given features (NULL: identity), parameters
  * unset. Errors: EINVAL (row counts), ENOMEM. */
