@@ -20,6 +20,10 @@ static const double default_lr[] = {0.05, 0.05, 0.1, 0.1, 0.05};
 static const int default_history[] = {HYB_HIST_NONE, HYB_HIST_NONE, HYB_HIST_NONE,
                                       HYB_HIST_MEAN_ONLY, HYB_HIST_NONE};
 
+static const double default_halflife[] = {0, 0, 0, 20, 0};
+
+double ri_hyb_default_halflife(int loss) { return default_halflife[loss]; }
+
 int ri_hyb_resolve_history(const recint_config *cfg, int loss)
 {
     int h = ri_cfg_choice(cfg, RI_P_USER_HISTORY);
@@ -60,6 +64,12 @@ void ri_hyb_destroy(void *state)
         return;
     side_free(&s->user);
     side_free(&s->item);
+    ri_hyb_history_free(s);
+    free(s);
+}
+
+void ri_hyb_history_free(hyb_state *s)
+{
     free(s->hptr);
     free(s->hidx);
     free(s->hval);
@@ -68,46 +78,98 @@ void ri_hyb_destroy(void *state)
     free(s->umat);
     free(s->hm1);
     free(s->hgrad);
-    free(s);
+    s->hptr = NULL;
+    s->hidx = NULL;
+    s->hval = s->hemb = s->hsum = s->umat = s->hm1 = s->hgrad = NULL;
 }
 
-int ri_hyb_history_set(hyb_state *s, int mode, const uint64_t *ptr, const uint32_t *idx,
-                       const float *w)
+/* History item order within a user: by timestamp, then by CSR position. */
+typedef struct {
+    int64_t ts;
+    uint64_t pos;
+} hist_entry;
+
+static int cmp_hist_entry(const void *pa, const void *pb)
+{
+    const hist_entry *a = pa, *b = pb;
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Weight of position p (0 oldest) of n history items: the last item 1, each
+ * halflife positions older half as much (halflife 0: all alike), normalised
+ * to sum 1 (mean) or to norm 1 (sqrt). */
+static float hist_weight(size_t p, size_t n, int mode, float halflife)
+{
+    if (halflife <= 0)
+        return HYB_HIST_IS_MEAN(mode) ? 1.0f / (float)n : 1.0f / sqrtf((float)n);
+    const double r = log(0.5) / halflife;
+    double norm = 0;
+    if (HYB_HIST_IS_MEAN(mode))
+        norm = (1.0 - exp(r * (double)n)) / (1.0 - exp(r));
+    else
+        norm = sqrt((1.0 - exp(2.0 * r * (double)n)) / (1.0 - exp(2.0 * r)));
+    return (float)(exp(r * (double)(n - 1 - p)) / norm);
+}
+
+void ri_hyb_history_weights(float *out, size_t n, int mode, float halflife)
+{
+    for (size_t p = 0; p < n; p++)
+        out[p] = hist_weight(p, n, mode, halflife);
+}
+
+int ri_hyb_history_set(hyb_state *s, int mode, float halflife, const uint64_t *ptr,
+                       const uint32_t *idx, const float *w, const int64_t *ts)
 {
     const uint32_t rows = s->user.rows, d = s->dim;
-    uint64_t nnz = 0;
-    for (uint64_t e = 0; e < ptr[rows]; e++)
-        nnz += !w || w[e] > 0;
+    uint64_t nnz = 0, longest = 0;
+    for (uint32_t u = 0; u < rows; u++) {
+        uint64_t n = 0;
+        for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
+            n += !w || w[e] > 0;
+        nnz += n;
+        longest = n > longest ? n : longest;
+    }
     uint64_t *hp = RI_NEW_ARRAY(uint64_t, (size_t)rows + 1);
     uint32_t *hi = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
     float *hv = RI_NEW_ARRAY(float, nnz ? (size_t)nnz : 1);
     float *he = ri_calloc_array(s->item.rows ? s->item.rows : 1, (size_t)d * sizeof(float));
     float *hs = ri_malloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
     float *um = ri_malloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
-    if (!hp || !hi || !hv || !he || !hs || !um) {
+    hist_entry *order = ts ? RI_NEW_ARRAY(hist_entry, longest ? (size_t)longest : 1) : NULL;
+    if (!hp || !hi || !hv || !he || !hs || !um || (ts && !order)) {
         free(hp);
         free(hi);
         free(hv);
         free(he);
         free(hs);
         free(um);
+        free(order);
         return ri_error(RECINT_ENOMEM, "hybrid: out of memory for the history of %u users "
                         "(%llu items)", rows, (unsigned long long)nnz);
     }
     uint64_t k = 0;
     for (uint32_t u = 0; u < rows; u++) {
         hp[u] = k;
-        for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
-            if (!w || w[e] > 0)
-                hi[k++] = idx[e];
-        const uint64_t n = k - hp[u];
-        const float x = n == 0 ? 0.0f
-                        : HYB_HIST_IS_MEAN(mode) ? 1.0f / (float)n
-                                                : 1.0f / sqrtf((float)n);
-        for (uint64_t e = hp[u]; e < k; e++)
-            hv[e] = x;
+        if (ts) {
+            /* oldest first, so that a position says how recent an item is */
+            size_t n = 0;
+            for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
+                if (!w || w[e] > 0)
+                    order[n++] = (hist_entry){ts[e], e};
+            qsort(order, n, sizeof *order, cmp_hist_entry);
+            for (size_t t = 0; t < n; t++)
+                hi[k++] = idx[order[t].pos];
+        } else {
+            for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
+                if (!w || w[e] > 0)
+                    hi[k++] = idx[e];
+        }
+        ri_hyb_history_weights(hv + hp[u], (size_t)(k - hp[u]), mode, halflife);
     }
     hp[rows] = k;
+    free(order);
     free(s->hptr);
     free(s->hidx);
     free(s->hval);
@@ -115,6 +177,7 @@ int ri_hyb_history_set(hyb_state *s, int mode, const uint64_t *ptr, const uint32
     free(s->hsum);
     free(s->umat);
     s->hist = (uint32_t)mode;
+    s->hhalf = halflife;
     s->hptr = hp;
     s->hidx = hi;
     s->hval = hv;
@@ -326,6 +389,7 @@ static int hyb_linear(const recint_model *m, const void *state, ri_linear_view *
 #define TAG_HIDX "HHIDX"
 #define TAG_HVAL "HHVAL"
 #define TAG_HEMB "HHEMB"
+#define TAG_HHALF "HHHALF"
 /* Per side (U or I): embeddings, biases, and for non-identity features the CSR. */
 static const char *const side_tags[2][5] = {{"HUEMB", "HUBIAS", "HUPTR", "HUIDX", "HUVAL"},
                                             {"HIEMB", "HIBIAS", "HIPTR", "HIIDX", "HIVAL"}};
@@ -365,6 +429,8 @@ static int hyb_save(const recint_model *m, const void *state, ri_fmt_writer *w)
         rc = ri_fmt_add(w, TAG_HIDX, RI_FMT_U32, s->hidx, nnz * sizeof(uint32_t));
     if (rc == RECINT_OK)
         rc = ri_fmt_add(w, TAG_HVAL, RI_FMT_F32, s->hval, nnz * sizeof(float));
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(w, TAG_HHALF, RI_FMT_F32, &s->hhalf, sizeof s->hhalf);
     if (rc == RECINT_OK)
         rc = ri_fmt_add(w, TAG_HEMB, RI_FMT_F32, s->hemb,
                         (uint64_t)s->item.rows * s->dim * sizeof(float));
@@ -481,6 +547,17 @@ static int load_history(const ri_fmt_reader *r, hyb_state *s)
         return rc;
     uint32_t mode;
     memcpy(&mode, md, sizeof mode);
+    float half = 0.0f;
+    if (ri_fmt_find(r, TAG_HHALF, &sec) == RECINT_OK) {
+        const void *hd;
+        rc = ri_fmt_array(r, TAG_HHALF, RI_FMT_F32, 1, &hd, NULL);
+        if (rc)
+            return rc;
+        memcpy(&half, hd, sizeof half);
+        if (!isfinite(half) || half < 0)
+            return ri_error(RECINT_EFORMAT, "%s: section %s: half-life %g is not finite and >= 0",
+                            r->name, TAG_HHALF, (double)half);
+    }
     if (mode < HYB_HIST_SQRT || mode > HYB_HIST_MEAN_ONLY)
         return ri_error(RECINT_EFORMAT, "%s: section %s: history mode %u is not one of %d..%d",
                         r->name, TAG_HMODE, mode, HYB_HIST_SQRT, HYB_HIST_MEAN_ONLY);
@@ -505,7 +582,7 @@ static int load_history(const ri_fmt_reader *r, hyb_state *s)
     if (rc)
         return rc;
     /* the CSR as it was saved (weights included), then the saved values */
-    rc = ri_hyb_history_set(s, (int)mode, ptr, idx, NULL);
+    rc = ri_hyb_history_set(s, (int)mode, half, ptr, idx, NULL, NULL);
     if (rc)
         return rc;
     if (nnz)
@@ -608,12 +685,12 @@ static int hyb_fold_in(const recint_model *m, const void *state, const uint32_t 
         size_t cnt = 0;
         for (size_t t = 0; t < n; t++)
             cnt += !weights || weights[t] > 0;
-        const float hx = cnt == 0 ? 0.0f
-                         : HYB_HIST_IS_MEAN(s->hist) ? 1.0f / (float)cnt
-                                                    : 1.0f / sqrtf((float)cnt);
+        /* the items' order is their history order (oldest first), as in training */
+        size_t pos = 0;
         for (size_t t = 0; t < n; t++) {
             if (weights && !(weights[t] > 0))
                 continue;
+            const float hx = hist_weight(pos++, cnt, (int)s->hist, s->hhalf);
             const float *w = s->hemb + (size_t)items[t] * d;
             for (uint32_t k = 0; k < d; k++)
                 h[k] += hx * w[k];

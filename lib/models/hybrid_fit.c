@@ -29,7 +29,8 @@
 /* warp-kos draws at most this many positives per step. */
 #define KOS_MAX 256
 /* Segments of an epoch after each of which the user history is updated
- * (chosen on the P1 validation split, docs/hybrid.md). */
+ * (chosen on the P1 validation split, docs/hybrid.md: one flush per epoch
+ * made the quality swing from epoch to epoch, .083-.105 P@10). */
 #define HIST_SEGMENTS 4
 #define ADAM_B1 0.9f
 #define ADAM_B2 0.999f
@@ -590,6 +591,8 @@ static hyb_params read_params(const ri_fit_args *a)
     p.user_alpha = ri_cfg_float(ri_fit_cfg(a, RI_P_USER_ALPHA), RI_P_USER_ALPHA);
     p.item_alpha = ri_cfg_float(ri_fit_cfg(a, RI_P_ITEM_ALPHA), RI_P_ITEM_ALPHA);
     p.hist = ri_hyb_resolve_history(ri_fit_cfg(a, RI_P_USER_HISTORY), p.loss);
+    const double hl = ri_cfg_float(ri_fit_cfg(a, RI_P_USER_HISTORY_HALFLIFE), RI_P_USER_HISTORY_HALFLIFE);
+    p.hist_halflife = hl >= 0 ? hl : ri_hyb_default_halflife(p.loss);
     p.threads = ri_threads_resolve(ri_cfg_int(ri_fit_cfg(a, RI_P_THREADS), RI_P_THREADS));
     p.seed = (uint64_t)ri_cfg_int(ri_fit_cfg(a, RI_P_SEED), RI_P_SEED);
     ri_isa isa;
@@ -756,7 +759,7 @@ static HOT void flush_users(int avx, const epoch_job *job, size_t begin, size_t 
     hyb_state *s = job->s;
     const hyb_params *p = job->p;
     const uint32_t d = p->dim;
-    const float lr = (float)p->lr * (getenv("HYB_HLR") ? (float)atof(getenv("HYB_HLR")) : 1.0f), alpha = (float)p->user_alpha;
+    const float lr = (float)p->lr, alpha = (float)p->user_alpha;
     for (size_t u = begin; u < end; u++) {
         float *g = s->hgrad + u * d;
         float ss = 0.0f;
@@ -879,9 +882,7 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
      * block keeps its own stream), the history gradient flushed after each. */
     size_t seg = fw->n;
     if (s->hgrad) {
-        const char *env = getenv("HYB_SEG");
-        size_t nseg = env ? (size_t)atoi(env) : HIST_SEGMENTS;
-        seg = (fw->n + nseg - 1) / nseg;
+        seg = (fw->n + HIST_SEGMENTS - 1) / HIST_SEGMENTS;
         seg = (seg + BLOCK - 1) / BLOCK * BLOCK;
         if (seg == 0)
             seg = BLOCK;
@@ -948,13 +949,26 @@ static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset 
     const uint64_t *ptr;
     const uint32_t *idx;
     const float *wt;
-    int rc = recint_dataset_csr(data, &ptr, &idx, &wt, NULL);
+    const int64_t *ts;
+    int rc = recint_dataset_csr(data, &ptr, &idx, &wt, &ts);
     if (rc)
         return rc;
     const uint32_t rows = s->user.rows, n_items = s->item.rows, d = s->dim;
     if (!old) {
-        rc = ri_hyb_history_set(s, p->hist, ptr, idx, wt);
+        rc = ri_hyb_history_set(s, p->hist, (float)p->hist_halflife, ptr, idx, wt, ts);
     } else {
+        /* the new rows are newer than the old history, in their time order */
+        hyb_state tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.dim = 1;
+        tmp.user.rows = rows;
+        rc = ri_hyb_history_set(&tmp, p->hist, 0.0f, ptr, idx, wt, ts);
+        if (rc) {
+            ri_hyb_history_free(&tmp);
+            return rc;
+        }
+        ptr = tmp.hptr;
+        idx = tmp.hidx;
         /* union per user, old items first; a stamp per item finds repeats */
         const uint64_t cap = old->hptr[rows] + ptr[rows];
         uint64_t *mp = RI_NEW_ARRAY(uint64_t, (size_t)rows + 1);
@@ -964,6 +978,7 @@ static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset 
             free(mp);
             free(mi);
             free(stamp);
+            ri_hyb_history_free(&tmp);
             return ri_error(RECINT_ENOMEM, "hybrid partial fit: out of memory for the history");
         }
         uint64_t k = 0;
@@ -975,16 +990,17 @@ static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset 
                     mi[k++] = old->hidx[e];
                 }
             for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
-                if (wt[e] > 0 && stamp[idx[e]] != u + 1) {
+                if (stamp[idx[e]] != u + 1) {
                     stamp[idx[e]] = u + 1;
                     mi[k++] = idx[e];
                 }
         }
         mp[rows] = k;
-        rc = ri_hyb_history_set(s, (int)old->hist, mp, mi, NULL);
+        rc = ri_hyb_history_set(s, (int)old->hist, old->hhalf, mp, mi, NULL, NULL);
         free(mp);
         free(mi);
         free(stamp);
+        ri_hyb_history_free(&tmp);
         if (rc == RECINT_OK)
             memcpy(s->hemb, old->hemb, (size_t)n_items * d * sizeof(float));
         if (rc == RECINT_OK && old->hm1 && p->optimizer != HYB_OPT_GRADIENT) {
@@ -1048,13 +1064,6 @@ int ri_hyb_fit(const ri_fit_args *a, void **state_out)
         init_side(&s->item, p.dim, fw.live_i, p.seed, RI_STREAM_TRAIN + 0x101);
         build_pool(&fw, &s->item);
         history_only(s, &fw);
-        if (getenv("HYB_HINIT") && s->hemb) {
-            ri_rng rng;
-            ri_rng_seed(&rng, p.seed, RI_STREAM_TRAIN + 0x102);
-            const double sc = atof(getenv("HYB_HINIT"));
-            for (size_t k = 0; k < (size_t)s->item.rows * p.dim; k++)
-                s->hemb[k] = (float)((ri_rng_uniform(&rng) - 0.5) * sc / p.dim);
-        }
         rc = ri_hyb_refresh(s, p.threads);
     }
     if (rc == RECINT_OK)

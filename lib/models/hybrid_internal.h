@@ -65,6 +65,7 @@ typedef struct {
      * the raw gradient (n_items x dim). hgrad: the users' representation
      * gradients gathered since the last flush (training only). */
     uint32_t hist;
+    float hhalf; /* user_history_halflife */
     uint64_t *hptr;
     uint32_t *hidx;
     float *hval, *hemb, *hsum, *umat, *hm1, *hgrad;
@@ -74,7 +75,7 @@ typedef struct {
 typedef struct {
     uint32_t dim, epochs, max_sampled, kos_k, kos_n;
     int loss, optimizer, hist;
-    double lr, user_alpha, item_alpha;
+    double lr, user_alpha, item_alpha, hist_halflife;
     unsigned threads;
     uint64_t seed;
     int avx2;
@@ -115,10 +116,18 @@ double ri_hyb_score_slow(const hyb_state *s, uint32_t u, uint32_t i);
 int ri_hyb_alloc_moments(hyb_state *s, int opt);
 
 /* hybrid.c: history of every user from the CSR of its training rows (rows of
- * weight 0 left out), hval by mode; allocates hemb (zeroed), hsum and umat.
- * Replaces any history s had. Errors: ENOMEM. */
-int ri_hyb_history_set(hyb_state *s, int mode, const uint64_t *ptr, const uint32_t *idx,
-                       const float *w);
+ * weight 0 left out; w may be NULL), ordered oldest first by ts (NULL: as
+ * given), weights by position (ri_hyb_history_weights); allocates hemb
+ * (zeroed), hsum and umat. Replaces any history s had. Errors: ENOMEM. */
+int ri_hyb_history_set(hyb_state *s, int mode, float halflife, const uint64_t *ptr,
+                       const uint32_t *idx, const float *w, const int64_t *ts);
+/* Weights of n history items, oldest first: the newest weighs 1, each
+ * halflife items older half as much (0: all alike), normalised to sum 1
+ * (mean modes) or norm 1 (sqrt modes). */
+void ri_hyb_history_weights(float *out, size_t n, int mode, float halflife);
+/* Frees the history arrays of s and sets them NULL. */
+void ri_hyb_history_free(hyb_state *s);
+double ri_hyb_default_halflife(int loss);
 /* The user_history mode for a loss (resolving auto). */
 int ri_hyb_resolve_history(const recint_config *cfg, int loss);
 
