@@ -62,9 +62,9 @@ void ri_hyb_destroy(void *state)
     hyb_state *s = state;
     if (!s)
         return;
+    ri_hyb_history_free(s); /* first: hsum may be user.emb */
     side_free(&s->user);
     side_free(&s->item);
-    ri_hyb_history_free(s);
     free(s);
 }
 
@@ -74,8 +74,10 @@ void ri_hyb_history_free(hyb_state *s)
     free(s->hidx);
     free(s->hval);
     free(s->hemb);
-    free(s->hsum);
-    free(s->umat);
+    if (s->umat != s->hsum)
+        free(s->umat);
+    if (s->hsum != s->user.emb)
+        free(s->hsum);
     free(s->hm1);
     free(s->hgrad);
     s->hptr = NULL;
@@ -135,16 +137,21 @@ int ri_hyb_history_set(hyb_state *s, int mode, float halflife, const uint64_t *p
     uint32_t *hi = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
     float *hv = RI_NEW_ARRAY(float, nnz ? (size_t)nnz : 1);
     float *he = ri_calloc_array(s->item.rows ? s->item.rows : 1, (size_t)d * sizeof(float));
-    float *hs = ri_malloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
-    float *um = ri_malloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
+    /* A history-only user with identity features is its history sum: the
+     * identity embedding table (never trained) holds it, and serves it. */
+    const int alias = HYB_HIST_IS_ONLY(mode) && ri_hyb_side_is_identity(&s->user) && s->user.emb;
+    float *hs = alias ? s->user.emb : ri_malloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
+    float *um = alias ? hs : ri_malloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
     hist_entry *order = ts ? RI_NEW_ARRAY(hist_entry, longest ? (size_t)longest : 1) : NULL;
     if (!hp || !hi || !hv || !he || !hs || !um || (ts && !order)) {
         free(hp);
         free(hi);
         free(hv);
         free(he);
-        free(hs);
-        free(um);
+        if (!alias) {
+            free(hs);
+            free(um);
+        }
         free(order);
         return ri_error(RECINT_ENOMEM, "hybrid: out of memory for the history of %u users "
                         "(%llu items)", rows, (unsigned long long)nnz);
@@ -170,12 +177,7 @@ int ri_hyb_history_set(hyb_state *s, int mode, float halflife, const uint64_t *p
     }
     hp[rows] = k;
     free(order);
-    free(s->hptr);
-    free(s->hidx);
-    free(s->hval);
-    free(s->hemb);
-    free(s->hsum);
-    free(s->umat);
+    ri_hyb_history_free(s);
     s->hist = (uint32_t)mode;
     s->hhalf = halflife;
     s->hptr = hp;
@@ -326,8 +328,9 @@ static int refresh_hist_range(void *ctx, size_t begin, size_t end, unsigned work
             for (uint32_t k = 0; k < d; k++)
                 h[k] += x * w[k];
         }
-        for (uint32_t k = 0; k < d; k++)
-            out[k] = base[k] + h[k];
+        if (out != h)
+            for (uint32_t k = 0; k < d; k++)
+                out[k] = base[k] + h[k];
     }
     return RECINT_OK;
 }

@@ -962,7 +962,7 @@ static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset 
         memset(&tmp, 0, sizeof tmp);
         tmp.dim = 1;
         tmp.user.rows = rows;
-        rc = ri_hyb_history_set(&tmp, p->hist, 0.0f, ptr, idx, wt, ts);
+        rc = ri_hyb_history_set(&tmp, HYB_HIST_MEAN, 0.0f, ptr, idx, wt, ts);
         if (rc) {
             ri_hyb_history_free(&tmp);
             return rc;
@@ -1022,13 +1022,13 @@ static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset 
     return rc;
 }
 
-/* A history-only model leaves identity user features untrained at zero. */
+/* A history-only model leaves identity user features untrained (their table
+ * holds the history sums, see ri_hyb_history_set). */
 static void history_only(hyb_state *s, fit_work *fw)
 {
     if (!s->hemb || !HYB_HIST_IS_ONLY(s->hist) || !ri_hyb_side_is_identity(&s->user))
         return;
     memset(fw->live_u, 0, s->user.cols);
-    memset(s->user.emb, 0, (size_t)s->user.cols * s->dim * sizeof(float));
 }
 
 /* The trainer's config may name a loss of another kind (the model's was checked

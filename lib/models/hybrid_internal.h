@@ -60,7 +60,9 @@ typedef struct {
      * representation gains sum_e hval[e] hemb[hidx[e]] over its training items
      * e in hptr[u]..hptr[u+1] (SVD++ / FISM-style asymmetric factors, a table
      * of its own, n_items x dim). hsum caches that sum per user, umat the
-     * whole user representation (rep + hsum) that serving reads as user_mat.
+     * whole user representation (rep + hsum) that serving reads as user_mat
+     * (for -only modes with identity users hsum and umat are user.emb: that
+     * table is not trained and holds the history sums).
      * hm1: row-wise adagrad accumulators (n_items), or for HYB_OPT_GRADIENT
      * the raw gradient (n_items x dim). hgrad: the users' representation
      * gradients gathered since the last flush (training only). */
