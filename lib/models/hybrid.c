@@ -15,7 +15,7 @@
 
 /* Per-loss defaults, chosen on a validation split carved from the P1 training
  * data (docs/hybrid.md shows the search). Index: HYB_LOSS_*. */
-static const uint32_t default_epochs[] = {10, 20, 100, 15, 10};
+static const uint32_t default_epochs[] = {10, 20, 100, 10, 10};
 static const double default_lr[] = {0.05, 0.05, 0.1, 0.1, 0.05};
 static const int default_history[] = {HYB_HIST_NONE, HYB_HIST_NONE, HYB_HIST_NONE,
                                       HYB_HIST_MEAN_ONLY, HYB_HIST_NONE};

@@ -267,7 +267,10 @@ static HOT void apply_triple(int avx, hyb_state *s, const hyb_params *p, const u
         return;
     }
     /* The history rows get this gradient at the next flush (hist_flush): one
-     * step per history item per step would cost n_u row updates. */
+     * step per history item per step would cost n_u row updates. (A
+     * history-only user's row moved itself: the flush reads its move.) */
+    if (!s->hgrad)
+        return;
     float *restrict acc = s->hgrad + (size_t)u * d;
     for (uint32_t k = 0; k < d; k++)
         acc[k] += gu[k];
@@ -760,8 +763,9 @@ static HOT void flush_users(int avx, const epoch_job *job, size_t begin, size_t 
     const hyb_params *p = job->p;
     const uint32_t d = p->dim;
     const float lr = (float)p->lr, alpha = (float)p->user_alpha;
+    float *const gbase = s->hgrad ? s->hgrad : s->user.emb;
     for (size_t u = begin; u < end; u++) {
-        float *g = s->hgrad + u * d;
+        float *g = gbase + u * d;
         float ss = 0.0f;
         for (uint32_t k = 0; k < d; k++)
             ss += g[k] * g[k];
@@ -813,9 +817,47 @@ static int flush_range(void *ctx, size_t begin, size_t end, unsigned worker)
     return RECINT_OK;
 }
 
+/* History-only users with identity features train their rows (which start
+ * each segment at their history sums) like identity rows; at a flush a row's
+ * move since the segment began, divided by the learning rate, stands in for
+ * the gathered gradient (the sum of the steps' gradients, with the row's
+ * adagrad accumulator started afresh each segment), so no users x dim
+ * buffer is needed. This turns each row into that quantity, -move / lr. */
+static int move_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    const epoch_job *job = ctx;
+    hyb_state *s = job->s;
+    const uint32_t d = s->dim;
+    const float inv_lr = (float)(1.0 / job->p->lr);
+    float sum[1024];
+    for (size_t u = begin; u < end; u++) {
+        float *row = s->user.emb + u * d;
+        /* the sum as the last refresh computed it (same order, same floats) */
+        for (uint32_t k0 = 0; k0 < d; k0 += 1024) {
+            const uint32_t kn = d - k0 < 1024 ? d - k0 : 1024;
+            memset(sum, 0, kn * sizeof(float));
+            for (uint64_t e = s->hptr[u]; e < s->hptr[u + 1]; e++) {
+                const float x = s->hval[e];
+                const float *w = s->hemb + (size_t)s->hidx[e] * d + k0;
+                for (uint32_t k = 0; k < kn; k++)
+                    sum[k] += x * w[k];
+            }
+            for (uint32_t k = 0; k < kn; k++)
+                row[k0 + k] = (sum[k] - row[k0 + k]) * inv_lr;
+        }
+        s->user.m1[u] = 1.0f;
+    }
+    return RECINT_OK;
+}
+
 static int hist_flush(const epoch_job *job)
 {
-    int rc = ri_parallel_for(job->p->threads, job->s->user.rows, 64, flush_range, (void *)job);
+    int rc = RECINT_OK;
+    if (!job->s->hgrad)
+        rc = ri_parallel_for(job->p->threads, job->s->user.rows, 64, move_range, (void *)job);
+    if (rc == RECINT_OK)
+        rc = ri_parallel_for(job->p->threads, job->s->user.rows, 64, flush_range, (void *)job);
     return rc ? rc : ri_hyb_refresh_history(job->s, job->p->threads);
 }
 
@@ -877,11 +919,11 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
     const int warp_family = p->loss == HYB_LOSS_WARP || p->loss == HYB_LOSS_WARP_KOS;
     epoch_job job = {s, p, fw->perm, fw->w, ptr, idx, fw->live_u, fw->live_i,
                      warp_family ? fw->neg_pool : NULL, fw->n_neg, 0, 0, 0, fw->loss, fw->scratch};
-    job.hist_only = s->hemb && HYB_HIST_IS_ONLY(s->hist) && ri_hyb_side_is_identity(&s->user);
+    job.hist_only = s->hemb && s->hsum == s->user.emb;
     /* With a user history an epoch runs in segments of whole blocks (each
      * block keeps its own stream), the history gradient flushed after each. */
     size_t seg = fw->n;
-    if (s->hgrad) {
+    if (s->hemb) {
         seg = (fw->n + HIST_SEGMENTS - 1) / HIST_SEGMENTS;
         seg = (seg + BLOCK - 1) / BLOCK * BLOCK;
         if (seg == 0)
@@ -895,7 +937,7 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
             job.offset = off;
             rc = ri_parallel_for(p->threads, fw->n - off < seg ? fw->n - off : seg, BLOCK,
                                  epoch_range, &job);
-            if (rc == RECINT_OK && s->hgrad)
+            if (rc == RECINT_OK && s->hemb)
                 rc = hist_flush(&job);
             if (rc)
                 return rc;
@@ -1011,7 +1053,7 @@ static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset 
                 memcpy(s->hm1, old->hm1, (size_t)n_items * sizeof(float));
         }
     }
-    if (rc == RECINT_OK) {
+    if (rc == RECINT_OK && s->hsum != s->user.emb) {
         free(s->hgrad);
         s->hgrad = ri_calloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
         if (!s->hgrad)
@@ -1020,15 +1062,6 @@ static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset 
     if (rc == RECINT_ENOMEM)
         return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for the user history");
     return rc;
-}
-
-/* A history-only model leaves identity user features untrained (their table
- * holds the history sums, see ri_hyb_history_set). */
-static void history_only(hyb_state *s, fit_work *fw)
-{
-    if (!s->hemb || !HYB_HIST_IS_ONLY(s->hist) || !ri_hyb_side_is_identity(&s->user))
-        return;
-    memset(fw->live_u, 0, s->user.cols);
 }
 
 /* The trainer's config may name a loss of another kind (the model's was checked
@@ -1063,7 +1096,6 @@ int ri_hyb_fit(const ri_fit_args *a, void **state_out)
         init_side(&s->user, p.dim, fw.live_u, p.seed, RI_STREAM_TRAIN + 0x100);
         init_side(&s->item, p.dim, fw.live_i, p.seed, RI_STREAM_TRAIN + 0x101);
         build_pool(&fw, &s->item);
-        history_only(s, &fw);
         rc = ri_hyb_refresh(s, p.threads);
     }
     if (rc == RECINT_OK)
@@ -1168,7 +1200,6 @@ int ri_hyb_partial_fit(const ri_fit_args *a, const void *old_state, void **state
     if (rc == RECINT_OK) {
         widen_live(fw.live_u, &s->user, s->dim);
         widen_live(fw.live_i, &s->item, s->dim);
-        history_only(s, &fw);
         build_pool(&fw, &s->item);
         rc = train_epochs(a, &p, s, &fw);
     }
