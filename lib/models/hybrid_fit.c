@@ -823,19 +823,17 @@ static int flush_range(void *ctx, size_t begin, size_t end, unsigned worker)
  * the gathered gradient (the sum of the steps' gradients, with the row's
  * adagrad accumulator started afresh each segment), so no users x dim
  * buffer is needed. This turns each row into that quantity, -move / lr. */
-static int move_range(void *ctx, size_t begin, size_t end, unsigned worker)
+static HOT void move_users(const epoch_job *job, size_t begin, size_t end)
 {
-    (void)worker;
-    const epoch_job *job = ctx;
     hyb_state *s = job->s;
     const uint32_t d = s->dim;
     const float inv_lr = (float)(1.0 / job->p->lr);
-    float sum[1024];
+    float sum[256];
     for (size_t u = begin; u < end; u++) {
         float *row = s->user.emb + u * d;
         /* the sum as the last refresh computed it (same order, same floats) */
-        for (uint32_t k0 = 0; k0 < d; k0 += 1024) {
-            const uint32_t kn = d - k0 < 1024 ? d - k0 : 1024;
+        for (uint32_t k0 = 0; k0 < d; k0 += 256) {
+            const uint32_t kn = d - k0 < 256 ? d - k0 : 256;
             memset(sum, 0, kn * sizeof(float));
             for (uint64_t e = s->hptr[u]; e < s->hptr[u + 1]; e++) {
                 const float x = s->hval[e];
@@ -848,6 +846,32 @@ static int move_range(void *ctx, size_t begin, size_t end, unsigned worker)
         }
         s->user.m1[u] = 1.0f;
     }
+}
+
+static void move_users_baseline(const epoch_job *job, size_t begin, size_t end)
+{
+    move_users(job, begin, end);
+}
+
+#if HYB_HAVE_AVX2
+__attribute__((target("avx2,fma"))) static void
+move_users_avx2(const epoch_job *job, size_t begin, size_t end)
+{
+    move_users(job, begin, end);
+}
+#endif
+
+static int move_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    const epoch_job *job = ctx;
+#if HYB_HAVE_AVX2
+    if (job->p->avx2) {
+        move_users_avx2(job, begin, end);
+        return RECINT_OK;
+    }
+#endif
+    move_users_baseline(job, begin, end);
     return RECINT_OK;
 }
 
