@@ -48,8 +48,8 @@ typedef struct {
 /* params.def order of user_history. */
 enum { HYB_HIST_AUTO = 0, HYB_HIST_NONE = 1, HYB_HIST_SQRT = 2, HYB_HIST_MEAN = 3,
        HYB_HIST_SQRT_ONLY = 4, HYB_HIST_MEAN_ONLY = 5 };
-/* -only: identity user features are not trained (stay zero), the history is
- * the whole user representation; explicit user features are trained. */
+/* -only: the history replaces identity user features (whose table then holds
+ * the history sums, see hybrid_fit.c's flush); explicit user features stay. */
 #define HYB_HIST_IS_MEAN(h) ((h) == HYB_HIST_MEAN || (h) == HYB_HIST_MEAN_ONLY)
 #define HYB_HIST_IS_ONLY(h) ((h) == HYB_HIST_SQRT_ONLY || (h) == HYB_HIST_MEAN_ONLY)
 
@@ -65,7 +65,8 @@ typedef struct {
      * table is not trained and holds the history sums).
      * hm1: row-wise adagrad accumulators (n_items), or for HYB_OPT_GRADIENT
      * the raw gradient (n_items x dim). hgrad: the users' representation
-     * gradients gathered since the last flush (training only). */
+     * gradients gathered since the last flush (training only; NULL when hsum
+     * is user.emb, whose rows gather them by moving). */
     uint32_t hist;
     float hhalf; /* user_history_halflife */
     uint64_t *hptr;
