@@ -126,14 +126,16 @@ static int fit_once(recint_model **out, const recint_config *cfg, const recint_d
 static void print_settings(const recint_config *cfg)
 {
     static const char *const keys[] = {"loss", "dim", "epochs", "learning_rate", "optimizer",
-                                       "max_sampled", "user_alpha", "item_alpha", "threads"};
+                                       "max_sampled", "user_alpha", "item_alpha", "threads",
+                                       "user_history", "user_history_halflife"};
     printf("  settings:");
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         char v[64];
         if (recint_config_get(cfg, keys[i], v, sizeof v) == RECINT_OK)
             printf(" %s=%s", keys[i], v);
     }
-    printf(" (epochs 0 / learning_rate 0: the loss's documented default)\n");
+    printf(" (epochs 0 / learning_rate 0 / user_history auto / halflife -1: the loss's "
+           "documented default)\n");
 }
 
 static int p1(const char *dir)
@@ -200,12 +202,17 @@ static int synthetic(const char *scale, const char *epochs, char **extra, int n_
     const uint64_t nnz = recint_dataset_n_interactions(ds);
     /* CSR: item + weight + timestamp per row, one offset per user */
     const double data_mib = ((double)nnz * (4 + 4 + 8) + ((double)nu + 1) * 8) / (1024.0 * 1024.0);
-    const double param_mib = ((double)nu + ni) * (BENCH_DIM + 1) * 4 / (1024.0 * 1024.0);
+    /* warp's default user history adds a table of items x dim (docs/hybrid.md) */
+    int history = 1;
+    for (int k = 0; k < n_extra; k++)
+        history &= strcmp(extra[k], "user_history=none") != 0;
+    const double param_mib = (((double)nu + ni) * (BENCH_DIM + 1) + (history ? (double)ni * BENCH_DIM : 0)) *
+                             4 / (1024.0 * 1024.0);
     printf("synthetic %s: %u users x %u items x %llu interactions (generated in %.1f s)\n", scale,
            nu, ni, (unsigned long long)nnz, now() - t0);
-    printf("  interaction data %.0f MiB + parameters %.0f MiB = %.0f MiB; RSS before the fit "
+    printf("  interaction data %.0f MiB + parameters %.0f MiB%s = %.0f MiB; RSS before the fit "
            "%.0f MiB (peak so far %.0f MiB, includes generation)\n",
-           data_mib, param_mib, data_mib + param_mib, rss_now_mib(), peak_rss_mib());
+           data_mib, param_mib, history ? " (with the history table)" : "", data_mib + param_mib, rss_now_mib(), peak_rss_mib());
     recint_config *cfg = bench_config("warp", 42, epochs);
     recint_model *m;
     double wall, cpu;

@@ -140,13 +140,29 @@ static double triple_objective(const hyb_state *s, int loss, uint32_t u, uint32_
     return l;
 }
 
-static void check_gradient(int loss)
+/* History of the gradient checks: users 0, 1, 3 have items (user 2 none),
+ * item 2 is in two histories; timestamps put them out of CSR order. */
+static const uint64_t hist_ptr[] = {0, 3, 4, 4, 6};
+static const uint32_t hist_items[] = {1, 2, 4, 2, 0, 3};
+static const int64_t hist_ts[] = {30, 10, 20, 5, 7, 6};
+
+static void check_gradient(int loss, int with_history)
 {
     recint_features *uf, *itf;
     make_features(&uf, &itf);
     hyb_state *s;
     const uint32_t dim = 5;
     RI_OK(ri_hyb_state_new(&s, 4, 5, dim, uf, itf));
+    if (with_history) {
+        RI_OK(ri_hyb_history_set(s, HYB_HIST_SQRT, 1.5f, hist_ptr, hist_items, NULL, hist_ts));
+        ck_assert_uint_eq(s->hidx[0], 2); /* oldest first */
+        ck_assert_uint_eq(s->hidx[2], 1);
+        uint64_t x = 777;
+        for (size_t e = 0; e < (size_t)5 * dim; e++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            s->hemb[e] = (float)((double)(x >> 11) / 9007199254740992.0 - 0.5) * 0.8f;
+        }
+    }
     RI_OK(ri_hyb_alloc_moments(s, HYB_OPT_GRADIENT));
     /* random parameters from a tiny LCG of the test's own */
     uint64_t x = 12345 + (uint64_t)loss;
@@ -171,6 +187,8 @@ static void check_gradient(int loss)
         const uint32_t u = triples[t][0], i = triples[t][1], j = triples[t][2];
         for (int k = 0; k < 2; k++)
             memset(sides[k]->m1, 0, ((size_t)sides[k]->cols * dim + sides[k]->cols) * sizeof(float));
+        if (with_history)
+            memset(s->hm1, 0, (size_t)5 * dim * sizeof(float));
         const float sp = (float)ri_hyb_score_slow(s, u, i), sn = (float)ri_hyb_score_slow(s, u, j);
         float dp, dn;
         if (loss == HYB_LOSS_LOGISTIC) {
@@ -205,18 +223,67 @@ static void check_gradient(int loss)
                 checked += fd != 0.0;
             }
         }
+        /* the history table: the user's history rows get the representation
+         * gradient times their weight, plus their own L2 term */
+        int hist_checked = 0;
+        for (size_t e = 0; with_history && e < (size_t)5 * dim; e++) {
+            float *param = &s->hemb[e];
+            const float keep = *param;
+            double l2 = 0;
+            for (uint64_t q = s->hptr[u]; q < s->hptr[u + 1]; q++)
+                l2 += s->hidx[q] == e / dim ? 0.5 * p.user_alpha : 0.0;
+            *param = keep + (float)h;
+            double up = triple_objective(s, loss, u, i, j, rank_weight, p.user_alpha, p.item_alpha) +
+                        l2 * (double)*param * *param;
+            *param = keep - (float)h;
+            double down = triple_objective(s, loss, u, i, j, rank_weight, p.user_alpha, p.item_alpha) +
+                          l2 * (double)*param * *param;
+            *param = keep;
+            double fd = (up - down) / (2 * h);
+            ck_assert_msg(fabs(s->hm1[e] - fd) <= 2e-3 + 2e-3 * fabs(fd),
+                          "loss %d triple %zu history param %zu: gradient %.6f, finite "
+                          "difference %.6f", loss, t, e, (double)s->hm1[e], fd);
+            hist_checked += fd != 0.0;
+        }
         ck_assert_int_gt(checked, 20);
+        if (with_history && u != 2)
+            ck_assert_int_ge(hist_checked, dim);
     }
     ri_hyb_destroy(s);
     recint_features_free(uf);
     recint_features_free(itf);
 }
 
-START_TEST(gradient_logistic) { check_gradient(HYB_LOSS_LOGISTIC); }
+START_TEST(gradient_logistic) { check_gradient(HYB_LOSS_LOGISTIC, 0); }
 END_TEST
-START_TEST(gradient_bpr) { check_gradient(HYB_LOSS_BPR); }
+START_TEST(gradient_bpr) { check_gradient(HYB_LOSS_BPR, 0); }
 END_TEST
-START_TEST(gradient_warp) { check_gradient(HYB_LOSS_WARP); }
+START_TEST(gradient_warp) { check_gradient(HYB_LOSS_WARP, 0); }
+END_TEST
+START_TEST(gradient_history) {
+    check_gradient(HYB_LOSS_LOGISTIC, 1);
+    check_gradient(HYB_LOSS_BPR, 1);
+    check_gradient(HYB_LOSS_WARP, 1);
+}
+END_TEST
+
+/* Weights by position, oldest first, against the formula by hand. */
+START_TEST(history_weights)
+{
+    float w[4];
+    ri_hyb_history_weights(w, 3, HYB_HIST_MEAN, 1.0f); /* 1/4, 1/2, 1 over 7/4 */
+    ck_assert_float_eq_tol(w[0], 1.0f / 7.0f, 1e-6f);
+    ck_assert_float_eq_tol(w[1], 2.0f / 7.0f, 1e-6f);
+    ck_assert_float_eq_tol(w[2], 4.0f / 7.0f, 1e-6f);
+    ri_hyb_history_weights(w, 4, HYB_HIST_SQRT_ONLY, 0.0f);
+    for (int k = 0; k < 4; k++)
+        ck_assert_float_eq_tol(w[k], 0.5f, 1e-7f);
+    ri_hyb_history_weights(w, 2, HYB_HIST_SQRT, 2.0f); /* 2^-1/2, 1 over sqrt(3/2) */
+    ck_assert_float_eq_tol(w[0], (float)(sqrt(0.5) / sqrt(1.5)), 1e-6f);
+    ck_assert_float_eq_tol(w[1], (float)(1.0 / sqrt(1.5)), 1e-6f);
+    ri_hyb_history_weights(w, 4, HYB_HIST_MEAN_ONLY, 0.0f);
+    ck_assert_float_eq_tol(w[3], 0.25f, 1e-7f);
+}
 END_TEST
 
 /* One step of each optimizer against its formula applied to the raw gradient
@@ -862,6 +929,183 @@ static void expect_edit_error(const recint_model *m, const char *tag, const void
                   recint_last_error(), needle);
 }
 
+/* A random dataset like random_dataset, with distinct timestamps that are not
+ * in item order. */
+static recint_dataset *timed_dataset(uint32_t n_users, uint32_t n_items, unsigned pct, unsigned seed)
+{
+    size_t cap = (size_t)n_users * n_items, n = 0;
+    int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it), *ts = malloc(cap * sizeof *ts);
+    ck_assert(u && it && ts);
+    uint64_t s = seed * 2654435761u + 1;
+    for (uint32_t a = 0; a < n_users; a++)
+        for (uint32_t b = 0; b < n_items; b++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            if ((s >> 33) % 100 < pct) {
+                u[n] = a;
+                it[n] = b;
+                ts[n] = (int64_t)((b * 7919u + a * 31u) % 1000u) * 1000 + (int64_t)n;
+                n++;
+            }
+        }
+    recint_dataset *ds;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    RI_OK(recint_dataset_add(ds, n, u, it, NULL, ts));
+    free(u);
+    free(it);
+    free(ts);
+    return ds;
+}
+
+/* User u's training items of ds, oldest first. */
+static uint32_t items_by_time(const recint_dataset *ds, uint32_t u, uint32_t *out)
+{
+    const uint64_t *ptr;
+    const uint32_t *idx;
+    const int64_t *ts;
+    RI_OK(recint_dataset_csr(ds, &ptr, &idx, NULL, &ts));
+    uint32_t n = 0;
+    for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
+        out[n++] = (uint32_t)e;
+    /* insertion sort of the row numbers by timestamp */
+    for (uint32_t a = 1; a < n; a++)
+        for (uint32_t b = a; b > 0 && ts[out[b - 1]] > ts[out[b]]; b--) {
+            uint32_t t = out[b];
+            out[b] = out[b - 1];
+            out[b - 1] = t;
+        }
+    for (uint32_t a = 0; a < n; a++)
+        out[a] = idx[out[a]];
+    return n;
+}
+
+static void expect_vec_eq(const float *a, const float *b, uint32_t d, const char *what)
+{
+    for (uint32_t k = 0; k < d; k++)
+        ck_assert_msg(fabsf(a[k] - b[k]) <= 1e-5f + 1e-5f * fabsf(b[k]), "%s: [%u] %.7f vs %.7f",
+                      what, k, (double)a[k], (double)b[k]);
+}
+
+/* A history-only model's user vector is a function of the user's items: fold-in
+ * of a training user's items (in time order) gives their served vector, and
+ * a partial fit appends the new rows as the newest history. */
+START_TEST(history_fold_in_and_partial_fit)
+{
+    recint_dataset *ds = timed_dataset(20, 15, 30, 21);
+    const char *p[] = {"dim=6", "epochs=3", "threads=1", "loss=warp", "user_history=mean-only",
+                       "user_history_halflife=2", NULL};
+    recint_config *cfg = cfg_of(p);
+    recint_model *m;
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, "hybrid", cfg));
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    RI_OK(recint_trainer_fit(t, ds, NULL, NULL, NULL));
+    const hyb_state *s = m->state;
+    ck_assert_ptr_nonnull(s->hemb);
+    ck_assert_uint_eq(s->hist, HYB_HIST_MEAN_ONLY);
+    uint32_t items[16], n_users = recint_model_n_users(m);
+    float v[6];
+    int nonzero = 0;
+    for (uint32_t u = 0; u < n_users; u++) {
+        uint32_t n = items_by_time(ds, u, items);
+        RI_OK(recint_model_fold_in(m, items, NULL, n, v));
+        expect_vec_eq(v, s->umat + (size_t)u * 6, 6, "fold-in vs served vector");
+        for (uint32_t k = 0; k < 6; k++)
+            nonzero += v[k] != 0.0f;
+    }
+    ck_assert_int_gt(nonzero, 6);
+    /* the order matters (recency weights): reversed items give another vector */
+    uint32_t n0 = items_by_time(ds, 0, items), rev[16];
+    ck_assert_uint_ge(n0, 2);
+    for (uint32_t a = 0; a < n0; a++)
+        rev[a] = items[n0 - 1 - a];
+    RI_OK(recint_model_fold_in(m, rev, NULL, n0, v));
+    int differs = 0;
+    for (uint32_t k = 0; k < 6; k++)
+        differs |= fabsf(v[k] - s->umat[k]) > 1e-6f;
+    ck_assert(differs);
+    /* partial fit: a new item of user 0 becomes its newest history item */
+    uint32_t fresh = 0;
+    for (int again = 1; again;) {
+        again = 0;
+        for (uint32_t a = 0; a < n0; a++)
+            if (items[a] == fresh) {
+                fresh++;
+                again = 1;
+            }
+    }
+    ck_assert_uint_lt(fresh, recint_model_n_items(m));
+    recint_dataset *more;
+    RI_OK(recint_dataset_new_with_catalogue(&more, recint_model_users(m), recint_model_items(m), NULL));
+    int64_t uid, iid, when = 5;
+    RI_OK(recint_idmap_id(recint_model_users(m), 0, &uid));
+    RI_OK(recint_idmap_id(recint_model_items(m), fresh, &iid));
+    RI_OK(recint_dataset_add(more, 1, &uid, &iid, NULL, &when));
+    RI_OK(recint_trainer_partial_fit(t, more, NULL, NULL));
+    s = m->state;
+    ck_assert_uint_eq(s->hptr[1] - s->hptr[0], n0 + 1);
+    ck_assert_uint_eq(s->hidx[s->hptr[1] - 1], fresh);
+    items[n0] = fresh;
+    RI_OK(recint_model_fold_in(m, items, NULL, n0 + 1, v));
+    expect_vec_eq(v, s->umat, 6, "fold-in after partial fit");
+    /* other users' histories are unchanged */
+    uint32_t n1 = items_by_time(ds, 1, items);
+    ck_assert_uint_eq(s->hptr[2] - s->hptr[1], n1);
+    recint_dataset_free(more);
+    recint_trainer_free(t);
+    recint_config_free(cfg);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
+/* Save and load keep the history (both modes): the same scores, fold-ins and
+ * weights, and a damaged history section is refused. */
+START_TEST(history_save_load)
+{
+    const char *modes[] = {"user_history=mean", "user_history=sqrt-only"};
+    for (int k = 0; k < 2; k++) {
+        recint_dataset *ds = timed_dataset(25, 20, 25, 22 + (unsigned)k);
+        const char *pairs[] = {"dim=5", "epochs=3", "threads=1", "loss=warp", modes[k],
+                               "user_history_halflife=3", NULL};
+        recint_model *m = fit_hybrid(ds, pairs, NULL, NULL), *back;
+        char path[256];
+        ri_test_tmp("hybrid_hist.bin", path, sizeof path);
+        RI_OK(recint_model_save(m, path));
+        RI_OK(recint_model_load(&back, path));
+        remove(path);
+        const hyb_state *a = m->state, *b = back->state;
+        ck_assert_uint_eq(a->hist, b->hist);
+        ck_assert_float_eq(a->hhalf, b->hhalf);
+        const uint64_t nnz = a->hptr[a->user.rows];
+        ck_assert_int_eq(memcmp(a->hidx, b->hidx, nnz * sizeof(uint32_t)), 0);
+        ck_assert_int_eq(memcmp(a->hval, b->hval, nnz * sizeof(float)), 0);
+        const size_t n = (size_t)recint_model_n_users(m) * recint_model_n_items(m);
+        float *sa = all_scores(m), *sb = all_scores(back);
+        ck_assert_int_eq(memcmp(sa, sb, n * sizeof(float)), 0);
+        float v1[5], v2[5];
+        const uint32_t items[] = {3, 1, 4};
+        RI_OK(recint_model_fold_in(m, items, NULL, 3, v1));
+        RI_OK(recint_model_fold_in(back, items, NULL, 3, v2));
+        ck_assert_int_eq(memcmp(v1, v2, sizeof v1), 0);
+        uint32_t mode = 9;
+        expect_edit_error(m, "HHMODE", &mode, sizeof mode, "history mode 9");
+        uint32_t *idx = malloc(nnz * sizeof *idx);
+        ck_assert_ptr_nonnull(idx);
+        memcpy(idx, a->hidx, nnz * sizeof *idx);
+        idx[nnz - 1] = a->item.rows;
+        expect_edit_error(m, "HHIDX", idx, nnz * sizeof *idx, "out of range");
+        float half = -2.0f;
+        expect_edit_error(m, "HHHALF", &half, sizeof half, "half-life");
+        free(idx);
+        free(sa);
+        free(sb);
+        recint_model_free(m);
+        recint_model_free(back);
+        recint_dataset_free(ds);
+    }
+}
+END_TEST
+
 START_TEST(load_validates_sections)
 {
     recint_features *uf, *itf;
@@ -909,6 +1153,10 @@ int main(void)
     tcase_add_test(tc, gradient_logistic);
     tcase_add_test(tc, gradient_bpr);
     tcase_add_test(tc, gradient_warp);
+    tcase_add_test(tc, gradient_history);
+    tcase_add_test(tc, history_weights);
+    tcase_add_test(tc, history_fold_in_and_partial_fit);
+    tcase_add_test(tc, history_save_load);
     tcase_add_test(tc, optimizer_steps);
     tcase_add_test(tc, beats_pop_warp);
     tcase_add_test(tc, beats_pop_bpr);

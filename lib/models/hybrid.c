@@ -16,7 +16,19 @@
 /* Per-loss defaults, chosen on a validation split carved from the P1 training
  * data (docs/hybrid.md shows the search). Index: HYB_LOSS_*. */
 static const uint32_t default_epochs[] = {10, 20, 100, 10, 10};
-static const double default_lr[] = {0.05, 0.05, 0.1, 0.05, 0.05};
+static const double default_lr[] = {0.05, 0.05, 0.1, 0.1, 0.05};
+static const int default_history[] = {HYB_HIST_NONE, HYB_HIST_NONE, HYB_HIST_NONE,
+                                      HYB_HIST_MEAN_ONLY, HYB_HIST_NONE};
+
+static const double default_halflife[] = {0, 0, 0, 20, 0};
+
+double ri_hyb_default_halflife(int loss) { return default_halflife[loss]; }
+
+int ri_hyb_resolve_history(const recint_config *cfg, int loss)
+{
+    int h = ri_cfg_choice(cfg, RI_P_USER_HISTORY);
+    return h == HYB_HIST_AUTO ? default_history[loss] : h;
+}
 
 int ri_hyb_resolve_loss(const recint_config *cfg)
 {
@@ -50,9 +62,131 @@ void ri_hyb_destroy(void *state)
     hyb_state *s = state;
     if (!s)
         return;
+    ri_hyb_history_free(s); /* first: hsum may be user.emb */
     side_free(&s->user);
     side_free(&s->item);
     free(s);
+}
+
+void ri_hyb_history_free(hyb_state *s)
+{
+    free(s->hptr);
+    free(s->hidx);
+    free(s->hval);
+    free(s->hemb);
+    if (s->umat != s->hsum)
+        free(s->umat);
+    if (s->hsum != s->user.emb)
+        free(s->hsum);
+    free(s->hm1);
+    free(s->hgrad);
+    s->hptr = NULL;
+    s->hidx = NULL;
+    s->hval = s->hemb = s->hsum = s->umat = s->hm1 = s->hgrad = NULL;
+}
+
+/* History item order within a user: by timestamp, then by CSR position. */
+typedef struct {
+    int64_t ts;
+    uint64_t pos;
+} hist_entry;
+
+static int cmp_hist_entry(const void *pa, const void *pb)
+{
+    const hist_entry *a = pa, *b = pb;
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Weight of position p (0 oldest) of n history items: the last item 1, each
+ * halflife positions older half as much (halflife 0: all alike), normalised
+ * to sum 1 (mean) or to norm 1 (sqrt). */
+static float hist_weight(size_t p, size_t n, int mode, float halflife)
+{
+    if (halflife <= 0)
+        return HYB_HIST_IS_MEAN(mode) ? 1.0f / (float)n : 1.0f / sqrtf((float)n);
+    const double r = log(0.5) / halflife;
+    double norm = 0;
+    if (HYB_HIST_IS_MEAN(mode))
+        norm = (1.0 - exp(r * (double)n)) / (1.0 - exp(r));
+    else
+        norm = sqrt((1.0 - exp(2.0 * r * (double)n)) / (1.0 - exp(2.0 * r)));
+    return (float)(exp(r * (double)(n - 1 - p)) / norm);
+}
+
+void ri_hyb_history_weights(float *out, size_t n, int mode, float halflife)
+{
+    for (size_t p = 0; p < n; p++)
+        out[p] = hist_weight(p, n, mode, halflife);
+}
+
+int ri_hyb_history_set(hyb_state *s, int mode, float halflife, const uint64_t *ptr,
+                       const uint32_t *idx, const float *w, const int64_t *ts)
+{
+    const uint32_t rows = s->user.rows, d = s->dim;
+    uint64_t nnz = 0, longest = 0;
+    for (uint32_t u = 0; u < rows; u++) {
+        uint64_t n = 0;
+        for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
+            n += !w || w[e] > 0;
+        nnz += n;
+        longest = n > longest ? n : longest;
+    }
+    uint64_t *hp = RI_NEW_ARRAY(uint64_t, (size_t)rows + 1);
+    uint32_t *hi = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
+    float *hv = RI_NEW_ARRAY(float, nnz ? (size_t)nnz : 1);
+    float *he = ri_calloc_array(s->item.rows ? s->item.rows : 1, (size_t)d * sizeof(float));
+    /* A history-only user with identity features is its history sum: the
+     * identity embedding table (never trained) holds it, and serves it. */
+    const int alias = HYB_HIST_IS_ONLY(mode) && ri_hyb_side_is_identity(&s->user) && s->user.emb;
+    float *hs = alias ? s->user.emb : ri_malloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
+    float *um = alias ? hs : ri_malloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
+    hist_entry *order = ts ? RI_NEW_ARRAY(hist_entry, longest ? (size_t)longest : 1) : NULL;
+    if (!hp || !hi || !hv || !he || !hs || !um || (ts && !order)) {
+        free(hp);
+        free(hi);
+        free(hv);
+        free(he);
+        if (!alias) {
+            free(hs);
+            free(um);
+        }
+        free(order);
+        return ri_error(RECINT_ENOMEM, "hybrid: out of memory for the history of %u users "
+                        "(%llu items)", rows, (unsigned long long)nnz);
+    }
+    uint64_t k = 0;
+    for (uint32_t u = 0; u < rows; u++) {
+        hp[u] = k;
+        if (ts) {
+            /* oldest first, so that a position says how recent an item is */
+            size_t n = 0;
+            for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
+                if (!w || w[e] > 0)
+                    order[n++] = (hist_entry){ts[e], e};
+            qsort(order, n, sizeof *order, cmp_hist_entry);
+            for (size_t t = 0; t < n; t++)
+                hi[k++] = idx[order[t].pos];
+        } else {
+            for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
+                if (!w || w[e] > 0)
+                    hi[k++] = idx[e];
+        }
+        ri_hyb_history_weights(hv + hp[u], (size_t)(k - hp[u]), mode, halflife);
+    }
+    hp[rows] = k;
+    free(order);
+    ri_hyb_history_free(s);
+    s->hist = (uint32_t)mode;
+    s->hhalf = halflife;
+    s->hptr = hp;
+    s->hidx = hi;
+    s->hval = hv;
+    s->hemb = he;
+    s->hsum = hs;
+    s->umat = um;
+    return RECINT_OK;
 }
 
 /* Flatten a feature matrix's blocks into one CSR with ascending columns (blocks
@@ -178,6 +312,29 @@ static int refresh_range(void *ctx, size_t begin, size_t end, unsigned worker)
     return RECINT_OK;
 }
 
+/* hsum and umat of users begin..end (history on). */
+static int refresh_hist_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    const hyb_state *s = ctx;
+    const uint32_t d = s->dim;
+    for (size_t u = begin; u < end; u++) {
+        float *h = s->hsum + u * d, *out = s->umat + u * d;
+        const float *base = s->user.rep + u * d;
+        memset(h, 0, d * sizeof(float));
+        for (uint64_t e = s->hptr[u]; e < s->hptr[u + 1]; e++) {
+            const float x = s->hval[e];
+            const float *w = s->hemb + (size_t)s->hidx[e] * d;
+            for (uint32_t k = 0; k < d; k++)
+                h[k] += x * w[k];
+        }
+        if (out != h)
+            for (uint32_t k = 0; k < d; k++)
+                out[k] = base[k] + h[k];
+    }
+    return RECINT_OK;
+}
+
 int ri_hyb_refresh(hyb_state *s, unsigned threads)
 {
     const hyb_side *sides[2] = {&s->user, &s->item};
@@ -189,7 +346,14 @@ int ri_hyb_refresh(hyb_state *s, unsigned threads)
         if (rc)
             return rc;
     }
-    return RECINT_OK;
+    return ri_hyb_refresh_history(s, threads);
+}
+
+int ri_hyb_refresh_history(hyb_state *s, unsigned threads)
+{
+    if (!s->hemb)
+        return RECINT_OK;
+    return ri_parallel_for(threads, s->user.rows, 64, refresh_hist_range, s);
 }
 
 static int hyb_check_config(const recint_config *cfg)
@@ -212,7 +376,7 @@ static int hyb_linear(const recint_model *m, const void *state, ri_linear_view *
     out->item_mat = s->item.rep;
     out->item_stride = s->dim;
     out->item_bias = s->item.rep_bias;
-    out->user_mat = s->user.rep;
+    out->user_mat = s->umat ? s->umat : s->user.rep;
     out->user_stride = s->dim;
     return RECINT_OK;
 }
@@ -222,6 +386,13 @@ static int hyb_linear(const recint_model *m, const void *state, ri_linear_view *
 /* ------------------------------------------------------------------------ */
 
 #define TAG_DIM "HYBDIM"
+/* User history (absent: none): mode, per-user CSR of items and weights, table. */
+#define TAG_HMODE "HHMODE"
+#define TAG_HPTR "HHPTR"
+#define TAG_HIDX "HHIDX"
+#define TAG_HVAL "HHVAL"
+#define TAG_HEMB "HHEMB"
+#define TAG_HHALF "HHHALF"
 /* Per side (U or I): embeddings, biases, and for non-identity features the CSR. */
 static const char *const side_tags[2][5] = {{"HUEMB", "HUBIAS", "HUPTR", "HUIDX", "HUVAL"},
                                             {"HIEMB", "HIBIAS", "HIPTR", "HIIDX", "HIVAL"}};
@@ -251,6 +422,21 @@ static int hyb_save(const recint_model *m, const void *state, ri_fmt_writer *w)
         rc = save_side(&s->user, s->dim, side_tags[0], w);
     if (rc == RECINT_OK)
         rc = save_side(&s->item, s->dim, side_tags[1], w);
+    if (rc || !s->hemb)
+        return rc;
+    const uint64_t nnz = s->hptr[s->user.rows];
+    rc = ri_fmt_add(w, TAG_HMODE, RI_FMT_U32, &s->hist, sizeof s->hist);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(w, TAG_HPTR, RI_FMT_U64, s->hptr, ((uint64_t)s->user.rows + 1) * sizeof(uint64_t));
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(w, TAG_HIDX, RI_FMT_U32, s->hidx, nnz * sizeof(uint32_t));
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(w, TAG_HVAL, RI_FMT_F32, s->hval, nnz * sizeof(float));
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(w, TAG_HHALF, RI_FMT_F32, &s->hhalf, sizeof s->hhalf);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_add(w, TAG_HEMB, RI_FMT_F32, s->hemb,
+                        (uint64_t)s->item.rows * s->dim * sizeof(float));
     return rc;
 }
 
@@ -342,6 +528,72 @@ static int load_side_params(const ri_fmt_reader *r, const char *const tags[5], u
     return RECINT_OK;
 }
 
+/* The user history of the file (validated like the features), if it has one. */
+static int load_history(const ri_fmt_reader *r, hyb_state *s)
+{
+    ri_fmt_section sec;
+    if (ri_fmt_find(r, TAG_HMODE, &sec) != RECINT_OK)
+        return RECINT_OK;
+    const uint32_t rows = s->user.rows, d = s->dim;
+    const void *md, *pd, *id, *vd, *ed;
+    uint64_t nnz;
+    int rc = ri_fmt_array(r, TAG_HMODE, RI_FMT_U32, 1, &md, NULL);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_array(r, TAG_HPTR, RI_FMT_U64, (uint64_t)rows + 1, &pd, NULL);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_array(r, TAG_HIDX, RI_FMT_U32, RI_FMT_ANY, &id, &nnz);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_array(r, TAG_HVAL, RI_FMT_F32, nnz, &vd, NULL);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_array(r, TAG_HEMB, RI_FMT_F32, (uint64_t)s->item.rows * d, &ed, NULL);
+    if (rc)
+        return rc;
+    uint32_t mode;
+    memcpy(&mode, md, sizeof mode);
+    float half = 0.0f;
+    if (ri_fmt_find(r, TAG_HHALF, &sec) == RECINT_OK) {
+        const void *hd;
+        rc = ri_fmt_array(r, TAG_HHALF, RI_FMT_F32, 1, &hd, NULL);
+        if (rc)
+            return rc;
+        memcpy(&half, hd, sizeof half);
+        if (!isfinite(half) || half < 0)
+            return ri_error(RECINT_EFORMAT, "%s: section %s: half-life %g is not finite and >= 0",
+                            r->name, TAG_HHALF, (double)half);
+    }
+    if (mode < HYB_HIST_SQRT || mode > HYB_HIST_MEAN_ONLY)
+        return ri_error(RECINT_EFORMAT, "%s: section %s: history mode %u is not one of %d..%d",
+                        r->name, TAG_HMODE, mode, HYB_HIST_SQRT, HYB_HIST_MEAN_ONLY);
+    const uint64_t *ptr = pd;
+    const uint32_t *idx = id;
+    if (ptr[0] != 0 || ptr[rows] != nnz)
+        return ri_error(RECINT_EFORMAT, "%s: section %s: runs %llu..%llu, expected 0..%llu",
+                        r->name, TAG_HPTR, (unsigned long long)ptr[0],
+                        (unsigned long long)ptr[rows], (unsigned long long)nnz);
+    for (uint32_t u = 0; u < rows; u++)
+        if (ptr[u + 1] < ptr[u])
+            return ri_error(RECINT_EFORMAT, "%s: section %s: entry %u decreases", r->name,
+                            TAG_HPTR, u + 1);
+    for (uint64_t e = 0; e < nnz; e++)
+        if (idx[e] >= s->item.rows)
+            return ri_error(RECINT_EFORMAT, "%s: section %s: entry %llu (%u) is out of range "
+                            "(%u items)", r->name, TAG_HIDX, (unsigned long long)e, idx[e],
+                            s->item.rows);
+    rc = finite_floats(r, TAG_HVAL, vd, nnz);
+    if (rc == RECINT_OK)
+        rc = finite_floats(r, TAG_HEMB, ed, (uint64_t)s->item.rows * d);
+    if (rc)
+        return rc;
+    /* the CSR as it was saved (weights included), then the saved values */
+    rc = ri_hyb_history_set(s, (int)mode, half, ptr, idx, NULL, NULL);
+    if (rc)
+        return rc;
+    if (nnz)
+        memcpy(s->hval, vd, (size_t)nnz * sizeof(float));
+    memcpy(s->hemb, ed, (size_t)s->item.rows * d * sizeof(float));
+    return RECINT_OK;
+}
+
 static int hyb_load(const recint_model *m, const ri_fmt_reader *r, void **state_out)
 {
     const void *d;
@@ -364,6 +616,8 @@ static int hyb_load(const recint_model *m, const ri_fmt_reader *r, void **state_
         rc = load_side_params(r, side_tags[0], dim, &s->user);
     if (rc == RECINT_OK)
         rc = load_side_params(r, side_tags[1], dim, &s->item);
+    if (rc == RECINT_OK)
+        rc = load_history(r, s);
     if (rc == RECINT_OK)
         rc = ri_hyb_refresh(s, 1);
     if (rc) {
@@ -392,42 +646,64 @@ static float fold_score(const float *x, const hyb_state *s, uint32_t item)
 
 /* x += adagrad step of gradient coef * (rep(pos) - rep(neg)) (neg UINT32_MAX: none)
  * plus user_alpha * x. */
-static void fold_step(float *x, float *acc, const hyb_state *s, uint32_t pos, float d_pos,
-                      uint32_t neg, float d_neg, float lr, float alpha)
+static void fold_step(float *x, float *acc, const float *h, const hyb_state *s, uint32_t pos,
+                      float d_pos, uint32_t neg, float d_neg, float lr, float alpha)
 {
     const uint32_t d = s->dim;
     const float *wp = s->item.rep + (size_t)pos * d;
     const float *wn = neg != UINT32_MAX ? s->item.rep + (size_t)neg * d : NULL;
     for (uint32_t k = 0; k < d; k++) {
-        float g = d_pos * wp[k] + (wn ? d_neg * wn[k] : 0.0f) + alpha * x[k];
+        /* the penalty is on the identity part only, as in training */
+        float g = d_pos * wp[k] + (wn ? d_neg * wn[k] : 0.0f) + alpha * (x[k] - h[k]);
         acc[k] += g * g;
         x[k] -= lr * g / sqrtf(acc[k]);
     }
 }
 
 /* A few passes of the model's own loss over the given items, on a user vector
- * that starts at zero, with the item side fixed: a new user with identity user
- * features is exactly a fresh identity row. Negatives come from a generator
+ * that starts at zero (plus the history part), with the item side fixed: a new
+ * user with identity user features is exactly a fresh identity row. Negatives come from a generator
  * seeded by the model's seed, so the result is a function of the arguments. */
 static int hyb_fold_in(const recint_model *m, const void *state, const uint32_t *items,
                        const float *weights, size_t n, float *out)
 {
     const hyb_state *s = state;
     const uint32_t d = s->dim, n_items = s->item.rows;
-    float stack[2 * FOLD_STACK_DIM], *heap = NULL, *x = stack;
+    float stack[3 * FOLD_STACK_DIM], *heap = NULL, *x = stack;
     if (d > FOLD_STACK_DIM) {
-        heap = ri_malloc_array(2 * (size_t)d, sizeof(float));
+        heap = ri_malloc_array(3 * (size_t)d, sizeof(float));
         if (!heap)
             return ri_error(RECINT_ENOMEM, "hybrid fold-in: out of memory at dim %u", d);
         x = heap;
     }
-    float *acc = x + d;
+    float *acc = x + d, *h = x + 2 * d;
     for (uint32_t k = 0; k < d; k++) {
-        x[k] = 0.0f;
+        h[k] = 0.0f;
         acc[k] = 1.0f;
     }
+    /* With a user history the new user's history part is their items' history
+     * embeddings, weighted as in training; the steps below then learn the
+     * identity part on top of it (x = h + identity part). */
+    if (s->hemb) {
+        size_t cnt = 0;
+        for (size_t t = 0; t < n; t++)
+            cnt += !weights || weights[t] > 0;
+        /* the items' order is their history order (oldest first), as in training */
+        size_t pos = 0;
+        for (size_t t = 0; t < n; t++) {
+            if (weights && !(weights[t] > 0))
+                continue;
+            const float hx = hist_weight(pos++, cnt, (int)s->hist, s->hhalf);
+            const float *w = s->hemb + (size_t)items[t] * d;
+            for (uint32_t k = 0; k < d; k++)
+                h[k] += hx * w[k];
+        }
+    }
+    memcpy(x, h, d * sizeof(float));
     const int loss = ri_hyb_resolve_loss(m->cfg);
-    const uint32_t epochs = (uint32_t)ri_cfg_int(m->cfg, RI_P_FOLD_IN_EPOCHS);
+    /* a history-only model has no identity part to learn */
+    const uint32_t epochs = s->hemb && HYB_HIST_IS_ONLY(s->hist) && ri_hyb_side_is_identity(&s->user)
+                                ? 0 : (uint32_t)ri_cfg_int(m->cfg, RI_P_FOLD_IN_EPOCHS);
     const uint32_t max_sampled = (uint32_t)ri_cfg_int(m->cfg, RI_P_MAX_SAMPLED);
     const float lr = (float)(ri_cfg_float(m->cfg, RI_P_LEARNING_RATE) > 0
                                  ? ri_cfg_float(m->cfg, RI_P_LEARNING_RATE)
@@ -444,14 +720,14 @@ static int hyb_fold_in(const recint_model *m, const void *state, const uint32_t 
             float sp = fold_score(x, s, i), dp, dn;
             if (loss == HYB_LOSS_LOGISTIC) {
                 ri_hyb_logistic(sp, 1, &dp);
-                fold_step(x, acc, s, i, w * dp, UINT32_MAX, 0, lr, alpha);
+                fold_step(x, acc, h, s, i, w * dp, UINT32_MAX, 0, lr, alpha);
                 uint32_t j = (uint32_t)ri_rng_below(&rng, n_items);
                 ri_hyb_logistic(fold_score(x, s, j), 0, &dn);
-                fold_step(x, acc, s, j, w * dn, UINT32_MAX, 0, lr, alpha);
+                fold_step(x, acc, h, s, j, w * dn, UINT32_MAX, 0, lr, alpha);
             } else if (loss == HYB_LOSS_BPR) {
                 uint32_t j = (uint32_t)ri_rng_below(&rng, n_items);
                 ri_hyb_bpr(sp, fold_score(x, s, j), &dp, &dn);
-                fold_step(x, acc, s, i, w * dp, j, w * dn, lr, alpha);
+                fold_step(x, acc, h, s, i, w * dp, j, w * dn, lr, alpha);
             } else {
                 for (uint32_t tries = 1; tries <= max_sampled; tries++) {
                     uint32_t j = (uint32_t)ri_rng_below(&rng, n_items);
@@ -459,7 +735,7 @@ static int hyb_fold_in(const recint_model *m, const void *state, const uint32_t 
                     if (j == i || sn <= sp - 1.0f)
                         continue;
                     ri_hyb_warp(sp, sn, ri_hyb_warp_rank_weight(n_items, tries), &dp, &dn);
-                    fold_step(x, acc, s, i, w * dp, j, w * dn, lr, alpha);
+                    fold_step(x, acc, h, s, i, w * dp, j, w * dn, lr, alpha);
                     break;
                 }
             }

@@ -28,6 +28,10 @@
 #define AHEAD 4
 /* warp-kos draws at most this many positives per step. */
 #define KOS_MAX 256
+/* Segments of an epoch after each of which the user history is updated
+ * (chosen on the P1 validation split, docs/hybrid.md: one flush per epoch
+ * made the quality swing from epoch to epoch, .083-.105 P@10). */
+#define HIST_SEGMENTS 4
 #define ADAM_B1 0.9f
 #define ADAM_B2 0.999f
 #define ADAM_EPS 1e-8f
@@ -251,6 +255,25 @@ static HOT void apply_triple(int avx, hyb_state *s, const hyb_params *p, const u
         apply_row(avx, &s->item, p, live_i, j, d_neg, ru, d_neg, (float)p->item_alpha);
     apply_row(avx, &s->user, p, live_u, u, 1.0f, gu, d_pos + (rj ? d_neg : 0.0f),
               (float)p->user_alpha);
+    if (!s->hemb)
+        return;
+    if (p->optimizer == HYB_OPT_GRADIENT) {
+        for (uint64_t e = s->hptr[u]; e < s->hptr[u + 1]; e++) {
+            float *g = s->hm1 + (size_t)s->hidx[e] * d;
+            const float *w = s->hemb + (size_t)s->hidx[e] * d;
+            for (uint32_t k = 0; k < d; k++)
+                g[k] += s->hval[e] * gu[k] + (float)p->user_alpha * w[k];
+        }
+        return;
+    }
+    /* The history rows get this gradient at the next flush (hist_flush): one
+     * step per history item per step would cost n_u row updates. (A
+     * history-only user's row moved itself: the flush reads its move.) */
+    if (!s->hgrad)
+        return;
+    float *restrict acc = s->hgrad + (size_t)u * d;
+    for (uint32_t k = 0; k < d; k++)
+        acc[k] += gu[k];
 }
 
 /* ------------------------------------------------------------------------ */
@@ -268,6 +291,8 @@ typedef struct {
     const uint32_t *neg_pool; /* items negatives are drawn from, or NULL: all */
     uint32_t n_neg;
     uint32_t epoch;
+    size_t offset;               /* of the current segment in perm */
+    int hist_only;               /* the user representation is the history sum */
     double *loss;                /* per worker, 8 doubles apart */
     float *scratch;              /* per worker, 4 * dim floats */
 } epoch_job;
@@ -340,6 +365,15 @@ static HOT double train_pair(int avx, const epoch_job *job, ri_rng *rng, uint32_
     float *ru_buf = sc, *ri_buf = sc + d, *rj_buf = sc + 2 * d, *gu = sc + 3 * d;
     float bu, bi, bj, dp, dn;
     const float *ru = rep_of(&s->user, d, u, ru_buf, &bu);
+    if (s->hsum && job->hist_only) {
+        ru = s->hsum + (size_t)u * d;
+    } else if (s->hsum) {
+        /* the history part as of the last flush */
+        const float *h = s->hsum + (size_t)u * d;
+        for (uint32_t k = 0; k < d; k++)
+            ru_buf[k] = ru[k] + h[k];
+        ru = ru_buf;
+    }
     if (p->loss == HYB_LOSS_WARP_KOS)
         i = kos_pick(job, rng, u, ru, ri_buf);
     const float *ri = rep_of(&s->item, d, i, ri_buf, &bi);
@@ -423,6 +457,8 @@ run_range_avx2(const epoch_job *job, size_t begin, size_t end, unsigned worker)
 static int epoch_range(void *ctx, size_t begin, size_t end, unsigned worker)
 {
     const epoch_job *job = ctx;
+    begin += job->offset;
+    end += job->offset;
 #if HYB_HAVE_AVX2
     if (job->p->avx2) {
         run_range_avx2(job, begin, end, worker);
@@ -442,6 +478,15 @@ void ri_hyb_apply_triple(hyb_state *s, const hyb_params *p, uint32_t u, uint32_t
         return;
     float bu, bi, bj;
     const float *ru = rep_of(&s->user, d, u, buf, &bu);
+    if (s->hemb) {
+        /* exact history part (not the cached hsum) */
+        if (ru != buf)
+            memcpy(buf, ru, d * sizeof(float));
+        for (uint64_t e = s->hptr[u]; e < s->hptr[u + 1]; e++)
+            for (uint32_t k = 0; k < d; k++)
+                buf[k] += s->hval[e] * s->hemb[(size_t)s->hidx[e] * d + k];
+        ru = buf;
+    }
     const float *ri = rep_of(&s->item, d, i, buf + d, &bi);
     const float *rj = j != UINT32_MAX ? rep_of(&s->item, d, j, buf + 2 * d, &bj) : NULL;
     apply_triple(0, s, p, NULL, NULL, u, i, j, ru, ri, rj, d_pos, d_neg, buf + 3 * d);
@@ -465,6 +510,10 @@ double ri_hyb_score_slow(const hyb_state *s, uint32_t u, uint32_t i)
             bias[k] += x * h->bias[c];
         }
     }
+    if (s->hemb)
+        for (uint64_t e = s->hptr[u]; e < s->hptr[u + 1]; e++)
+            for (uint32_t t = 0; t < d; t++)
+                rep[0][t] += (double)s->hval[e] * s->hemb[(size_t)s->hidx[e] * s->dim + t];
     double sum = bias[0] + bias[1];
     for (uint32_t t = 0; t < d; t++)
         sum += rep[0][t] * rep[1][t];
@@ -500,9 +549,26 @@ static int side_moments(hyb_side *s, uint32_t dim, int opt)
     return RECINT_OK;
 }
 
+/* The history table always steps with row-wise adagrad (an accumulator per
+ * row); the gradient checks' optimizer gets a buffer per parameter. */
+static int hist_moments(hyb_state *s, int opt)
+{
+    if (!s->hemb)
+        return RECINT_OK;
+    const size_t n = (size_t)s->item.rows * (opt == HYB_OPT_GRADIENT ? s->dim : 1);
+    free(s->hm1);
+    s->hm1 = RI_NEW_ARRAY(float, n ? n : 1);
+    if (!s->hm1)
+        return RECINT_ENOMEM;
+    for (size_t k = 0; k < n; k++)
+        s->hm1[k] = opt == HYB_OPT_GRADIENT ? 0.0f : 1.0f;
+    return RECINT_OK;
+}
+
 int ri_hyb_alloc_moments(hyb_state *s, int opt)
 {
-    if (side_moments(&s->user, s->dim, opt) || side_moments(&s->item, s->dim, opt))
+    if (side_moments(&s->user, s->dim, opt) || side_moments(&s->item, s->dim, opt) ||
+        hist_moments(s, opt))
         return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for the optimizer state of "
                         "%u + %u feature columns at dim %u", s->user.cols, s->item.cols, s->dim);
     return RECINT_OK;
@@ -527,6 +593,9 @@ static hyb_params read_params(const ri_fit_args *a)
         p.kos_k = p.kos_n;
     p.user_alpha = ri_cfg_float(ri_fit_cfg(a, RI_P_USER_ALPHA), RI_P_USER_ALPHA);
     p.item_alpha = ri_cfg_float(ri_fit_cfg(a, RI_P_ITEM_ALPHA), RI_P_ITEM_ALPHA);
+    p.hist = ri_hyb_resolve_history(ri_fit_cfg(a, RI_P_USER_HISTORY), p.loss);
+    const double hl = ri_cfg_float(ri_fit_cfg(a, RI_P_USER_HISTORY_HALFLIFE), RI_P_USER_HISTORY_HALFLIFE);
+    p.hist_halflife = hl >= 0 ? hl : ri_hyb_default_halflife(p.loss);
     p.threads = ri_threads_resolve(ri_cfg_int(ri_fit_cfg(a, RI_P_THREADS), RI_P_THREADS));
     p.seed = (uint64_t)ri_cfg_int(ri_fit_cfg(a, RI_P_SEED), RI_P_SEED);
     ri_isa isa;
@@ -582,7 +651,7 @@ typedef struct {
     double *loss;
     float *scratch;
     /* best state of early stopping: emb and bias of both sides */
-    float *best[4];
+    float *best[5]; /* and the history table */
     size_t n;
 } fit_work;
 
@@ -596,7 +665,7 @@ static void work_free(fit_work *fw)
     free(fw->neg_pool);
     free(fw->loss);
     free(fw->scratch);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         free(fw->best[k]);
 }
 
@@ -683,6 +752,139 @@ static void shuffle(fit_work *fw, uint64_t seed, uint32_t epoch)
     }
 }
 
+/* The gathered user-representation gradients onto the history rows: row-wise
+ * adagrad, one step per (user, history item) with the user's sum since the
+ * last flush, then the users' history sums again. Users are spread over the
+ * threads, which update shared history rows without locks like the steps
+ * (with threads=1 the result stays a function of the seed). */
+static HOT void flush_users(int avx, const epoch_job *job, size_t begin, size_t end)
+{
+    hyb_state *s = job->s;
+    const hyb_params *p = job->p;
+    const uint32_t d = p->dim;
+    const float lr = (float)p->lr, alpha = (float)p->user_alpha;
+    float *const gbase = s->hgrad ? s->hgrad : s->user.emb;
+    for (size_t u = begin; u < end; u++) {
+        float *g = gbase + u * d;
+        float ss = 0.0f;
+        for (uint32_t k = 0; k < d; k++)
+            ss += g[k] * g[k];
+        if (ss == 0.0f)
+            continue;
+        for (uint64_t e = s->hptr[u]; e < s->hptr[u + 1]; e++) {
+            const uint32_t c = s->hidx[e];
+            float *restrict w = s->hemb + (size_t)c * d;
+            const float x = s->hval[e];
+            if (alpha != 0.0f) {
+                ADAGRAD_ROW(avx, w, s->hm1 + c, g, x, alpha, lr, d);
+                continue;
+            }
+            /* without the penalty the row's gradient x g has the norm known
+             * above: adagrad_row in one pass */
+            s->hm1[c] += x * x * ss / (float)d;
+            const float step = lr * x / sqrtf(s->hm1[c]);
+            for (uint32_t k = 0; k < d; k++)
+                w[k] -= step * g[k];
+        }
+        memset(g, 0, d * sizeof(float));
+    }
+}
+
+static void flush_users_baseline(const epoch_job *job, size_t begin, size_t end)
+{
+    flush_users(0, job, begin, end);
+}
+
+#if HYB_HAVE_AVX2
+__attribute__((target("avx2,fma"))) static void
+flush_users_avx2(const epoch_job *job, size_t begin, size_t end)
+{
+    flush_users(1, job, begin, end);
+}
+#endif
+
+static int flush_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    const epoch_job *job = ctx;
+#if HYB_HAVE_AVX2
+    if (job->p->avx2) {
+        flush_users_avx2(job, begin, end);
+        return RECINT_OK;
+    }
+#endif
+    flush_users_baseline(job, begin, end);
+    return RECINT_OK;
+}
+
+/* History-only users with identity features train their rows (which start
+ * each segment at their history sums) like identity rows; at a flush a row's
+ * move since the segment began, divided by the learning rate, stands in for
+ * the gathered gradient (the sum of the steps' gradients, with the row's
+ * adagrad accumulator started afresh each segment), so no users x dim
+ * buffer is needed. This turns each row into that quantity, -move / lr. */
+static HOT void move_users(const epoch_job *job, size_t begin, size_t end)
+{
+    hyb_state *s = job->s;
+    const uint32_t d = s->dim;
+    const float inv_lr = (float)(1.0 / job->p->lr);
+    float sum[256];
+    for (size_t u = begin; u < end; u++) {
+        float *row = s->user.emb + u * d;
+        /* the sum as the last refresh computed it (same order, same floats) */
+        for (uint32_t k0 = 0; k0 < d; k0 += 256) {
+            const uint32_t kn = d - k0 < 256 ? d - k0 : 256;
+            memset(sum, 0, kn * sizeof(float));
+            for (uint64_t e = s->hptr[u]; e < s->hptr[u + 1]; e++) {
+                const float x = s->hval[e];
+                const float *w = s->hemb + (size_t)s->hidx[e] * d + k0;
+                for (uint32_t k = 0; k < kn; k++)
+                    sum[k] += x * w[k];
+            }
+            for (uint32_t k = 0; k < kn; k++)
+                row[k0 + k] = (sum[k] - row[k0 + k]) * inv_lr;
+        }
+        s->user.m1[u] = 1.0f;
+    }
+}
+
+static void move_users_baseline(const epoch_job *job, size_t begin, size_t end)
+{
+    move_users(job, begin, end);
+}
+
+#if HYB_HAVE_AVX2
+__attribute__((target("avx2,fma"))) static void
+move_users_avx2(const epoch_job *job, size_t begin, size_t end)
+{
+    move_users(job, begin, end);
+}
+#endif
+
+static int move_range(void *ctx, size_t begin, size_t end, unsigned worker)
+{
+    (void)worker;
+    const epoch_job *job = ctx;
+#if HYB_HAVE_AVX2
+    if (job->p->avx2) {
+        move_users_avx2(job, begin, end);
+        return RECINT_OK;
+    }
+#endif
+    move_users_baseline(job, begin, end);
+    return RECINT_OK;
+}
+
+static int hist_flush(const epoch_job *job)
+{
+    int rc = RECINT_OK;
+    if (!job->s->hgrad)
+        rc = ri_parallel_for(job->p->threads, job->s->user.rows, 64, move_range, (void *)job);
+    if (rc == RECINT_OK)
+        rc = ri_parallel_for(job->p->threads, job->s->user.rows, 64, flush_range, (void *)job);
+    return rc ? rc : ri_hyb_refresh_history(job->s, job->p->threads);
+}
+
 /* Copy of the parameters (dst NULL: allocate) or back (restore). */
 static int snapshot(fit_work *fw, hyb_state *s, int restore)
 {
@@ -703,6 +905,16 @@ static int snapshot(fit_work *fw, hyb_state *s, int restore)
             memcpy(fw->best[2 * k], sides[k]->emb, ne * sizeof(float));
             memcpy(fw->best[2 * k + 1], sides[k]->bias, nb * sizeof(float));
         }
+    }
+    if (s->hemb) {
+        const size_t nh = (size_t)s->item.rows * s->dim;
+        if (!fw->best[4] && !(fw->best[4] = RI_NEW_ARRAY(float, nh ? nh : 1)))
+            return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for the best state "
+                            "of early stopping");
+        if (restore)
+            memcpy(s->hemb, fw->best[4], nh * sizeof(float));
+        else
+            memcpy(fw->best[4], s->hemb, nh * sizeof(float));
     }
     return RECINT_OK;
 }
@@ -730,14 +942,32 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
      * bpr (.0926 -> .0895). */
     const int warp_family = p->loss == HYB_LOSS_WARP || p->loss == HYB_LOSS_WARP_KOS;
     epoch_job job = {s, p, fw->perm, fw->w, ptr, idx, fw->live_u, fw->live_i,
-                     warp_family ? fw->neg_pool : NULL, fw->n_neg, 0, fw->loss, fw->scratch};
+                     warp_family ? fw->neg_pool : NULL, fw->n_neg, 0, 0, 0, fw->loss, fw->scratch};
+    job.hist_only = s->hemb && s->hsum == s->user.emb;
+    /* With a user history an epoch runs in segments of whole blocks (each
+     * block keeps its own stream), the history gradient flushed after each. */
+    size_t seg = fw->n;
+    if (s->hemb) {
+        seg = (fw->n + HIST_SEGMENTS - 1) / HIST_SEGMENTS;
+        seg = (seg + BLOCK - 1) / BLOCK * BLOCK;
+        if (seg == 0)
+            seg = BLOCK;
+    }
     for (uint32_t ep = 0; ep < p->epochs; ep++) {
         shuffle(fw, p->seed, ep);
         job.epoch = ep;
         memset(fw->loss, 0, (size_t)p->threads * 8 * sizeof(double));
-        rc = ri_parallel_for(p->threads, fw->n, BLOCK, epoch_range, &job);
-        if (rc)
-            return rc;
+        for (size_t off = 0; off < fw->n || off == 0; off += seg) {
+            job.offset = off;
+            rc = ri_parallel_for(p->threads, fw->n - off < seg ? fw->n - off : seg, BLOCK,
+                                 epoch_range, &job);
+            if (rc == RECINT_OK && s->hemb)
+                rc = hist_flush(&job);
+            if (rc)
+                return rc;
+            if (fw->n == 0)
+                break;
+        }
         double loss = 0;
         for (unsigned t = 0; t < p->threads; t++)
             loss += fw->loss[(size_t)t * 8];
@@ -776,6 +1006,88 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
     return ri_hyb_refresh(s, p->threads);
 }
 
+/* The user history of a fit: the training rows of data, joined (partial fit)
+ * with old's history, whose table and accumulators carry over; plus the
+ * gradient buffer of the flushes. */
+static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset *data,
+                        const hyb_state *old)
+{
+    const uint64_t *ptr;
+    const uint32_t *idx;
+    const float *wt;
+    const int64_t *ts;
+    int rc = recint_dataset_csr(data, &ptr, &idx, &wt, &ts);
+    if (rc)
+        return rc;
+    const uint32_t rows = s->user.rows, n_items = s->item.rows, d = s->dim;
+    if (!old) {
+        rc = ri_hyb_history_set(s, p->hist, (float)p->hist_halflife, ptr, idx, wt, ts);
+    } else {
+        /* the new rows are newer than the old history, in their time order */
+        hyb_state tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.dim = 1;
+        tmp.user.rows = rows;
+        rc = ri_hyb_history_set(&tmp, HYB_HIST_MEAN, 0.0f, ptr, idx, wt, ts);
+        if (rc) {
+            ri_hyb_history_free(&tmp);
+            return rc;
+        }
+        ptr = tmp.hptr;
+        idx = tmp.hidx;
+        /* union per user, old items first; a stamp per item finds repeats */
+        const uint64_t cap = old->hptr[rows] + ptr[rows];
+        uint64_t *mp = RI_NEW_ARRAY(uint64_t, (size_t)rows + 1);
+        uint32_t *mi = RI_NEW_ARRAY(uint32_t, cap ? (size_t)cap : 1);
+        uint32_t *stamp = RI_NEW_ZEROED(uint32_t, n_items ? n_items : 1);
+        if (!mp || !mi || !stamp) {
+            free(mp);
+            free(mi);
+            free(stamp);
+            ri_hyb_history_free(&tmp);
+            return ri_error(RECINT_ENOMEM, "hybrid partial fit: out of memory for the history");
+        }
+        uint64_t k = 0;
+        for (uint32_t u = 0; u < rows; u++) {
+            mp[u] = k;
+            for (uint64_t e = old->hptr[u]; e < old->hptr[u + 1]; e++)
+                if (stamp[old->hidx[e]] != u + 1) {
+                    stamp[old->hidx[e]] = u + 1;
+                    mi[k++] = old->hidx[e];
+                }
+            for (uint64_t e = ptr[u]; e < ptr[u + 1]; e++)
+                if (stamp[idx[e]] != u + 1) {
+                    stamp[idx[e]] = u + 1;
+                    mi[k++] = idx[e];
+                }
+        }
+        mp[rows] = k;
+        rc = ri_hyb_history_set(s, (int)old->hist, old->hhalf, mp, mi, NULL, NULL);
+        free(mp);
+        free(mi);
+        free(stamp);
+        ri_hyb_history_free(&tmp);
+        if (rc == RECINT_OK)
+            memcpy(s->hemb, old->hemb, (size_t)n_items * d * sizeof(float));
+        if (rc == RECINT_OK && old->hm1 && p->optimizer != HYB_OPT_GRADIENT) {
+            s->hm1 = RI_NEW_ARRAY(float, n_items ? n_items : 1);
+            if (!s->hm1)
+                rc = RECINT_ENOMEM;
+            else
+                memcpy(s->hm1, old->hm1, (size_t)n_items * sizeof(float));
+        }
+    }
+    if (rc == RECINT_OK && s->hsum != s->user.emb) {
+        free(s->hgrad);
+        s->hgrad = ri_calloc_array(rows ? rows : 1, (size_t)d * sizeof(float));
+        if (!s->hgrad)
+            rc = RECINT_ENOMEM;
+    }
+    if (rc == RECINT_ENOMEM)
+        return ri_error(RECINT_ENOMEM, "hybrid fit: out of memory for the user history");
+    return rc;
+}
+
 /* The trainer's config may name a loss of another kind (the model's was checked
  * at recint_model_new). */
 static int check_train_loss(const ri_fit_args *a)
@@ -800,15 +1112,21 @@ int ri_hyb_fit(const ri_fit_args *a, void **state_out)
         return rc;
     fit_work fw;
     rc = work_alloc(&fw, a, &p, s);
+    if (rc == RECINT_OK && p.hist != HYB_HIST_NONE)
+        rc = history_from(s, &p, a->train, NULL);
     if (rc == RECINT_OK)
         rc = ri_hyb_alloc_moments(s, p.optimizer);
     if (rc == RECINT_OK) {
         init_side(&s->user, p.dim, fw.live_u, p.seed, RI_STREAM_TRAIN + 0x100);
         init_side(&s->item, p.dim, fw.live_i, p.seed, RI_STREAM_TRAIN + 0x101);
         build_pool(&fw, &s->item);
-        rc = train_epochs(a, &p, s, &fw);
+        rc = ri_hyb_refresh(s, p.threads);
     }
+    if (rc == RECINT_OK)
+        rc = train_epochs(a, &p, s, &fw);
     work_free(&fw);
+    free(s->hgrad);
+    s->hgrad = NULL;
     if (rc && rc != RECINT_ECANCELED) {
         ri_hyb_destroy(s);
         return rc;
@@ -894,8 +1212,15 @@ int ri_hyb_partial_fit(const ri_fit_args *a, const void *old_state, void **state
     const int have = s->user.m1 && s->item.m1 && ((p.optimizer == HYB_OPT_ADAM) == (s->user.m2 != NULL));
     fit_work fw;
     rc = work_alloc(&fw, a, &p, s);
+    /* the model's history (its mode, not the config's) joined with the new rows */
+    if (rc == RECINT_OK && old->hemb)
+        rc = history_from(s, &p, a->train, old);
     if (rc == RECINT_OK && !have)
         rc = ri_hyb_alloc_moments(s, p.optimizer);
+    if (rc == RECINT_OK && s->hemb && !s->hm1 && hist_moments(s, p.optimizer))
+        rc = ri_error(RECINT_ENOMEM, "hybrid partial fit: out of memory for the history");
+    if (rc == RECINT_OK)
+        rc = ri_hyb_refresh(s, p.threads);
     if (rc == RECINT_OK) {
         widen_live(fw.live_u, &s->user, s->dim);
         widen_live(fw.live_i, &s->item, s->dim);
@@ -903,6 +1228,8 @@ int ri_hyb_partial_fit(const ri_fit_args *a, const void *old_state, void **state
         rc = train_epochs(a, &p, s, &fw);
     }
     work_free(&fw);
+    free(s->hgrad);
+    s->hgrad = NULL;
     if (rc && rc != RECINT_ECANCELED) {
         ri_hyb_destroy(s);
         return rc;

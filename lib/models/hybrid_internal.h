@@ -45,16 +45,40 @@ typedef struct {
     uint32_t *steps;
 } hyb_side;
 
+/* params.def order of user_history. */
+enum { HYB_HIST_AUTO = 0, HYB_HIST_NONE = 1, HYB_HIST_SQRT = 2, HYB_HIST_MEAN = 3,
+       HYB_HIST_SQRT_ONLY = 4, HYB_HIST_MEAN_ONLY = 5 };
+/* -only: the history replaces identity user features (whose table then holds
+ * the history sums, see hybrid_fit.c's flush); explicit user features stay. */
+#define HYB_HIST_IS_MEAN(h) ((h) == HYB_HIST_MEAN || (h) == HYB_HIST_MEAN_ONLY)
+#define HYB_HIST_IS_ONLY(h) ((h) == HYB_HIST_SQRT_ONLY || (h) == HYB_HIST_MEAN_ONLY)
+
 typedef struct {
     uint32_t dim;
     hyb_side user, item;
+    /* User history (user_history != none; all NULL otherwise): user u's
+     * representation gains sum_e hval[e] hemb[hidx[e]] over its training items
+     * e in hptr[u]..hptr[u+1] (SVD++ / FISM-style asymmetric factors, a table
+     * of its own, n_items x dim). hsum caches that sum per user, umat the
+     * whole user representation (rep + hsum) that serving reads as user_mat
+     * (for -only modes with identity users hsum and umat are user.emb: that
+     * table is not trained and holds the history sums).
+     * hm1: row-wise adagrad accumulators (n_items), or for HYB_OPT_GRADIENT
+     * the raw gradient (n_items x dim). hgrad: the users' representation
+     * gradients gathered since the last flush (training only; NULL when hsum
+     * is user.emb, whose rows gather them by moving). */
+    uint32_t hist;
+    float hhalf; /* user_history_halflife */
+    uint64_t *hptr;
+    uint32_t *hidx;
+    float *hval, *hemb, *hsum, *umat, *hm1, *hgrad;
 } hyb_state;
 
 /* Training settings, resolved (per-loss defaults applied). */
 typedef struct {
     uint32_t dim, epochs, max_sampled, kos_k, kos_n;
-    int loss, optimizer;
-    double lr, user_alpha, item_alpha;
+    int loss, optimizer, hist;
+    double lr, user_alpha, item_alpha, hist_halflife;
     unsigned threads;
     uint64_t seed;
     int avx2;
@@ -65,6 +89,8 @@ void ri_hyb_destroy(void *state);
 int ri_hyb_side_is_identity(const hyb_side *s);
 /* Recompute rep/rep_bias of the non-identity sides from emb (threads workers). */
 int ri_hyb_refresh(hyb_state *s, unsigned threads);
+/* Recompute hsum and umat (history on) from hemb and the user reps. */
+int ri_hyb_refresh_history(hyb_state *s, unsigned threads);
 /* Per-loss defaults: epochs and learning rate when the config leaves them 0. */
 uint32_t ri_hyb_default_epochs(int loss);
 double ri_hyb_default_lr(int loss);
@@ -91,6 +117,22 @@ void ri_hyb_apply_triple(hyb_state *s, const hyb_params *p, uint32_t u, uint32_t
 double ri_hyb_score_slow(const hyb_state *s, uint32_t u, uint32_t i);
 /* Moments for optimizer opt on every side (zeroed). Errors: ENOMEM. */
 int ri_hyb_alloc_moments(hyb_state *s, int opt);
+
+/* hybrid.c: history of every user from the CSR of its training rows (rows of
+ * weight 0 left out; w may be NULL), ordered oldest first by ts (NULL: as
+ * given), weights by position (ri_hyb_history_weights); allocates hemb
+ * (zeroed), hsum and umat. Replaces any history s had. Errors: ENOMEM. */
+int ri_hyb_history_set(hyb_state *s, int mode, float halflife, const uint64_t *ptr,
+                       const uint32_t *idx, const float *w, const int64_t *ts);
+/* Weights of n history items, oldest first: the newest weighs 1, each
+ * halflife items older half as much (0: all alike), normalised to sum 1
+ * (mean modes) or norm 1 (sqrt modes). */
+void ri_hyb_history_weights(float *out, size_t n, int mode, float halflife);
+/* Frees the history arrays of s and sets them NULL. */
+void ri_hyb_history_free(hyb_state *s);
+double ri_hyb_default_halflife(int loss);
+/* The user_history mode for a loss (resolving auto). */
+int ri_hyb_resolve_history(const recint_config *cfg, int loss);
 
 /* hybrid.c: state with the given features (NULL: identity), parameters
  * unset. Errors: EINVAL (row counts), ENOMEM. */
