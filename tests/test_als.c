@@ -13,33 +13,10 @@
 #include "parallel.h"
 #include "testutil.h"
 
-/* A small random dataset: n_users x n_items, each pair kept with probability
- * ~density, weights in 1..5 (a tiny LCG of its own: independent of the library). */
 static recint_dataset *random_dataset(uint32_t n_users, uint32_t n_items, unsigned density_pct,
                                       unsigned seed)
 {
-    size_t cap = (size_t)n_users * n_items, n = 0;
-    int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it);
-    float *w = malloc(cap * sizeof *w);
-    ck_assert(u && it && w);
-    uint64_t s = seed * 2654435761u + 1;
-    for (uint32_t a = 0; a < n_users; a++)
-        for (uint32_t b = 0; b < n_items; b++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            if ((s >> 33) % 100 < density_pct) {
-                u[n] = a;
-                it[n] = b;
-                w[n] = (float)(1 + (s >> 20) % 5);
-                n++;
-            }
-        }
-    recint_dataset *ds;
-    RI_OK(recint_dataset_new(&ds, NULL));
-    RI_OK(recint_dataset_add(ds, n, u, it, w, NULL));
-    free(u);
-    free(it);
-    free(w);
-    return ds;
+    return ri_test_random_dataset(n_users, n_items, density_pct, 5, seed);
 }
 
 static recint_config *als_cfg(const char *const *pairs)
@@ -489,55 +466,7 @@ START_TEST(save_load_round_trip)
 }
 END_TEST
 
-/* The model file of m as a writer's output with section repl's bytes replaced
- * (CRCs recomputed, so only the kind's own checks can object), loaded back. */
-static int load_with_section(const recint_model *m, const char *repl, const void *data,
-                             uint64_t size)
-{
-    void *buf;
-    size_t n;
-    char path[256];
-    ri_test_tmp("als-edit.bin", path, sizeof path);
-    RI_OK(recint_model_save(m, path));
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = ri_aligned_alloc(n, 1);
-    ck_assert_uint_eq(fread(buf, 1, n, f), n);
-    fclose(f);
-    remove(path);
-    ri_fmt_reader r;
-    RI_OK(ri_fmt_open(&r, buf, n, "src"));
-    ri_fmt_writer w;
-    ri_fmt_writer_init(&w);
-    int replaced = 0;
-    for (uint32_t i = 0; i < r.n_sections; i++) {
-        char tag[RI_FMT_TAG_MAX + 1] = {0};
-        /* the section table follows the 64-byte header, 48 bytes an entry, tag first */
-        memcpy(tag, (const uint8_t *)buf + RI_FMT_HEADER_SIZE + (size_t)RI_FMT_ENTRY_SIZE * i,
-               RI_FMT_TAG_MAX);
-        ri_fmt_section sec;
-        RI_OK(ri_fmt_find(&r, tag, &sec));
-        int mine = strcmp(tag, repl) == 0;
-        replaced |= mine;
-        RI_OK(ri_fmt_add(&w, tag, (ri_fmt_type)sec.type, mine ? data : sec.data,
-                         mine ? size : sec.size));
-    }
-    ck_assert_msg(replaced, "no section %s", repl);
-    void *out;
-    size_t out_n;
-    RI_OK(ri_fmt_write_buffer(&w, &out, &out_n));
-    ri_fmt_writer_free(&w);
-    ri_aligned_free(buf);
-    recint_model *back = NULL;
-    int rc = recint_model_load_buffer(&back, out, out_n);
-    ck_assert(rc == RECINT_OK || back == NULL);
-    recint_model_free(back);
-    ri_aligned_free(out);
-    return rc;
-}
+#define load_with_section ri_test_load_with_section
 
 static void expect_load_error(const recint_model *m, const char *tag, const void *data,
                               uint64_t size, const char *needle)

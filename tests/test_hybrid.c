@@ -400,31 +400,9 @@ END_TEST
 START_TEST(beats_pop_adam) { check_beats_pop("loss=warp", "optimizer=adam", "learning_rate=0.005"); }
 END_TEST
 
-/* A small random dataset (a tiny LCG of the test's own), weights 1..3. */
 static recint_dataset *random_dataset(uint32_t n_users, uint32_t n_items, unsigned pct, unsigned seed)
 {
-    size_t cap = (size_t)n_users * n_items, n = 0;
-    int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it);
-    float *w = malloc(cap * sizeof *w);
-    ck_assert(u && it && w);
-    uint64_t s = seed * 2654435761u + 1;
-    for (uint32_t a = 0; a < n_users; a++)
-        for (uint32_t b = 0; b < n_items; b++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            if ((s >> 33) % 100 < pct) {
-                u[n] = a;
-                it[n] = b;
-                w[n] = (float)(1 + (s >> 20) % 3);
-                n++;
-            }
-        }
-    recint_dataset *ds;
-    RI_OK(recint_dataset_new(&ds, NULL));
-    RI_OK(recint_dataset_add(ds, n, u, it, w, NULL));
-    free(u);
-    free(it);
-    free(w);
-    return ds;
+    return ri_test_random_dataset(n_users, n_items, pct, 3, seed);
 }
 
 static float *all_scores(const recint_model *m)
@@ -879,47 +857,7 @@ START_TEST(errors)
 }
 END_TEST
 
-/* m's file with one section's bytes replaced (CRCs recomputed by the writer, so
- * only the kind's own checks can object), loaded from memory. */
-static int load_edited(const recint_model *m, const char *repl, const void *data, uint64_t size)
-{
-    char path[256];
-    ri_test_tmp("hybrid-edit.bin", path, sizeof path);
-    RI_OK(recint_model_save(m, path));
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    size_t n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *buf = ri_aligned_alloc(n, 1);
-    ck_assert_uint_eq(fread(buf, 1, n, f), n);
-    fclose(f);
-    remove(path);
-    ri_fmt_reader r;
-    RI_OK(ri_fmt_open(&r, buf, n, "src"));
-    ri_fmt_writer w;
-    ri_fmt_writer_init(&w);
-    for (uint32_t i = 0; i < r.n_sections; i++) {
-        char tag[RI_FMT_TAG_MAX + 1] = {0};
-        memcpy(tag, (const uint8_t *)buf + RI_FMT_HEADER_SIZE + (size_t)RI_FMT_ENTRY_SIZE * i,
-               RI_FMT_TAG_MAX);
-        ri_fmt_section sec;
-        RI_OK(ri_fmt_find(&r, tag, &sec));
-        const int mine = strcmp(tag, repl) == 0;
-        RI_OK(ri_fmt_add(&w, tag, (ri_fmt_type)sec.type, mine ? data : sec.data,
-                         mine ? size : sec.size));
-    }
-    void *out;
-    size_t out_n;
-    RI_OK(ri_fmt_write_buffer(&w, &out, &out_n));
-    ri_fmt_writer_free(&w);
-    ri_aligned_free(buf);
-    recint_model *back = NULL;
-    int rc = recint_model_load_buffer(&back, out, out_n);
-    recint_model_free(back);
-    ri_aligned_free(out);
-    return rc;
-}
+#define load_edited ri_test_load_with_section
 
 static void expect_edit_error(const recint_model *m, const char *tag, const void *data,
                               uint64_t size, const char *needle)

@@ -768,48 +768,7 @@ START_TEST(serving_and_round_trip)
 }
 END_TEST
 
-/* The section-replacing round trip of a saved model (the forged file is
- * otherwise the saved one). */
-static int load_with_section(const recint_model *m, const char *repl, const void *data,
-                             uint64_t size)
-{
-    void *buf, *out;
-    size_t n, out_n;
-    char path[256];
-    ri_test_tmp("seq-edit.bin", path, sizeof path);
-    RI_OK(recint_model_save(m, path));
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = ri_aligned_alloc(n, 1);
-    ck_assert_uint_eq(fread(buf, 1, n, f), n);
-    fclose(f);
-    remove(path);
-    ri_fmt_reader r;
-    RI_OK(ri_fmt_open(&r, buf, n, "src"));
-    ri_fmt_writer w;
-    ri_fmt_writer_init(&w);
-    for (uint32_t i = 0; i < r.n_sections; i++) {
-        char tag[RI_FMT_TAG_MAX + 1] = {0};
-        memcpy(tag, (const uint8_t *)buf + RI_FMT_HEADER_SIZE + (size_t)RI_FMT_ENTRY_SIZE * i,
-               RI_FMT_TAG_MAX);
-        ri_fmt_section sec;
-        RI_OK(ri_fmt_find(&r, tag, &sec));
-        const int mine = strcmp(tag, repl) == 0;
-        RI_OK(ri_fmt_add(&w, tag, (ri_fmt_type)sec.type, mine ? data : sec.data,
-                         mine ? size : sec.size));
-    }
-    RI_OK(ri_fmt_write_buffer(&w, &out, &out_n));
-    ri_fmt_writer_free(&w);
-    ri_aligned_free(buf);
-    recint_model *back = NULL;
-    int rc = recint_model_load_buffer(&back, out, out_n);
-    recint_model_free(back);
-    ri_aligned_free(out);
-    return rc;
-}
+#define load_with_section ri_test_load_with_section
 
 static void expect_load_error(const recint_model *m, const char *tag, const void *data,
                               uint64_t size, const char *needle)

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "recint.h"
 
@@ -30,6 +31,16 @@ const char *ri_test_datasets(void);
 const char *ri_test_dataset_file(const char *relative, char *buf, size_t cap);
 /* A path for a temporary file unique to this process: name is appended. */
 const char *ri_test_tmp(const char *name, char *buf, size_t cap);
+/* A small random dataset of the tests' own (a tiny LCG, independent of the
+ * library): each of n_users x n_items pairs kept with probability ~pct/100,
+ * weights in 1..max_weight. */
+recint_dataset *ri_test_random_dataset(uint32_t n_users, uint32_t n_items, unsigned pct,
+                                       unsigned max_weight, unsigned seed);
+/* m's file with section repl's bytes replaced by data (CRCs recomputed, so only
+ * the kind's own checks can object), loaded back from memory; returns the
+ * load's status. Fails the test when m has no such section. */
+int ri_test_load_with_section(const recint_model *m, const char *repl, const void *data,
+                              uint64_t size);
 /* Run one suite with CK_NORMAL output; returns the process exit status. */
 int ri_test_run(Suite *s);
 
