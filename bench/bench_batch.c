@@ -7,7 +7,9 @@
  * Data: U[u][j] and W[i][j] from a counter hash that bench/numpy_batch.py
  * reproduces bit for bit (the checksums printed here and there must agree).
  * Usage: bench_batch [users=100000] [items=100000] [dim=64] [k=10] [reps=3]
- *                    [users for (c)=2000] [users for (d)=200] */
+ *                    [users for (c)=2000] [users for (d)=200] [profile]
+ * "profile" runs a single unfiltered (a) call on one thread and exits, so that
+ * `perf record` sees the batch call alone. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +218,8 @@ int main(int argc, char **argv)
     int reps = argc > 5 ? atoi(argv[5]) : 3;
     size_t users_c = argc > 6 ? strtoull(argv[6], NULL, 10) : 2000;
     size_t users_d = argc > 7 ? strtoull(argv[7], NULL, 10) : 200;
+    /* "profile": one (a) call on one thread and nothing else, for perf record. */
+    int profile_only = argc > 8 && strcmp(argv[8], "profile") == 0;
     if (reps < 1 || reps > 15)
         reps = 3;
     users_c = users_c < users ? users_c : users;
@@ -231,6 +235,24 @@ int main(int argc, char **argv)
     }
     printf("BLIS kernels of the batch path: %s; BLIS native choice: %s\n", ri_core_blis_arch(),
            bli_arch_string(bli_arch_query_id()));
+
+    if (profile_only) {
+        uint32_t *pi = malloc(users * k * sizeof(uint32_t)), *pc = malloc(users * sizeof(uint32_t));
+        float *ps = malloc(users * k * sizeof(float));
+        if (!pi || !pc || !ps)
+            return 1;
+        double t0 = now();
+        int rc = ri_core_topk_batch(it, U, dim, (uint32_t)users, NULL, k, 1, pi, ps, pc);
+        printf("profile: (a) 1 thread %.0f users/s (rc %d)\n", users / (now() - t0), rc);
+        free(pi);
+        free(pc);
+        free(ps);
+        ri_core_items_free(it);
+        ri_aligned_free(U);
+        ri_aligned_free(W);
+        ri_aligned_free(bias);
+        return rc != 0;
+    }
 
     size_t bw_n = (size_t)64 << 20; /* 256 MiB: far beyond the caches */
     float *big = make(4, bw_n);

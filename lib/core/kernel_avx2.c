@@ -39,6 +39,47 @@ T256 float ri_core_exact_score_fma(const ri_core_items *it, const float *u, uint
     return s;
 }
 
+/* Exact scores of 8 scattered items at once: lane l runs item l's chain in
+ * dimension order (one gather per dimension), so each lane equals
+ * ri_core_exact_score_fma; eight chains in flight hide the FMA latency that
+ * makes one chain slow. Every item must be < it->n, and it->n * dim must fit
+ * in 31 bits (the gather's signed offsets). */
+T256 static void exact_score8(const ri_core_items *it, const float *u, const uint32_t *items,
+                              float *out)
+{
+    const int dim = (int)it->dim;
+    __m256i row = _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)items),
+                                     _mm256_set1_epi32(dim));
+    __m256 acc = _mm256_setzero_ps();
+    for (int j = 0; j < dim; j++) {
+        __m256 w = _mm256_i32gather_ps(it->W + j, row, 4);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(u[j]), w, acc);
+    }
+    __m256i idx = _mm256_loadu_si256((const __m256i *)items);
+    if (it->scale)
+        acc = _mm256_mul_ps(acc, _mm256_i32gather_ps(it->scale, idx, 4));
+    if (it->bias)
+        acc = _mm256_add_ps(acc, _mm256_i32gather_ps(it->bias, idx, 4));
+    _mm256_storeu_ps(out, acc);
+}
+
+T256 void ri_core_score_some_fma(const ri_core_items *it, const float *u, const uint32_t *items,
+                                 size_t n, float *out)
+{
+    size_t t = 0;
+    if (it->dim > 0 && (uint64_t)it->n * it->dim < ((uint64_t)1 << 31))
+        for (; t + 8 <= n; t += 8) {
+            int inside = 1;
+            for (size_t l = 0; l < 8; l++)
+                inside &= items[t + l] < it->n;
+            if (!inside)
+                break;
+            exact_score8(it, u, items + t, out + t);
+        }
+    for (; t < n; t++)
+        out[t] = items[t] < it->n ? ri_core_exact_score_fma(it, u, items[t]) : __builtin_nanf("");
+}
+
 T256 unsigned ri_fp32_block_avx2(const ri_core_items *it, const float *u, size_t p0, size_t np,
                                  float thr, float *out, uint16_t *mask)
 {

@@ -58,6 +58,10 @@ unsigned ri_i8_block_vnni(const ri_core_items *it, const ri_quser *uq, size_t p0
 float ri_core_exact_score(const ri_core_items *it, const float *u, uint32_t i);
 /* The same chain compiled for CPUs with FMA (kernel_avx2.c). */
 float ri_core_exact_score_fma(const ri_core_items *it, const float *u, uint32_t i);
+/* ri_core_score_some for CPUs with AVX2 and FMA: the same scores, eight items'
+ * chains at a time. */
+void ri_core_score_some_fma(const ri_core_items *it, const float *u, const uint32_t *items,
+                            size_t n, float *out);
 
 /* Dims of the int8 panel layout: dim rounded up to a multiple of 4. */
 static inline uint32_t ri_q_dim4(uint32_t dim) { return (dim + 3u) & ~3u; }

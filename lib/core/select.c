@@ -233,6 +233,10 @@ void ri_core_score_some(const ri_core_items *it, const float *u, const uint32_t 
 {
     if (!it || !out || !items || (!u && it->dim > 0))
         return;
+    if (it->best_isa >= RI_ISA_AVX2) {
+        ri_core_score_some_fma(it, u, items, n, out);
+        return;
+    }
     /* An index outside the catalogue has no score: NaN, which no ranking keeps. */
     for (size_t t = 0; t < n; t++)
         out[t] = items[t] < it->n ? ri_core_exact_score(it, u, items[t]) : NAN;
