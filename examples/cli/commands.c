@@ -154,11 +154,12 @@ static int attach_features(const cli_args *a, const recint_dataset *train, recin
     return status;
 }
 
-static int fit(const cli_args *a, const recint_dataset *train, recint_model **out, double *seconds)
+static int fit_kind(const cli_args *a, const char *kind, const recint_dataset *train,
+                    recint_model **out, double *seconds)
 {
     recint_model *m = NULL;
     recint_trainer *t = NULL;
-    int rc = recint_model_new(&m, model_kind(a), a->cfg);
+    int rc = recint_model_new(&m, kind, a->cfg);
     if (rc == RECINT_OK) {
         int status = attach_features(a, train, m);
         if (status != CLI_OK) {
@@ -182,6 +183,11 @@ static int fit(const cli_args *a, const recint_dataset *train, recint_model **ou
     }
     *out = m;
     return CLI_OK;
+}
+
+static int fit(const cli_args *a, const recint_dataset *train, recint_model **out, double *seconds)
+{
+    return fit_kind(a, model_kind(a), train, out, seconds);
 }
 
 /* Ranking metrics always; next-item metrics too when asked (leave-one-out),
@@ -380,7 +386,9 @@ static int cmd_demo(const cli_args *a)
 {
     recint_dataset *ds = NULL, *train = NULL, *test = NULL;
     recint_model *m = NULL;
-    report r = {.model = model_kind(a), .fit_seconds = NAN};
+    /* The demo shows a model learning the planted interests, so it trains ALS
+     * unless --model says otherwise (pop is the other commands' default). */
+    report r = {.model = cli_get(a, "model") ? model_kind(a) : "als", .fit_seconds = NAN};
     char spec[128];
     int status = read_k(a, &r.k);
     if (status == CLI_OK) {
@@ -390,7 +398,7 @@ static int cmd_demo(const cli_args *a)
     if (status == CLI_OK)
         status = split_input(a, ds, &train, NULL, &test, spec, sizeof spec);
     if (status == CLI_OK)
-        status = fit(a, train, &m, &r.fit_seconds);
+        status = fit_kind(a, r.model, train, &m, &r.fit_seconds);
     if (status == CLI_OK)
         status = evaluate(a, m, train, test, r.k, 0, r.metrics);
     if (status == CLI_OK) {
@@ -824,7 +832,7 @@ static const cli_opt simulate_opts[] = {
 
 const cli_cmd cli_commands[] = {
     {"demo", "[options]",
-     "Synthetic data -> temporal split -> train -> evaluate -> top-10 of three users.",
+     "Synthetic data -> temporal split -> train (als unless --model) -> evaluate -> top-10 of three users.",
      demo_opts, "synthetic,split,model,train,eval,run", 0, cmd_demo},
     {"experiment", "(--input FILE | --synthetic) [options]",
      "Load -> filter -> split -> train -> evaluate in one run.",
