@@ -233,6 +233,47 @@ START_TEST(kernels_match_reference)
 }
 END_TEST
 
+/* Quadratic forms at every dim class of the symmetric-block kernel (1-4
+ * blocks of 16, partial last block) and counts that leave a partial group of
+ * candidates, against double loops over the full matrix. */
+START_TEST(quadforms_every_dim)
+{
+    static const uint32_t dims[] = {1, 7, 16, 17, 31, 32, 40, 48, 50, 64, 65, 100};
+    enum { N = 13, DMAX = 100 };
+    static float S[DMAX * DMAX], X[N * DMAX];
+    const float *rows[N];
+    float q[N];
+    rng_state = 7;
+    const ri_isa isas[2] = {RI_ISA_SCALAR, ri_core_isa_detect()};
+    for (size_t t = 0; t < sizeof dims / sizeof dims[0]; t++) {
+        const uint32_t d = dims[t];
+        for (uint32_t i = 0; i < d; i++)
+            for (uint32_t j = 0; j <= i; j++)
+                S[i * d + j] = S[j * d + i] = rnd_unit();
+        for (uint32_t i = 0; i < N * d; i++)
+            X[i] = rnd_unit();
+        for (int i = 0; i < N; i++)
+            rows[i] = X + i * d;
+        for (int v = 0; v < 2; v++)
+            for (uint32_t n = 1; n <= N; n += 4) {
+                for (int i = 0; i < N; i++)
+                    q[i] = -1e30f;
+                ri_explore_quadforms(isas[v], S, d, rows, n, q);
+                for (uint32_t i = 0; i < N; i++) {
+                    double s = 0;
+                    for (uint32_t a = 0; a < d; a++)
+                        for (uint32_t b = 0; b < d; b++)
+                            s += (double)rows[i][a] * S[a * d + b] * rows[i][b];
+                    if (i < n)
+                        ck_assert_double_eq_tol(q[i], s, 1e-4 * (1.0 + fabs(s)));
+                    else
+                        ck_assert_float_eq(q[i], -1e30f); /* untouched beyond n */
+                }
+            }
+    }
+}
+END_TEST
+
 START_TEST(cholesky_rejects_indefinite)
 {
     const double a[4] = {1, 2, 2, 1}; /* eigenvalues 3 and -1 */
@@ -930,6 +971,7 @@ int main(void)
     tcase_add_test(tc, sherman_morrison_matches_direct_inverse);
     tcase_add_test(tc, observe_isa_variants_agree);
     tcase_add_test(tc, kernels_match_reference);
+    tcase_add_test(tc, quadforms_every_dim);
     tcase_add_test(tc, cholesky_rejects_indefinite);
     tcase_add_test(tc, epsilon_propensities_by_hand);
     tcase_add_test(tc, softmax_propensities_by_hand);
