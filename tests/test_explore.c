@@ -274,6 +274,45 @@ START_TEST(quadforms_every_dim)
 }
 END_TEST
 
+/* explore_decay: the width at round t is scaled by 1/sqrt(1 + t/decay), so
+ * alpha 2 with decay 4 at round 12 acts as alpha 1 (by hand: sqrt(1 + 3) = 2),
+ * and LinUCB (no randomness, posterior unchanged without observations) then
+ * shows the slate an undecayed alpha-1 explorer shows at round 0. */
+START_TEST(explore_decay_scales_width)
+{
+    ri_explore_params pp = {0};
+    pp.ucb_alpha = 2.0;
+    pp.ts_scale = 0.8;
+    pp.decay = 4.0;
+    ri_explore_params r = ri_explore_at_round(&pp, 12);
+    ck_assert_double_eq_tol(r.ucb_alpha, 1.0, 1e-15);
+    ck_assert_double_eq_tol(r.ts_scale, 0.4, 1e-15);
+    r = ri_explore_at_round(&pp, 0);
+    ck_assert_double_eq(r.ucb_alpha, 2.0);
+    pp.decay = 0.0;
+    r = ri_explore_at_round(&pp, 1000);
+    ck_assert_double_eq(r.ucb_alpha, 2.0);
+    ck_assert_double_eq(r.ts_scale, 0.8);
+
+    recint_model *m = random_model(3, 200, 8, 5);
+    static const char *const da[] = {"policy=linucb", "ucb_alpha=2", "explore_decay=4",
+                                     "candidates=50", NULL};
+    static const char *const db[] = {"policy=linucb", "ucb_alpha=1", "candidates=50", NULL};
+    recint_explorer *a = explorer_of(m, da), *b = explorer_of(m, db);
+    ck_assert_double_eq(a->pp.decay, 4.0);
+    uint32_t ia[6], ib[6], na, nb;
+    for (int t = 0; t <= 12; t++)
+        RI_OK(recint_explorer_recommend(a, 1, 6, ia, NULL, &na));
+    RI_OK(recint_explorer_recommend(b, 1, 6, ib, NULL, &nb));
+    ck_assert_uint_eq(na, nb);
+    for (uint32_t j = 0; j < na; j++)
+        ck_assert_uint_eq(ia[j], ib[j]);
+    recint_explorer_free(a);
+    recint_explorer_free(b);
+    recint_model_free(m);
+}
+END_TEST
+
 START_TEST(cholesky_rejects_indefinite)
 {
     const double a[4] = {1, 2, 2, 1}; /* eigenvalues 3 and -1 */
@@ -972,6 +1011,7 @@ int main(void)
     tcase_add_test(tc, observe_isa_variants_agree);
     tcase_add_test(tc, kernels_match_reference);
     tcase_add_test(tc, quadforms_every_dim);
+    tcase_add_test(tc, explore_decay_scales_width);
     tcase_add_test(tc, cholesky_rejects_indefinite);
     tcase_add_test(tc, epsilon_propensities_by_hand);
     tcase_add_test(tc, softmax_propensities_by_hand);
