@@ -297,7 +297,8 @@ START_TEST(explore_decay_scales_width)
     recint_model *m = random_model(3, 200, 8, 5);
     static const char *const da[] = {"policy=linucb", "ucb_alpha=2", "explore_decay=4",
                                      "candidates=50", NULL};
-    static const char *const db[] = {"policy=linucb", "ucb_alpha=1", "candidates=50", NULL};
+    static const char *const db[] = {"policy=linucb", "ucb_alpha=1", "explore_decay=0",
+                                     "candidates=50", NULL};
     recint_explorer *a = explorer_of(m, da), *b = explorer_of(m, db);
     ck_assert_double_eq(a->pp.decay, 4.0);
     uint32_t ia[6], ib[6], na, nb;
