@@ -284,11 +284,17 @@ START_TEST(explore_decay_scales_width)
     pp.ucb_alpha = 2.0;
     pp.ts_scale = 0.8;
     pp.decay = 4.0;
+    pp.online = 1;
     ri_explore_params r = ri_explore_at_round(&pp, 12);
     ck_assert_double_eq_tol(r.ucb_alpha, 1.0, 1e-15);
     ck_assert_double_eq_tol(r.ts_scale, 0.4, 1e-15);
     r = ri_explore_at_round(&pp, 0);
     ck_assert_double_eq(r.ucb_alpha, 2.0);
+    pp.online = 0; /* frozen: one policy at every round */
+    r = ri_explore_at_round(&pp, 12);
+    ck_assert_double_eq(r.ucb_alpha, 2.0);
+    ck_assert_double_eq(r.ts_scale, 0.8);
+    pp.online = 1;
     pp.decay = 0.0;
     r = ri_explore_at_round(&pp, 1000);
     ck_assert_double_eq(r.ucb_alpha, 2.0);

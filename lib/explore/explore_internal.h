@@ -146,7 +146,7 @@ int ri_explorer_candidates(const recint_explorer *e, uint32_t user, const ri_pos
 void ri_explorer_rng(const recint_explorer *e, uint32_t user, uint64_t round, ri_rng *r);
 int ri_explore_read_params(const recint_config *cfg, ri_explore_params *pp);
 /* The parameters at a user's round: explore_decay applied to ucb_alpha and
- * thompson_scale. */
+ * thompson_scale when the explorer is online (a frozen one keeps them). */
 ri_explore_params ri_explore_at_round(const ri_explore_params *pp, uint64_t round);
 
 /* log.c */

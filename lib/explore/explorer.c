@@ -239,12 +239,14 @@ static int bufs_alloc(call_bufs *b, uint32_t n, uint32_t k)
 }
 
 /* Exploration is worth most while little is known: shrinking the width with
- * the rounds a user has had spends less of the later slates on directions that
- * the early ones already ruled out. */
+ * the rounds a user has had (and learnt from) spends less of the later slates
+ * on directions that the early ones already ruled out. */
 ri_explore_params ri_explore_at_round(const ri_explore_params *pp, uint64_t round)
 {
     ri_explore_params r = *pp;
-    if (pp->decay > 0.0) {
+    /* A frozen posterior (online=false) learns nothing from its rounds, so its
+     * policy stays the same: the estimators and the logs see one policy. */
+    if (pp->decay > 0.0 && pp->online) {
         const double f = 1.0 / sqrt(1.0 + (double)round / pp->decay);
         r.ucb_alpha *= f;
         r.ts_scale *= f;
