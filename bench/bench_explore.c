@@ -11,8 +11,8 @@
  *      CPU time per call (bar: <= 1.3), at N = 100 (the default) and N = 500.
  *
  * usage: bench_explore [calls [policy]]   (default 20000 policy steps, 2000 end-to-end
- *        calls; with a policy: only its policy step, with e2e-POLICY only its end-to-end
- *        part with calls calls, for profiling)
+ *        calls; with a policy: only its policy step, with e2e-POLICY [N] only its
+ *        end-to-end part with calls calls and N candidates (default 100), for profiling)
  * Random vectors (a fixed LCG), so the figures need no data set. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,7 +166,11 @@ int main(int argc, char **argv)
     if (argc > 2 && strncmp(argv[2], "e2e-", 4) == 0) {
         recint_model_free(small);
         recint_model *big = random_model(N_USERS, N_ITEMS);
-        end_to_end(big, argv[2] + 4, 100, calls);
+        uint32_t nc = 100;
+        int64_t v;
+        if (argc > 3 && ri_parse_i64(argv[3], strlen(argv[3]), &v) == 0 && v >= 1 && v <= N_CAND)
+            nc = (uint32_t)v;
+        end_to_end(big, argv[2] + 4, nc, calls);
         recint_model_free(big);
         return 0;
     }

@@ -233,6 +233,93 @@ START_TEST(kernels_match_reference)
 }
 END_TEST
 
+/* Quadratic forms at every dim class of the symmetric-block kernel (1-4
+ * blocks of 16, partial last block) and counts that leave a partial group of
+ * candidates, against double loops over the full matrix. */
+START_TEST(quadforms_every_dim)
+{
+    static const uint32_t dims[] = {1, 7, 16, 17, 31, 32, 40, 48, 50, 64, 65, 100};
+    enum { N = 13, DMAX = 100 };
+    static float S[DMAX * DMAX], X[N * DMAX];
+    const float *rows[N];
+    float q[N];
+    rng_state = 7;
+    const ri_isa isas[2] = {RI_ISA_SCALAR, ri_core_isa_detect()};
+    for (size_t t = 0; t < sizeof dims / sizeof dims[0]; t++) {
+        const uint32_t d = dims[t];
+        for (uint32_t i = 0; i < d; i++)
+            for (uint32_t j = 0; j <= i; j++)
+                S[i * d + j] = S[j * d + i] = rnd_unit();
+        for (uint32_t i = 0; i < N * d; i++)
+            X[i] = rnd_unit();
+        for (int i = 0; i < N; i++)
+            rows[i] = X + i * d;
+        for (int v = 0; v < 2; v++)
+            for (uint32_t n = 1; n <= N; n += 4) {
+                for (int i = 0; i < N; i++)
+                    q[i] = -1e30f;
+                ri_explore_quadforms(isas[v], S, d, rows, n, q);
+                for (uint32_t i = 0; i < N; i++) {
+                    double s = 0;
+                    for (uint32_t a = 0; a < d; a++)
+                        for (uint32_t b = 0; b < d; b++)
+                            s += (double)rows[i][a] * S[a * d + b] * rows[i][b];
+                    if (i < n)
+                        ck_assert_double_eq_tol(q[i], s, 1e-4 * (1.0 + fabs(s)));
+                    else
+                        ck_assert_float_eq(q[i], -1e30f); /* untouched beyond n */
+                }
+            }
+    }
+}
+END_TEST
+
+/* explore_decay: the width at round t is scaled by 1/sqrt(1 + t/decay), so
+ * alpha 2 with decay 4 at round 12 acts as alpha 1 (by hand: sqrt(1 + 3) = 2),
+ * and LinUCB (no randomness, posterior unchanged without observations) then
+ * shows the slate an undecayed alpha-1 explorer shows at round 0. */
+START_TEST(explore_decay_scales_width)
+{
+    ri_explore_params pp = {0};
+    pp.ucb_alpha = 2.0;
+    pp.ts_scale = 0.8;
+    pp.decay = 4.0;
+    pp.online = 1;
+    ri_explore_params r = ri_explore_at_round(&pp, 12);
+    ck_assert_double_eq_tol(r.ucb_alpha, 1.0, 1e-15);
+    ck_assert_double_eq_tol(r.ts_scale, 0.4, 1e-15);
+    r = ri_explore_at_round(&pp, 0);
+    ck_assert_double_eq(r.ucb_alpha, 2.0);
+    pp.online = 0; /* frozen: one policy at every round */
+    r = ri_explore_at_round(&pp, 12);
+    ck_assert_double_eq(r.ucb_alpha, 2.0);
+    ck_assert_double_eq(r.ts_scale, 0.8);
+    pp.online = 1;
+    pp.decay = 0.0;
+    r = ri_explore_at_round(&pp, 1000);
+    ck_assert_double_eq(r.ucb_alpha, 2.0);
+    ck_assert_double_eq(r.ts_scale, 0.8);
+
+    recint_model *m = random_model(3, 200, 8, 5);
+    static const char *const da[] = {"policy=linucb", "ucb_alpha=2", "explore_decay=4",
+                                     "candidates=50", NULL};
+    static const char *const db[] = {"policy=linucb", "ucb_alpha=1", "explore_decay=0",
+                                     "candidates=50", NULL};
+    recint_explorer *a = explorer_of(m, da), *b = explorer_of(m, db);
+    ck_assert_double_eq(a->pp.decay, 4.0);
+    uint32_t ia[6], ib[6], na, nb;
+    for (int t = 0; t <= 12; t++)
+        RI_OK(recint_explorer_recommend(a, 1, 6, ia, NULL, &na));
+    RI_OK(recint_explorer_recommend(b, 1, 6, ib, NULL, &nb));
+    ck_assert_uint_eq(na, nb);
+    for (uint32_t j = 0; j < na; j++)
+        ck_assert_uint_eq(ia[j], ib[j]);
+    recint_explorer_free(a);
+    recint_explorer_free(b);
+    recint_model_free(m);
+}
+END_TEST
+
 START_TEST(cholesky_rejects_indefinite)
 {
     const double a[4] = {1, 2, 2, 1}; /* eigenvalues 3 and -1 */
@@ -930,6 +1017,8 @@ int main(void)
     tcase_add_test(tc, sherman_morrison_matches_direct_inverse);
     tcase_add_test(tc, observe_isa_variants_agree);
     tcase_add_test(tc, kernels_match_reference);
+    tcase_add_test(tc, quadforms_every_dim);
+    tcase_add_test(tc, explore_decay_scales_width);
     tcase_add_test(tc, cholesky_rejects_indefinite);
     tcase_add_test(tc, epsilon_propensities_by_hand);
     tcase_add_test(tc, softmax_propensities_by_hand);

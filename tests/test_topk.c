@@ -41,7 +41,7 @@ static uint32_t reference(const float *sc, uint32_t n, const uint8_t *excluded, 
     return c;
 }
 
-enum { SCORES_SPREAD, SCORES_TIES, SCORES_NAN, SCORES_ALL_SAME, SCORE_MODES };
+enum { SCORES_SPREAD, SCORES_TIES, SCORES_NAN, SCORES_ALL_SAME, SCORES_ASC, SCORES_DESC, SCORE_MODES };
 enum { EXCL_NONE, EXCL_SOME, EXCL_ALL, EXCL_BEYOND, EXCL_MODES };
 
 static void fill_scores(float *sc, uint32_t n, int mode, ri_rng *r)
@@ -56,6 +56,10 @@ static void fill_scores(float *sc, uint32_t n, int mode, ri_rng *r)
             if (ri_rng_below(r, 50) == 0)
                 sc[i] = ri_rng_below(r, 2) ? INFINITY : -INFINITY;
             break;
+        /* Sorted runs with ties in threes: the best blocks come last or first,
+         * which is where the block bound of ri_topk differs most from a scan. */
+        case SCORES_ASC: sc[i] = (float)(i / 3); break;
+        case SCORES_DESC: sc[i] = -(float)(i / 3); break;
         default: sc[i] = 1.0f; break;
         }
     }

@@ -27,6 +27,7 @@ typedef struct {
     ri_policy policy;
     double epsilon, temperature, ucb_alpha, ts_scale;
     double prior_precision, history_precision, mmr_lambda, debias;
+    double decay; /* explore_decay: rounds over which the width shrinks (0: never) */
     uint32_t candidates, samples;
     uint64_t seed;
     int online; /* observe updates the posterior */
@@ -144,6 +145,9 @@ int ri_explorer_candidates(const recint_explorer *e, uint32_t user, const ri_pos
 /* The random stream of (user, round). */
 void ri_explorer_rng(const recint_explorer *e, uint32_t user, uint64_t round, ri_rng *r);
 int ri_explore_read_params(const recint_config *cfg, ri_explore_params *pp);
+/* The parameters at a user's round: explore_decay applied to ucb_alpha and
+ * thompson_scale when the explorer is online (a frozen one keeps them). */
+ri_explore_params ri_explore_at_round(const ri_explore_params *pp, uint64_t round);
 
 /* log.c */
 int ri_explore_log_append(recint_explorer *e, const ri_log_record *recs, uint32_t n,

@@ -26,6 +26,7 @@ int ri_explore_read_params(const recint_config *cfg, ri_explore_params *pp)
     pp->history_precision = ri_cfg_float(cfg, RI_P_HISTORY_PRECISION);
     pp->mmr_lambda = ri_cfg_float(cfg, RI_P_MMR_LAMBDA);
     pp->debias = ri_cfg_float(cfg, RI_P_DEBIAS);
+    pp->decay = ri_cfg_float(cfg, RI_P_EXPLORE_DECAY);
     pp->candidates = (uint32_t)ri_cfg_int(cfg, RI_P_CANDIDATES);
     pp->samples = (uint32_t)ri_cfg_int(cfg, RI_P_PROPENSITY_SAMPLES);
     pp->seed = (uint64_t)ri_cfg_int(cfg, RI_P_SEED);
@@ -237,6 +238,22 @@ static int bufs_alloc(call_bufs *b, uint32_t n, uint32_t k)
     return ri_error(RECINT_ENOMEM, "recint_explorer_recommend: out of memory for %u candidates", n);
 }
 
+/* Exploration is worth most while little is known: shrinking the width with
+ * the rounds a user has had (and learnt from) spends less of the later slates
+ * on directions that the early ones already ruled out. */
+ri_explore_params ri_explore_at_round(const ri_explore_params *pp, uint64_t round)
+{
+    ri_explore_params r = *pp;
+    /* A frozen posterior (online=false) learns nothing from its rounds, so its
+     * policy stays the same: the estimators and the logs see one policy. */
+    if (pp->decay > 0.0 && pp->online) {
+        const double f = 1.0 / sqrt(1.0 + (double)round / pp->decay);
+        r.ucb_alpha *= f;
+        r.ts_scale *= f;
+    }
+    return r;
+}
+
 static int recommend_locked(recint_explorer *e, uint32_t user, uint32_t k, uint32_t *items,
                             double *propensities, uint32_t *n_out)
 {
@@ -255,7 +272,8 @@ static int recommend_locked(recint_explorer *e, uint32_t user, uint32_t k, uint3
         ri_candidates c = {got, b.items, b.x, b.base, e->inv_norm ? b.inv_norm : NULL};
         ri_rng rng;
         ri_explorer_rng(e, user, p->round, &rng);
-        rc = ri_policy_slate(&e->pp, e->isa, p, &c, kk, &rng, b.pos, b.prop);
+        const ri_explore_params pr = ri_explore_at_round(&e->pp, p->round);
+        rc = ri_policy_slate(&pr, e->isa, p, &c, kk, &rng, b.pos, b.prop);
     }
     if (rc == RECINT_OK && e->logging) {
         for (uint32_t j = 0; j < kk; j++) {

@@ -138,17 +138,78 @@ T512 static void rows_512(const float *const *X, uint32_t n, const float *M, uin
         xm_512(X[i], M, d, m, out + i * out_stride);
 }
 
-/* Candidates in chunks whose products fit a small buffer. */
-#define QUAD_CHUNK 16
+/* x^T S x for G candidates at once, S symmetric with NB blocks of 16 columns
+ * (dim <= 16 NB): by symmetry x^T S x = sum_b x_b^T S_bb x_b
+ * + 2 sum_{c<b} x_c^T S_cb x_b over 16 x 16 blocks, so a row in block c only
+ * feeds blocks b >= c (the others twice): 10 of 16 block products at NB = 4,
+ * the accumulators stay in registers and the final dot needs no buffer. */
+#define QF_GROUP(NAME, G, NB)                                                                   \
+    T512 static void NAME(const float *const *X, const float *S, uint32_t d, float *q)          \
+    {                                                                                           \
+        __mmask16 k[NB];                                                                        \
+        _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                    \
+            k[b] = d > 16u * b ? tail_mask(d - 16u * b) : 0;                                    \
+        __m512 acc[G][NB];                                                                      \
+        _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)                                     \
+            _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
+                acc[g][b] = _mm512_setzero_ps();                                                \
+        _Pragma("GCC unroll 8") for (int c = 0; c < NB; c++) {                                  \
+            const uint32_t j1 = 16u * (c + 1) < d ? 16u * (c + 1) : d;                          \
+            for (uint32_t j = 16u * c; j < j1; j++) {                                           \
+                const float *row = S + (size_t)j * d;                                           \
+                __m512 r[NB];                                                                   \
+                _Pragma("GCC unroll 8") for (int b = c; b < NB; b++)                            \
+                    r[b] = _mm512_maskz_loadu_ps(k[b], row + 16 * b);                           \
+                _Pragma("GCC unroll 8") for (int g = 0; g < G; g++) {                           \
+                    const __m512 xb = _mm512_set1_ps(X[g][j]), x2 = _mm512_add_ps(xb, xb);      \
+                    acc[g][c] = _mm512_fmadd_ps(xb, r[c], acc[g][c]);                           \
+                    _Pragma("GCC unroll 8") for (int b = c + 1; b < NB; b++)                    \
+                        acc[g][b] = _mm512_fmadd_ps(x2, r[b], acc[g][b]);                       \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+        _Pragma("GCC unroll 8") for (int g = 0; g < G; g++) {                                   \
+            __m512 s = _mm512_setzero_ps();                                                     \
+            _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
+                s = _mm512_fmadd_ps(acc[g][b], _mm512_maskz_loadu_ps(k[b], X[g] + 16 * b), s);  \
+            q[g] = _mm512_reduce_add_ps(s);                                                     \
+        }                                                                                       \
+    }
 
-T512 static void quad_512(const float *S, uint32_t dim, const float *const *X, uint32_t n,
-                          float *q, float *y)
+QF_GROUP(qf_g8b1, 8, 1)
+QF_GROUP(qf_g1b1, 1, 1)
+QF_GROUP(qf_g8b2, 8, 2)
+QF_GROUP(qf_g1b2, 1, 2)
+QF_GROUP(qf_g6b3, 6, 3)
+QF_GROUP(qf_g1b3, 1, 3)
+QF_GROUP(qf_g4b4, 4, 4)
+QF_GROUP(qf_g1b4, 1, 4)
+
+/* dim <= 64: groups of candidates, then one at a time. */
+T512 static void quad_tri_512(const float *S, uint32_t dim, const float *const *X, uint32_t n,
+                              float *q)
 {
-    for (uint32_t i = 0; i < n; i += QUAD_CHUNK) {
-        uint32_t c = n - i < QUAD_CHUNK ? n - i : QUAD_CHUNK;
-        rows_512(X + i, c, S, dim, dim, y, dim);
-        for (uint32_t t = 0; t < c; t++)
-            q[i + t] = dot_512(y + (size_t)t * dim, X[i + t], dim);
+    const uint32_t nb = (dim + 15) / 16, G = nb <= 2 ? 8 : nb == 3 ? 6 : 4;
+    uint32_t i = 0;
+    for (; i + G <= n; i += G) {
+        if (nb == 1)
+            qf_g8b1(X + i, S, dim, q + i);
+        else if (nb == 2)
+            qf_g8b2(X + i, S, dim, q + i);
+        else if (nb == 3)
+            qf_g6b3(X + i, S, dim, q + i);
+        else
+            qf_g4b4(X + i, S, dim, q + i);
+    }
+    for (; i < n; i++) {
+        if (nb == 1)
+            qf_g1b1(X + i, S, dim, q + i);
+        else if (nb == 2)
+            qf_g1b2(X + i, S, dim, q + i);
+        else if (nb == 3)
+            qf_g1b3(X + i, S, dim, q + i);
+        else
+            qf_g1b4(X + i, S, dim, q + i);
     }
 }
 
@@ -174,8 +235,7 @@ void ri_explore_quadforms(ri_isa isa, const float *S, uint32_t dim, const float 
 {
     float y[MAX_ROW];
     if (isa == RI_ISA_AVX512 && dim <= 64) {
-        float yy[QUAD_CHUNK * 64];
-        quad_512(S, dim, X, n, q, yy);
+        quad_tri_512(S, dim, X, n, q);
         return;
     }
     if (isa == RI_ISA_AVX512) {

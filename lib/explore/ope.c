@@ -90,7 +90,8 @@ static int user_terms(const recint_explorer *e, const ri_log_record *r, size_t n
         ri_rng rng;
         /* A stream apart from every round's: evaluation never replays a round. */
         ri_explorer_rng(e, user, UINT64_C(1) << 48, &rng);
-        rc = ri_policy_first_slot(&e->pp, e->isa, p, &c, &rng, v->probs);
+        const ri_explore_params pr = ri_explore_at_round(&e->pp, p->round);
+        rc = ri_policy_first_slot(&pr, e->isa, p, &c, &rng, v->probs);
     }
     if (rc == RECINT_OK) {
         double dm = 0.0;
