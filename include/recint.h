@@ -426,6 +426,20 @@ RECINT_API int recint_model_recommend_vector(const recint_model *m, const float 
  * NaN/Inf or negative weight, repeated item). */
 RECINT_API int recint_model_fold_in(const recint_model *m, const uint32_t *items,
                                     const float *weights, size_t n, float *user_vector);
+
+#define RECINT_SIDE_USER 0
+#define RECINT_SIDE_ITEM 1
+/* Cold start from features alone: the representation (recint_model_dim floats,
+ * into vector) and bias (into *bias, may be NULL) of a user or item (side) that
+ * has the feature row (cols[j], weights[j]; weights NULL means 1) in the column
+ * numbering of the features given to recint_model_set_features for that side.
+ * A user's vector goes to recint_model_recommend_vector; an item's score for a
+ * user vector v is v . vector + bias. Const and thread-safe.
+ * Errors: EUNSUPPORTED (kind without feature embeddings), ESTATE, ERANGE
+ * (column), EINVAL (NULL, side, NaN/Inf weight, repeated column). */
+RECINT_API int recint_model_feature_vector(const recint_model *m, int side, const uint32_t *cols,
+                                           const float *weights, size_t n, float *vector,
+                                           float *bias);
 /* Why item scores as it does for user: the score decomposes over the user's training
  * items (for "als": score = sum_j contribution_j, from the exact solve of the user's
  * row with weight 1 per training item: the model keeps which items, not their weights). Writes the k largest contributions (best first) into items/contributions,

@@ -643,6 +643,93 @@ START_TEST(cold_item_scored_by_features)
 }
 END_TEST
 
+/* recint_model_feature_vector: a training row's own feature row gives back its
+ * served representation (scores equal v_u . v_i + b_i), and a brand-new item
+ * made of a cluster feature alone is preferred by that cluster's users. */
+START_TEST(feature_vector_cold_start)
+{
+    const uint32_t n_items = 40, n_users = 40;
+    int64_t *u = malloc(400 * sizeof *u), *it = malloc(400 * sizeof *it);
+    size_t n = 0;
+    for (uint32_t a = 0; a < n_users; a++)
+        for (uint32_t k = 0; k < 10; k++) {
+            u[n] = a;
+            it[n++] = (a % 4) * 10 + (k + a) % 10;
+        }
+    recint_dataset *ds;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    RI_OK(recint_dataset_add(ds, n, u, it, NULL, NULL));
+    recint_features *id, *cl, *itf;
+    uint64_t ptr[41];
+    uint32_t idx[40];
+    for (uint32_t i = 0; i <= n_items; i++)
+        ptr[i] = i;
+    for (uint32_t i = 0; i < n_items; i++)
+        idx[i] = i / 10;
+    RI_OK(recint_features_identity(&id, n_items));
+    RI_OK(recint_features_new_sparse(&cl, n_items, 4, ptr, idx, NULL));
+    const recint_features *parts[] = {id, cl};
+    RI_OK(recint_features_hstack(&itf, parts, 2));
+    const char *pairs[] = {"dim=8", "epochs=30", "threads=1", "loss=warp", "user_history=none",
+                           NULL};
+    recint_model *m = fit_hybrid(ds, pairs, NULL, itf);
+    uint32_t dim = recint_model_dim(m);
+    ck_assert_uint_eq(dim, 8);
+    float uv[8], iv[8], c0[8], c3[8], b, b0, b3, sc[40];
+    for (uint32_t a = 0; a < n_users; a += 5) {
+        RI_OK(recint_model_feature_vector(m, RECINT_SIDE_USER, &a, NULL, 1, uv, NULL));
+        RI_OK(recint_model_score(m, &a, 1, NULL, 0, sc));
+        for (uint32_t i = 0; i < n_items; i += 3) {
+            const uint32_t cols[2] = {i, n_items + i / 10};
+            RI_OK(recint_model_feature_vector(m, RECINT_SIDE_ITEM, cols, NULL, 2, iv, &b));
+            double dot = b;
+            for (uint32_t d = 0; d < dim; d++)
+                dot += (double)uv[d] * iv[d];
+            ck_assert_msg(fabs(dot - sc[i]) <= 1e-4 * (1.0 + fabs(sc[i])),
+                          "user %u item %u: %.6f vs served %.6f", a, i, dot, (double)sc[i]);
+        }
+    }
+    const uint32_t f0 = n_items + 0, f3 = n_items + 3;
+    const float two = 2.0f;
+    RI_OK(recint_model_feature_vector(m, RECINT_SIDE_ITEM, &f0, NULL, 1, c0, &b0));
+    RI_OK(recint_model_feature_vector(m, RECINT_SIDE_ITEM, &f3, &two, 1, c3, &b3));
+    for (uint32_t a = 0; a < n_users; a += 4) {
+        RI_OK(recint_model_feature_vector(m, RECINT_SIDE_USER, &a, NULL, 1, uv, NULL));
+        double s0 = b0, s3 = b3 / 2.0;
+        for (uint32_t d = 0; d < dim; d++) {
+            s0 += (double)uv[d] * c0[d];
+            s3 += (double)uv[d] * c3[d] / 2.0;
+        }
+        ck_assert_msg(s0 > s3, "cluster-0 user %u: new cluster-0 item %.4f <= cluster-3 %.4f", a,
+                      s0, s3);
+    }
+    const uint32_t bad[2] = {1, 1}, far = n_items + 4;
+    const float nan_w = NAN;
+    RI_FAILS(RECINT_EINVAL, recint_model_feature_vector(m, 2, &f0, NULL, 1, iv, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_model_feature_vector(m, RECINT_SIDE_ITEM, bad, NULL, 2, iv, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_model_feature_vector(m, RECINT_SIDE_ITEM, &f0, &nan_w, 1, iv, NULL));
+    RI_FAILS(RECINT_EINVAL, recint_model_feature_vector(m, RECINT_SIDE_ITEM, &f0, NULL, 1, NULL, NULL));
+    RI_FAILS(RECINT_ERANGE, recint_model_feature_vector(m, RECINT_SIDE_ITEM, &far, NULL, 1, iv, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "44"));
+    RI_FAILS(RECINT_ERANGE, recint_model_feature_vector(m, RECINT_SIDE_USER, &n_users, NULL, 1, iv, NULL));
+    recint_model *fresh, *pop;
+    RI_OK(recint_model_new(&fresh, "hybrid", NULL));
+    RI_FAILS(RECINT_ESTATE, recint_model_feature_vector(fresh, RECINT_SIDE_ITEM, &f0, NULL, 1, iv, NULL));
+    RI_OK(recint_model_new(&pop, "pop", NULL));
+    RI_FAILS(RECINT_EUNSUPPORTED, recint_model_feature_vector(pop, RECINT_SIDE_ITEM, &f0, NULL, 1, iv, NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "hybrid"));
+    recint_model_free(fresh);
+    recint_model_free(pop);
+    free(u);
+    free(it);
+    recint_features_free(id);
+    recint_features_free(cl);
+    recint_features_free(itf);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 /* Fold-in of a user who likes cluster c recommends cluster c, deterministically,
  * without changing the model. */
 START_TEST(fold_in_follows_interests)
@@ -1108,6 +1195,7 @@ int main(void)
     tcase_add_test(tc, cancel_keeps_last_epoch);
     tcase_add_test(tc, sample_weights);
     tcase_add_test(tc, cold_item_scored_by_features);
+    tcase_add_test(tc, feature_vector_cold_start);
     tcase_add_test(tc, fold_in_follows_interests);
     tcase_add_test(tc, early_stopping_keeps_best);
     tcase_add_test(tc, partial_fit_continues);

@@ -751,6 +751,36 @@ static int hyb_partial(const ri_fit_args *a, const void *old_state, void **state
     return ri_hyb_partial_fit(a, old_state, state_out);
 }
 
+/* A feature row's representation: the same sum the training rows get, with no
+ * history part (a new row has none: fold_in gives a user's from items). */
+static int hyb_feature_vector(const recint_model *m, const void *state, int side,
+                              const uint32_t *cols, const float *weights, size_t n, float *out,
+                              float *bias)
+{
+    (void)m;
+    const hyb_state *s = state;
+    const hyb_side *sd = side == RECINT_SIDE_USER ? &s->user : &s->item;
+    for (size_t j = 0; j < n; j++)
+        if (cols[j] >= sd->cols)
+            return ri_error(RECINT_ERANGE,
+                            "recint_model_feature_vector: cols[%zu] = %u is out of range (the %s "
+                            "features have %u columns)",
+                            j, cols[j], side == RECINT_SIDE_USER ? "user" : "item", sd->cols);
+    double b = 0.0;
+    for (uint32_t d = 0; d < s->dim; d++)
+        out[d] = 0.0f;
+    for (size_t j = 0; j < n; j++) {
+        float w = weights ? weights[j] : 1.0f;
+        const float *e = sd->emb + (size_t)cols[j] * s->dim;
+        for (uint32_t d = 0; d < s->dim; d++)
+            out[d] += w * e[d];
+        b += (double)w * sd->bias[cols[j]];
+    }
+    if (bias)
+        *bias = (float)b;
+    return RECINT_OK;
+}
+
 const ri_model_ops ri_hybrid_ops = {
     .name = "hybrid",
     .check_config = hyb_check_config,
@@ -759,6 +789,7 @@ const ri_model_ops ri_hybrid_ops = {
     .linear = hyb_linear,
     .user_vector = NULL, /* user_mat holds them */
     .fold_in = hyb_fold_in,
+    .feature_vector = hyb_feature_vector,
     .explain = NULL,
     .save_sections = hyb_save,
     .load_sections = hyb_load,

@@ -101,6 +101,12 @@ typedef struct {
      * new *state_out, with the same catalogue; ECANCELED as fit. NULL: the kind
      * cannot continue a fit (recint_trainer_partial_fit gives EUNSUPPORTED). */
     int (*partial_fit)(const ri_fit_args *a, const void *old_state, void **state_out);
+    /* Representation and bias of a feature row of side (recint_model_feature_vector),
+     * the columns already checked distinct and the weights finite. ERANGE for a
+     * column the side does not have. NULL: kind without feature embeddings. */
+    int (*feature_vector)(const recint_model *m, const void *state, int side,
+                          const uint32_t *cols, const float *weights, size_t n, float *out,
+                          float *bias);
 } ri_model_ops;
 
 /* What serving reads, built from the kind's linear view whenever a state is

@@ -553,11 +553,12 @@ static int check_fold_weights(const char *fn, const float *w, size_t n)
 }
 
 /* NULL, kind support, fitted: the checks both entry points share, in this order. */
-static int check_kind_op(const char *fn, const recint_model *m, int has_op, const char *what)
+static int check_kind_op(const char *fn, const recint_model *m, int has_op, const char *what,
+                         const char *kinds)
 {
     if (!has_op)
-        return ri_error(RECINT_EUNSUPPORTED, "%s: model kind '%s' has no %s (kind 'als' has)",
-                        fn, m->ops->name, what);
+        return ri_error(RECINT_EUNSUPPORTED, "%s: model kind '%s' has no %s (%s)", fn,
+                        m->ops->name, what, kinds);
     return check_fitted(fn, m);
 }
 
@@ -568,7 +569,8 @@ RECINT_API int recint_model_fold_in(const recint_model *m, const uint32_t *items
     if (!m || (!items && n) || !user_vector)
         return ri_error(RECINT_EINVAL, "%s: %s is NULL", fn,
                         !m ? "model" : !user_vector ? "user_vector" : "items");
-    int rc = check_kind_op(fn, m, m->ops->fold_in != NULL, "fold-in");
+    int rc = check_kind_op(fn, m, m->ops->fold_in != NULL, "fold-in",
+                           "kinds als, hybrid and sequential have");
     if (rc == RECINT_OK)
         rc = check_indices(fn, items, n, m->n_items, "items");
     if (rc == RECINT_OK)
@@ -580,6 +582,32 @@ RECINT_API int recint_model_fold_in(const recint_model *m, const uint32_t *items
     return m->ops->fold_in(m, m->state, items, weights, n, user_vector);
 }
 
+RECINT_API int recint_model_feature_vector(const recint_model *m, int side, const uint32_t *cols,
+                                           const float *weights, size_t n, float *vector,
+                                           float *bias)
+{
+    const char *fn = "recint_model_feature_vector";
+    if (!m || (!cols && n) || !vector)
+        return ri_error(RECINT_EINVAL, "%s: %s is NULL", fn,
+                        !m ? "model" : !vector ? "vector" : "cols");
+    if (side != RECINT_SIDE_USER && side != RECINT_SIDE_ITEM)
+        return ri_error(RECINT_EINVAL, "%s: side %d is neither RECINT_SIDE_USER (0) nor "
+                        "RECINT_SIDE_ITEM (1)", fn, side);
+    int rc = check_kind_op(fn, m, m->ops->feature_vector != NULL, "feature embeddings",
+                           "kind hybrid has");
+    if (rc)
+        return rc;
+    for (size_t j = 0; weights && j < n; j++)
+        if (!isfinite(weights[j]))
+            return ri_error(RECINT_EINVAL, "%s: weights[%zu] is not finite", fn, j);
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = 0; b < a; b++)
+            if (cols[a] == cols[b])
+                return ri_error(RECINT_EINVAL, "%s: cols[%zu] = %u repeats cols[%zu]", fn, a,
+                                cols[a], b);
+    return m->ops->feature_vector(m, m->state, side, cols, weights, n, vector, bias);
+}
+
 RECINT_API int recint_model_explain(const recint_model *m, uint32_t user, uint32_t item,
                                     uint32_t k, uint32_t *items, float *contributions,
                                     uint32_t *n_out, float *score)
@@ -588,7 +616,7 @@ RECINT_API int recint_model_explain(const recint_model *m, uint32_t user, uint32
     if (!m || !items || !contributions || !n_out)
         return ri_error(RECINT_EINVAL, "%s: %s is NULL", fn,
                         !m ? "model" : !items ? "items" : !contributions ? "contributions" : "n_out");
-    int rc = check_kind_op(fn, m, m->ops->explain != NULL, "explanations");
+    int rc = check_kind_op(fn, m, m->ops->explain != NULL, "explanations", "kind als has");
     if (rc)
         return rc;
     if (user >= m->n_users)

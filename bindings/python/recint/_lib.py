@@ -162,6 +162,8 @@ PROTOTYPES = [
     ("recint_model_similar_items", c_int,
      [ModelP, c_u32, c_u32, FilterP, P(c_u32), P(c_float), P(c_u32)]),
     ("recint_model_fold_in", c_int, [ModelP, P(c_u32), P(c_float), c_size, P(c_float)]),
+    ("recint_model_feature_vector", c_int,
+     [ModelP, c_int, P(c_u32), P(c_float), c_size, P(c_float), P(c_float)]),
     ("recint_model_explain", c_int,
      [ModelP, c_u32, c_u32, c_u32, P(c_u32), P(c_float), P(c_u32), P(c_float)]),
     ("recint_model_save", c_int, [ModelP, c_char_p]),

@@ -229,6 +229,30 @@ class Model(Handle):
                                                it.n, out))
         return _arrays.finish(buf, dim)
 
+    def feature_vector(self, cols, weights=None, side="item"):
+        """Cold start from features alone: (vector, bias) of a user or item
+        (side "user" or "item") whose feature row has these columns (numbering of
+        the features the model was fitted with; weights None means 1). A user's
+        vector goes to recommend_vector; an item scores v . vector + bias for a
+        user vector v. Kinds without feature embeddings raise UnsupportedError."""
+        sides = {"user": 0, "item": 1}
+        if side not in sides:
+            raise ValueError("side must be 'user' or 'item', not %r" % (side,))
+        c = _arrays.to_c(cols, ctypes.c_uint32, "cols")
+        w = None
+        if weights is not None:
+            w = _arrays.to_c(weights, ctypes.c_float, "weights")
+            if w.n != c.n:
+                raise ValueError("weights has %d values for %d columns" % (w.n, c.n))
+        dim = self.dim
+        buf, out = _arrays.alloc(ctypes.c_float, max(dim, 1))
+        bias = ctypes.c_float()
+        _errors.check(lib.recint_model_feature_vector(self._p, sides[side],
+                                                      c.ptr if c.n else None,
+                                                      w.ptr if w is not None and w.n else None,
+                                                      c.n, out, ctypes.byref(bias)))
+        return _arrays.finish(buf, dim), bias.value
+
     def explain(self, user, item, k=10):
         """Why item (dense index) scores as it does for user (dense index): the
         score decomposes over the user's training items. Returns (items,

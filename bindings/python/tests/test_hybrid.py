@@ -60,6 +60,29 @@ class Hybrid(TmpDirCase):
         p = m.predict([u0, u0], [cold, m.item_index(520)])
         self.assertAlmostEqual(float(p[0]), row[cold], places=5)
 
+    def test_feature_vector_of_a_new_item(self):
+        train = clustered()
+        m = recint.HybridModel(user_history="none", **PARAMS).fit(
+            train, item_features=cluster_features())
+        u0 = m.user_index(100)
+        uv, _ = m.feature_vector([u0], side="user")
+        uv = [float(x) for x in tolist(uv)]
+        # a brand-new item described by the cluster-0 feature alone
+        v0, b0 = m.feature_vector([40])
+        v3, b3 = m.feature_vector([43], weights=[1.0])
+        s0 = sum(a * b for a, b in zip(uv, tolist(v0))) + b0
+        s3 = sum(a * b for a, b in zip(uv, tolist(v3))) + b3
+        self.assertGreater(s0, s3)
+        # an existing item's own feature row scores as served
+        i = m.item_index(505)
+        vi, bi = m.feature_vector([i, 40])
+        served = float(tolist(m.score([u0])[0])[i])
+        self.assertAlmostEqual(sum(a * b for a, b in zip(uv, tolist(vi))) + bi, served, places=4)
+        with self.assertRaises(ValueError):
+            m.feature_vector([40], side="both")
+        with self.assertRaises(recint.RangeError):
+            m.feature_vector([44])
+
     def test_fold_in_and_partial_fit(self):
         train = clustered()
         m = recint.HybridModel(**PARAMS).fit(train)
