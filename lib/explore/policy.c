@@ -197,9 +197,13 @@ static int score_draws(work *w, ri_rng *rng)
     }
     ri_explore_backsolve(w->isa, R, d, DP, T);
     ri_explore_multidot(w->isa, T, d, DP, c->x, c->n, out);
-    for (uint32_t m = 0; m < D; m++)
-        for (uint32_t i = 0; i < c->n; i++)
-            w->dscore[(size_t)m * c->n + i] = c->base[i] + out[(size_t)i * DP + m];
+    /* Candidate-major reads: out (n x DP floats) is read once in order, and the
+     * D draw rows are written as D sequential streams. */
+    for (uint32_t i = 0; i < c->n; i++) {
+        const float *o = out + (size_t)i * DP;
+        for (uint32_t m = 0; m < D; m++)
+            w->dscore[(size_t)m * c->n + i] = c->base[i] + o[m];
+    }
 done:
     free(R);
     free(T);
