@@ -182,14 +182,16 @@ QF_GROUP(qf_g8b2, 8, 2)
 QF_GROUP(qf_g1b2, 1, 2)
 QF_GROUP(qf_g6b3, 6, 3)
 QF_GROUP(qf_g1b3, 1, 3)
-QF_GROUP(qf_g4b4, 4, 4)
+QF_GROUP(qf_g6b4, 6, 4)
 QF_GROUP(qf_g1b4, 1, 4)
 
-/* dim <= 64: groups of candidates, then one at a time. */
+/* dim <= 64: groups of candidates, then one at a time. At 4 blocks, 6 candidates
+ * (24 accumulators + 4 row blocks of the 32 registers) load each row of S for
+ * more FMAs than 4 did: about 5-10 % faster on Zen 4. */
 T512 static void quad_tri_512(const float *S, uint32_t dim, const float *const *X, uint32_t n,
                               float *q)
 {
-    const uint32_t nb = (dim + 15) / 16, G = nb <= 2 ? 8 : nb == 3 ? 6 : 4;
+    const uint32_t nb = (dim + 15) / 16, G = nb <= 2 ? 8 : 6;
     uint32_t i = 0;
     for (; i + G <= n; i += G) {
         if (nb == 1)
@@ -199,7 +201,7 @@ T512 static void quad_tri_512(const float *S, uint32_t dim, const float *const *
         else if (nb == 3)
             qf_g6b3(X + i, S, dim, q + i);
         else
-            qf_g4b4(X + i, S, dim, q + i);
+            qf_g6b4(X + i, S, dim, q + i);
     }
     for (; i < n; i++) {
         if (nb == 1)

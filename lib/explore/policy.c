@@ -26,6 +26,7 @@ typedef struct {
     float *sc;            /* n: the policy's score (all but thompson) */
     float *dscore;        /* draws x n, draw-major (thompson) */
     uint32_t *dlist;      /* draws x k: each draw's best positions (thompson, no MMR) */
+    uint32_t *dlen;       /* draws: how many of a draw's best positions dlist holds so far */
     float *maxsim;        /* n: largest cosine to the slate so far (MMR) */
     float *adj;           /* n: MMR-adjusted scores */
     uint32_t *chosen;     /* positions taken, ascending */
@@ -52,6 +53,7 @@ static void work_free(work *w)
     free(w->sc);
     free(w->dscore);
     free(w->dlist);
+    free(w->dlen);
     free(w->maxsim);
     free(w->adj);
     free(w->chosen);
@@ -78,7 +80,8 @@ static int work_init(work *w, const ri_explore_params *pp, ri_isa isa, const ri_
     if (ok && draws) {
         w->dscore = ri_malloc_array(nd, sizeof(float));
         w->dlist = ri_malloc_array((size_t)draws, (size_t)(k ? k : 1) * sizeof(uint32_t));
-        ok = w->dscore && w->dlist;
+        w->dlen = RI_NEW_ZEROED(uint32_t, draws);
+        ok = w->dscore && w->dlist && w->dlen;
     }
     if (ok && pp->policy == RI_POL_SOFTMAX)
         ok = (w->ex = RI_NEW_ARRAY(double, c->n)) != NULL;
@@ -194,9 +197,13 @@ static int score_draws(work *w, ri_rng *rng)
     }
     ri_explore_backsolve(w->isa, R, d, DP, T);
     ri_explore_multidot(w->isa, T, d, DP, c->x, c->n, out);
-    for (uint32_t m = 0; m < D; m++)
-        for (uint32_t i = 0; i < c->n; i++)
-            w->dscore[(size_t)m * c->n + i] = c->base[i] + out[(size_t)i * DP + m];
+    /* Candidate-major reads: out (n x DP floats) is read once in order, and the
+     * D draw rows are written as D sequential streams. */
+    for (uint32_t i = 0; i < c->n; i++) {
+        const float *o = out + (size_t)i * DP;
+        for (uint32_t m = 0; m < D; m++)
+            w->dscore[(size_t)m * c->n + i] = c->base[i] + o[m];
+    }
 done:
     free(R);
     free(T);
@@ -327,8 +334,26 @@ static double softmax_pick(work *w, const float *a, ri_rng *rng, uint32_t *pick)
     return ex[*pick] / total;
 }
 
+/* A draw's best `len` positions (at most k, at most 256 for the stack). The
+ * lists grow on demand: ri_topk's order (score, then position) makes a shorter
+ * list a prefix of a longer one, and most draws never need more than their
+ * first few positions, so a full top-k per draw would be mostly wasted. */
+static void draw_list_grow(work *w, uint32_t m, uint32_t len)
+{
+    float sc[256];
+    uint32_t *list = w->dlist + (size_t)m * w->k;
+    len = len < w->k ? len : w->k;
+    len = len < 256 ? len : 256;
+    uint32_t got = ri_topk(w->dscore + (size_t)m * w->n, w->n, NULL, 0, len, list, sc);
+    for (uint32_t r = got; r < len; r++)
+        list[r] = UINT32_MAX; /* fewer scores than len that are not NaN */
+    w->dlen[m] = len;
+}
+
+#define DRAW_LIST_FIRST 2u /* first list length: draws mostly agree on their best */
+
 /* Position draw m picks at the current slot: without MMR a draw's scores stay
- * as they are from slot to slot, so its pick is the first of its own top-k
+ * as they are from slot to slot, so its pick is the first of its own ranking
  * not yet taken (at most k - 1 are taken before the last slot). */
 static uint32_t draw_pick(work *w, uint32_t m)
 {
@@ -336,22 +361,18 @@ static uint32_t draw_pick(work *w, uint32_t m)
     if (mmr_on(w))
         return argmax_remaining(w, adjusted(w, v));
     const uint32_t *list = w->dlist + (size_t)m * w->k;
-    for (uint32_t r = 0; r < w->k; r++)
-        if (list[r] != UINT32_MAX && !is_chosen(w, list[r]))
+    for (uint32_t r = 0;; r++) {
+        if (r == w->dlen[m]) {
+            if (r >= w->k || r >= 256)
+                break;
+            draw_list_grow(w, m, r ? 2 * r : DRAW_LIST_FIRST);
+        }
+        if (list[r] == UINT32_MAX)
+            break;
+        if (!is_chosen(w, list[r]))
             return list[r];
-    return argmax_remaining(w, v);
-}
-
-static void draw_lists(work *w)
-{
-    float stack[256], *sc = w->k <= 256 ? stack : NULL;
-    for (uint32_t m = 0; m < w->draws; m++) {
-        uint32_t *list = w->dlist + (size_t)m * w->k, got = 0;
-        if (sc)
-            got = ri_topk(w->dscore + (size_t)m * w->n, w->n, NULL, 0, w->k, list, sc);
-        for (uint32_t r = got; r < w->k; r++)
-            list[r] = UINT32_MAX; /* draw_pick then searches (slates over 256 slots) */
     }
+    return argmax_remaining(w, v);
 }
 
 int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior *post,
@@ -363,8 +384,6 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
     if (rc)
         return rc;
     rc = ts ? score_draws(&w, rng) : score_plain(&w);
-    if (rc == RECINT_OK && ts && !mmr_on(&w))
-        draw_lists(&w);
     for (uint32_t j = 0; rc == RECINT_OK && j < k; j++) {
         const uint32_t left = w.n - w.n_chosen;
         uint32_t p = 0;
