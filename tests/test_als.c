@@ -466,16 +466,6 @@ START_TEST(save_load_round_trip)
 }
 END_TEST
 
-#define load_with_section ri_test_load_with_section
-
-static void expect_load_error(const recint_model *m, const char *tag, const void *data,
-                              uint64_t size, const char *needle)
-{
-    RI_FAILS(RECINT_EFORMAT, load_with_section(m, tag, data, size));
-    ck_assert_msg(strstr(recint_last_error(), needle), "message '%s' lacks '%s'",
-                  recint_last_error(), needle);
-}
-
 /* Every array of the kind's sections is checked on load. */
 START_TEST(load_validates_sections)
 {
@@ -490,16 +480,16 @@ START_TEST(load_validates_sections)
     memcpy(U, v.user_mat, (size_t)nu * 3 * sizeof *U);
     memcpy(V, v.item_mat, (size_t)ni * 3 * sizeof *V);
     /* unchanged bytes load: the forging itself is sound */
-    RI_OK(load_with_section(m, "ALSUSER", U, (uint64_t)nu * 3 * sizeof *U));
+    RI_OK(ri_test_load_with_section(m, "ALSUSER", U, (uint64_t)nu * 3 * sizeof *U));
     U[1 * 3 + 2] = NAN;
-    expect_load_error(m, "ALSUSER", U, (uint64_t)nu * 3 * sizeof *U, "ALSUSER: value [1][2] is not finite");
+    ri_test_expect_section_error(m, "ALSUSER", U, (uint64_t)nu * 3 * sizeof *U, "ALSUSER: value [1][2] is not finite");
     V[4 * 3 + 0] = -INFINITY;
-    expect_load_error(m, "ALSITEM", V, (uint64_t)ni * 3 * sizeof *V, "ALSITEM: value [4][0] is not finite");
-    expect_load_error(m, "ALSITEM", V, (uint64_t)(ni * 3 - 1) * sizeof *V, "ALSITEM");
+    ri_test_expect_section_error(m, "ALSITEM", V, (uint64_t)ni * 3 * sizeof *V, "ALSITEM: value [4][0] is not finite");
+    ri_test_expect_section_error(m, "ALSITEM", V, (uint64_t)(ni * 3 - 1) * sizeof *V, "ALSITEM");
     uint32_t dim = 4;
-    expect_load_error(m, "ALSDIM", &dim, sizeof dim, "dim 4 differs from the saved config's dim 3");
+    ri_test_expect_section_error(m, "ALSDIM", &dim, sizeof dim, "dim 4 differs from the saved config's dim 3");
     uint64_t dim64 = 3;
-    expect_load_error(m, "ALSDIM", &dim64, sizeof dim64, "ALSDIM");
+    ri_test_expect_section_error(m, "ALSDIM", &dim64, sizeof dim64, "ALSDIM");
     free(U);
     free(V);
     recint_model_free(m);

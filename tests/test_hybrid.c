@@ -944,16 +944,6 @@ START_TEST(errors)
 }
 END_TEST
 
-#define load_edited ri_test_load_with_section
-
-static void expect_edit_error(const recint_model *m, const char *tag, const void *data,
-                              uint64_t size, const char *needle)
-{
-    RI_FAILS(RECINT_EFORMAT, load_edited(m, tag, data, size));
-    ck_assert_msg(strstr(recint_last_error(), needle), "message '%s' lacks '%s'",
-                  recint_last_error(), needle);
-}
-
 /* A random dataset like random_dataset, with distinct timestamps that are not
  * in item order. */
 static recint_dataset *timed_dataset(uint32_t n_users, uint32_t n_items, unsigned pct, unsigned seed)
@@ -1113,14 +1103,14 @@ START_TEST(history_save_load)
         RI_OK(recint_model_fold_in(back, items, NULL, 3, v2));
         ck_assert_int_eq(memcmp(v1, v2, sizeof v1), 0);
         uint32_t mode = 9;
-        expect_edit_error(m, "HHMODE", &mode, sizeof mode, "history mode 9");
+        ri_test_expect_section_error(m, "HHMODE", &mode, sizeof mode, "history mode 9");
         uint32_t *idx = malloc(nnz * sizeof *idx);
         ck_assert_ptr_nonnull(idx);
         memcpy(idx, a->hidx, nnz * sizeof *idx);
         idx[nnz - 1] = a->item.rows;
-        expect_edit_error(m, "HHIDX", idx, nnz * sizeof *idx, "out of range");
+        ri_test_expect_section_error(m, "HHIDX", idx, nnz * sizeof *idx, "out of range");
         float half = -2.0f;
-        expect_edit_error(m, "HHHALF", &half, sizeof half, "half-life");
+        ri_test_expect_section_error(m, "HHHALF", &half, sizeof half, "half-life");
         free(idx);
         free(sa);
         free(sb);
@@ -1143,23 +1133,23 @@ START_TEST(load_validates_sections)
     float *emb = malloc(ne * sizeof *emb);
     ck_assert_ptr_nonnull(emb);
     memcpy(emb, s->item.emb, ne * sizeof *emb);
-    RI_OK(load_edited(m, "HIEMB", emb, ne * sizeof *emb));
+    RI_OK(ri_test_load_with_section(m, "HIEMB", emb, ne * sizeof *emb));
     emb[4] = NAN;
-    expect_edit_error(m, "HIEMB", emb, ne * sizeof *emb, "HIEMB: value 4 is not finite");
-    expect_edit_error(m, "HIEMB", emb, (ne - 1) * sizeof *emb, "HIEMB");
+    ri_test_expect_section_error(m, "HIEMB", emb, ne * sizeof *emb, "HIEMB: value 4 is not finite");
+    ri_test_expect_section_error(m, "HIEMB", emb, (ne - 1) * sizeof *emb, "HIEMB");
     const uint64_t nnz = s->user.indptr[4];
     uint32_t *idx = malloc(nnz * sizeof *idx);
     ck_assert_ptr_nonnull(idx);
     memcpy(idx, s->user.idx, nnz * sizeof *idx);
     idx[0] = s->user.cols;
-    expect_edit_error(m, "HUIDX", idx, nnz * sizeof *idx, "out of range");
+    ri_test_expect_section_error(m, "HUIDX", idx, nnz * sizeof *idx, "out of range");
     uint64_t ptr[5];
     memcpy(ptr, s->user.indptr, sizeof ptr);
     ptr[2] = ptr[1] > 0 ? ptr[1] - 1 : 0;
     ptr[1] = ptr[2] + 1;
-    expect_edit_error(m, "HUPTR", ptr, sizeof ptr, "HUPTR");
+    ri_test_expect_section_error(m, "HUPTR", ptr, sizeof ptr, "HUPTR");
     uint32_t dim = 4;
-    expect_edit_error(m, "HYBDIM", &dim, sizeof dim, "dim 4 differs");
+    ri_test_expect_section_error(m, "HYBDIM", &dim, sizeof dim, "dim 4 differs");
     free(emb);
     free(idx);
     recint_model_free(m);

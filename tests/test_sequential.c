@@ -768,16 +768,6 @@ START_TEST(serving_and_round_trip)
 }
 END_TEST
 
-#define load_with_section ri_test_load_with_section
-
-static void expect_load_error(const recint_model *m, const char *tag, const void *data,
-                              uint64_t size, const char *needle)
-{
-    RI_FAILS(RECINT_EFORMAT, load_with_section(m, tag, data, size));
-    ck_assert_msg(strstr(recint_last_error(), needle), "message '%s' lacks '%s'",
-                  recint_last_error(), needle);
-}
-
 START_TEST(load_validates_sections)
 {
     recint_dataset *ds = cycle_dataset();
@@ -785,27 +775,27 @@ START_TEST(load_validates_sections)
     recint_model *m = fit_seq(ds, pairs);
     const ri_seq_state *s = m->state;
     uint32_t arch[8] = {N_CYC, 8, 4, 2, 1, 8, 0, 0};
-    RI_OK(load_with_section(m, "SEQARCH", arch, sizeof arch));
+    RI_OK(ri_test_load_with_section(m, "SEQARCH", arch, sizeof arch));
     arch[4] = 3; /* heads not dividing dim */
-    expect_load_error(m, "SEQARCH", arch, sizeof arch, "SEQARCH: architecture");
+    ri_test_expect_section_error(m, "SEQARCH", arch, sizeof arch, "SEQARCH: architecture");
     arch[4] = 1;
     arch[0] = N_CYC + 1;
-    expect_load_error(m, "SEQARCH", arch, sizeof arch, "catalogue of 12 items");
+    ri_test_expect_section_error(m, "SEQARCH", arch, sizeof arch, "catalogue of 12 items");
     const size_t np = ri_seq_n_params(&s->arch);
     float *theta = malloc(np * sizeof(float));
     memcpy(theta, s->theta, np * sizeof(float));
     theta[np - 1] = NAN;
-    expect_load_error(m, "SEQPARAM", theta, np * sizeof(float), "is not finite");
-    expect_load_error(m, "SEQPARAM", theta, (np - 1) * sizeof(float), "SEQPARAM");
+    ri_test_expect_section_error(m, "SEQPARAM", theta, np * sizeof(float), "is not finite");
+    ri_test_expect_section_error(m, "SEQPARAM", theta, (np - 1) * sizeof(float), "SEQPARAM");
     const uint64_t nh = s->hist_ptr[s->n_users];
     uint32_t *hist = malloc(nh * sizeof(uint32_t));
     memcpy(hist, s->hist, nh * sizeof(uint32_t));
     hist[3] = N_CYC;
-    expect_load_error(m, "SEQHIST", hist, nh * sizeof(uint32_t), "out of range");
+    ri_test_expect_section_error(m, "SEQHIST", hist, nh * sizeof(uint32_t), "out of range");
     uint64_t *ptr = malloc((s->n_users + 1) * sizeof(uint64_t));
     memcpy(ptr, s->hist_ptr, (s->n_users + 1) * sizeof(uint64_t));
     ptr[1] = ptr[2] + 1;
-    expect_load_error(m, "SEQHPTR", ptr, (s->n_users + 1) * sizeof(uint64_t), "history runs");
+    ri_test_expect_section_error(m, "SEQHPTR", ptr, (s->n_users + 1) * sizeof(uint64_t), "history runs");
     free(theta);
     free(hist);
     free(ptr);

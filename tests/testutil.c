@@ -120,3 +120,11 @@ int ri_test_load_with_section(const recint_model *m, const char *repl, const voi
     ri_aligned_free(out);
     return rc;
 }
+
+void ri_test_expect_section_error(const recint_model *m, const char *tag, const void *data,
+                                  uint64_t size, const char *needle)
+{
+    RI_FAILS(RECINT_EFORMAT, ri_test_load_with_section(m, tag, data, size));
+    ck_assert_msg(strstr(recint_last_error(), needle), "message '%s' lacks '%s'",
+                  recint_last_error(), needle);
+}

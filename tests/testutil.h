@@ -41,6 +41,10 @@ recint_dataset *ri_test_random_dataset(uint32_t n_users, uint32_t n_items, unsig
  * load's status. Fails the test when m has no such section. */
 int ri_test_load_with_section(const recint_model *m, const char *repl, const void *data,
                               uint64_t size);
+/* Assert that m's file with section tag replaced by data fails to load with
+ * RECINT_EFORMAT and a message containing needle. */
+void ri_test_expect_section_error(const recint_model *m, const char *tag, const void *data,
+                                  uint64_t size, const char *needle);
 /* Run one suite with CK_NORMAL output; returns the process exit status. */
 int ri_test_run(Suite *s);
 
