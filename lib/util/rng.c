@@ -19,21 +19,9 @@ void ri_rng_seed(ri_rng *r, uint64_t seed, uint64_t stream)
         r->s[i] = splitmix64(&x);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t ri_rng_u64(ri_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
+/* The generator's step lives in rng.h (ri_rng_next) so hot loops can inline it;
+ * this is the out-of-line entry with the same sequence. */
+uint64_t ri_rng_u64(ri_rng *r) { return ri_rng_next(r); }
 
 uint64_t ri_rng_below(ri_rng *r, uint64_t n)
 {

@@ -29,7 +29,7 @@ double ri_rng_uniform(ri_rng *r);
 /* Standard normal. */
 double ri_rng_normal(ri_rng *r);
 
-/* The step of ri_rng_u64 inlined for hot loops (the same sequence). */
+/* The generator's step, inlined for hot loops; ri_rng_u64 is this out of line. */
 static inline uint64_t ri_rng_next(ri_rng *r)
 {
     uint64_t *s = r->s;
