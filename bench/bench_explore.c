@@ -92,8 +92,9 @@ static void policy_step(const recint_model *m, const char *policy, long calls)
     uint32_t items[N_CAND], got = 0, pos[K];
     const float *x[N_CAND];
     float base[N_CAND], inv[N_CAND];
+    static float rows[N_CAND * DIM];
     double prop[K];
-    check(ri_explorer_candidates(e, 0, p, items, x, base, inv, &got), "candidates");
+    check(ri_explorer_candidates(e, 0, p, items, x, base, inv, rows, &got), "candidates");
     ri_candidates c = {got, items, x, base, NULL};
     /* Warm-up, then the timed loop. */
     ri_rng r;
@@ -105,7 +106,7 @@ static void policy_step(const recint_model *m, const char *policy, long calls)
     for (long i = 0; i < calls; i++) {
         check(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop), "slate");
         sink += pos[0];
-        ri_posterior_observe(p, x[pos[i % K]], (double)(i & 1), e->isa);
+        ri_posterior_observe(p, x[pos[i % K]], (double)(i & 1), e->isa, e->pp.policy == RI_POL_THOMPSON);
     }
     double dt = cpu_now() - t0;
     printf("policy step  %-9s N=%d dim=%d k=%d: %9.0f calls/s  (%.1f us/call, %ld calls)\n",

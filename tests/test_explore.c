@@ -84,7 +84,7 @@ START_TEST(sherman_morrison_matches_direct_inverse)
     for (uint32_t t = 0; t < nobs; t++) {
         uint32_t item = (t * 7) % ni;
         double r = (t % 3 == 0) ? 1.0 : 0.0;
-        ri_posterior_observe(&p, V + item * d, r, ri_core_isa_detect());
+        ri_posterior_observe(&p, V + item * d, r, ri_core_isa_detect(), 1);
         for (uint32_t i = 0; i < d; i++) {
             b[i] += r * V[item * d + i];
             for (uint32_t j = 0; j < d; j++)
@@ -137,8 +137,8 @@ START_TEST(observe_isa_variants_agree)
     RI_OK(ri_posterior_init(&a, d, u0, V, d, hist, 2, 0.5, 1.0));
     RI_OK(ri_posterior_init(&b, d, u0, V, d, hist, 2, 0.5, 1.0));
     for (uint32_t t = 0; t < 40; t++) {
-        ri_posterior_observe(&a, V + ((t * 11) % ni) * d, t % 2, RI_ISA_SCALAR);
-        ri_posterior_observe(&b, V + ((t * 11) % ni) * d, t % 2, ri_core_isa_detect());
+        ri_posterior_observe(&a, V + ((t * 11) % ni) * d, t % 2, RI_ISA_SCALAR, 1);
+        ri_posterior_observe(&b, V + ((t * 11) % ni) * d, t % 2, ri_core_isa_detect(), 1);
     }
     for (uint32_t i = 0; i < d * d; i++) {
         ck_assert_double_eq_tol(a.cov[i], b.cov[i], 1e-12);
@@ -161,6 +161,48 @@ START_TEST(observe_isa_variants_agree)
     ri_posterior_free(&a);
     ri_posterior_free(&b);
     free(V);
+}
+END_TEST
+
+/* Policies other than Thompson skip the Cholesky update: cov and mean are the
+ * same bits as with it, the factor is marked stale, and a Thompson slate from
+ * such a posterior is refused instead of drawing from an outdated factor. */
+START_TEST(observe_without_cholesky)
+{
+    enum { D = 6, NI = 20, K = 3 };
+    recint_model *m = random_model(1, NI, D, 23);
+    const char *set[] = {"policy=thompson", "candidates=20", NULL};
+    recint_explorer *e = explorer_of(m, set);
+    ri_posterior *p;
+    RI_OK(ri_explorer_posterior(e, 0, &p));
+    ri_posterior kept;
+    const float *V = e->view.item_mat;
+    RI_OK(ri_posterior_init(&kept, D, p->mean_f, V, D, NULL, 0, e->pp.prior_precision, 0.0));
+    ri_posterior skip;
+    RI_OK(ri_posterior_init(&skip, D, p->mean_f, V, D, NULL, 0, e->pp.prior_precision, 0.0));
+    for (uint32_t t = 0; t < 9; t++) {
+        ri_posterior_observe(&kept, V + ((t * 7) % NI) * D, t % 2, ri_core_isa_detect(), 1);
+        ri_posterior_observe(&skip, V + ((t * 7) % NI) * D, t % 2, ri_core_isa_detect(), 0);
+    }
+    ck_assert_int_eq(kept.chol_stale, 0);
+    ck_assert_int_eq(skip.chol_stale, 1);
+    ck_assert_int_eq(memcmp(kept.cov, skip.cov, sizeof(double) * D * D), 0);
+    ck_assert_int_eq(memcmp(kept.mean, skip.mean, sizeof(double) * D), 0);
+    uint32_t items[NI], n = 0, pos[K];
+    const float *x[NI];
+    float base[NI], inv[NI];
+    double prop[K];
+    RI_OK(ri_explorer_candidates(e, 0, p, items, x, base, inv, NULL, &n));
+    ri_candidates c = {n, items, x, base, NULL};
+    ri_rng r;
+    ri_rng_seed(&r, 1, 1);
+    RI_OK(ri_policy_slate(&e->pp, e->isa, &kept, &c, K, &r, pos, prop));
+    ck_assert_int_eq(ri_policy_slate(&e->pp, e->isa, &skip, &c, K, &r, pos, prop), RECINT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "Cholesky"));
+    ri_posterior_free(&kept);
+    ri_posterior_free(&skip);
+    recint_explorer_free(e);
+    recint_model_free(m);
 }
 END_TEST
 
@@ -431,7 +473,7 @@ START_TEST(first_slot_distributions_sum_to_one)
         const float *x[50];
         float base[50], inv[50];
         double probs[50];
-        RI_OK(ri_explorer_candidates(e, 1, p, items, x, base, inv, &n));
+        RI_OK(ri_explorer_candidates(e, 1, p, items, x, base, inv, NULL, &n));
         ck_assert_uint_eq(n, 50);
         ri_candidates c = {n, items, x, base, inv};
         ri_rng r;
@@ -511,7 +553,7 @@ START_TEST(linucb_slate_matches_sequential_reference)
     const float *x[NI];
     float base[NI], inv[NI];
     double prop[K];
-    RI_OK(ri_explorer_candidates(e, 0, p, items, x, base, inv, &n));
+    RI_OK(ri_explorer_candidates(e, 0, p, items, x, base, inv, NULL, &n));
     ri_candidates c = {n, items, x, base, NULL};
     ri_rng r;
     ri_rng_seed(&r, 1, 1);
@@ -1016,6 +1058,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, sherman_morrison_matches_direct_inverse);
     tcase_add_test(tc, observe_isa_variants_agree);
+    tcase_add_test(tc, observe_without_cholesky);
     tcase_add_test(tc, kernels_match_reference);
     tcase_add_test(tc, quadforms_every_dim);
     tcase_add_test(tc, explore_decay_scales_width);

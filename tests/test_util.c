@@ -447,6 +447,59 @@ START_TEST(rng_uniformity)
 }
 END_TEST
 
+/* ri_rng_normal_fill against Marsaglia's polar method written out one pair at
+ * a time: the same floats and the generator left in the same state, for
+ * lengths around its batch size (odd ones drop a pair's second value). Its
+ * moments and a tail count check that the values are standard normal. */
+START_TEST(rng_normal_fill_matches_pairwise)
+{
+    static const size_t lens[] = {0, 1, 2, 3, 63, 64, 65, 1024, 1031};
+    enum { MAXN = 1031 };
+    static float got[MAXN + 1], want[MAXN + 1];
+    for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+        const size_t n = lens[t];
+        ri_rng a, b;
+        ri_rng_seed(&a, 77 + t, 3);
+        ri_rng_seed(&b, 77 + t, 3);
+        got[n] = want[n] = 12345.0f;
+        ri_rng_normal_fill(&a, got, n);
+        for (size_t i = 0; i < n; i += 2) {
+            double u, v, q;
+            do {
+                u = 2.0 * ri_rng_uniform(&b) - 1.0;
+                v = 2.0 * ri_rng_uniform(&b) - 1.0;
+                q = u * u + v * v;
+            } while (q >= 1.0 || q == 0.0);
+            const double f = sqrt(-2.0 * log(q) / q);
+            want[i] = (float)(u * f);
+            if (i + 1 < n)
+                want[i + 1] = (float)(v * f);
+        }
+        ck_assert_int_eq(memcmp(got, want, (n + 1) * sizeof(float)), 0);
+        ck_assert_uint_eq(ri_rng_u64(&a), ri_rng_u64(&b));
+    }
+    enum { DRAWS = 200000 };
+    float *z = malloc(DRAWS * sizeof *z);
+    ck_assert_ptr_nonnull(z);
+    ri_rng r;
+    ri_rng_seed(&r, 9, 9);
+    ri_rng_normal_fill(&r, z, DRAWS);
+    double sum = 0, sq = 0;
+    int tail = 0;
+    for (int i = 0; i < DRAWS; i++) {
+        sum += z[i];
+        sq += (double)z[i] * z[i];
+        tail += fabsf(z[i]) > 1.959964f;
+    }
+    double mean = sum / DRAWS, var = sq / DRAWS - mean * mean;
+    ck_assert_msg(fabs(mean) < 0.01, "normal mean %g", mean);
+    ck_assert_msg(fabs(var - 1.0) < 0.015, "normal variance %g", var);
+    /* P(|z| > 1.96) = 0.05: 10000 expected, sd ~97. */
+    ck_assert_msg(abs(tail - 10000) < 500, "%d draws beyond 1.96", tail);
+    free(z);
+}
+END_TEST
+
 /* --------------------------------------------------------------------- alloc */
 
 START_TEST(alloc_overflow)
@@ -881,6 +934,7 @@ int main(void)
     tcase_add_test(rng, rng_determinism);
     tcase_add_test(rng, rng_below_range);
     tcase_add_test(rng, rng_uniformity);
+    tcase_add_test(rng, rng_normal_fill_matches_pairwise);
     suite_add_tcase(s, rng);
     TCase *mem = tcase_create("alloc");
     tcase_add_test(mem, alloc_overflow);

@@ -73,8 +73,9 @@ typedef struct {
 /* Top-k eligible items for user vector u (dim floats): best first, ties by the
  * smaller index. Writes up to k entries and returns the count (k when at least
  * k items are eligible). out_idx and out_score need k entries. No allocation
- * for k <= 4096 (larger k allocates; returns 0 and sets an ENOMEM message on
- * failure, check with *status when non-NULL). */
+ * for k <= 2048 (the exact path) or a shortlist <= 2048 (int8); larger ones
+ * allocate, and on failure return 0 with an ENOMEM message (check *status when
+ * non-NULL). A zero score is returned as +0. */
 uint32_t ri_core_topk(const ri_core_items *it, const float *u, const ri_core_filter *f, uint32_t k,
                       const ri_core_opts *o, uint32_t *out_idx, float *out_score, int *status);
 

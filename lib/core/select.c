@@ -1,21 +1,22 @@
 /* Single-user top-k: the kernels score a block of panels at a time into a
  * small stack buffer (it stays in L1) together with a mask of the lanes that
- * beat the heap's threshold; only those candidates reach the filters and the
- * heap. Once the heap is full almost every block reports no candidate, so the
- * selection costs one test per block and the scan runs at memory speed. */
+ * beat the selection's threshold; only those candidates reach the filters and
+ * the selection buffer (selbuf.h). Once a bar is set almost every block reports
+ * no candidate, so the selection costs one test per block and the scan runs at
+ * memory speed. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "error.h"
-#include "heap.h"
+#include "selbuf.h"
 #include "kernels.h"
 
 /* Panels per kernel call: 256 scores, 1 KiB, in L1 for the candidate pass. */
 #define BLOCK_PANELS 16
-/* Largest int8 shortlist (entries) and quantised user (bytes) kept on the stack. */
-#define STACK_SHORTLIST 4096
+/* Selection keys (32 KiB) and quantised user (bytes) kept on the stack. */
+#define STACK_KEYS 4096
 #define STACK_QUSER 1024
 
 static ri_isa clamp_isa(const ri_core_items *it, ri_isa want)
@@ -67,18 +68,19 @@ static inline unsigned call_block(const block_call *bc, size_t p0, size_t np, fl
                     : bc->i8(bc->it, bc->uq, p0, np, thr, out, mask);
 }
 
-/* Offer every eligible item whose score beats the threshold to h.
+/* Offer every eligible item whose score beats the threshold to b.
  *
- * Why a strict "score > threshold" loses nothing: the heap ranks by (score
- * descending, index ascending) and items arrive in ascending index order, so an
- * item whose score equals the heap's weakest score has a larger index than
- * every kept item and ranks below all of them; it could never enter. The
- * threshold given to a kernel may be stale (lower than the heap's current one,
- * which only rises within a block): that only lets extra candidates through,
- * and ri_heap_offer makes the exact decision. While the heap is not full every
- * eligible item is offered regardless of the mask (even a -inf score must be
- * returned when fewer than k items are eligible); NaN never enters. */
-static void scan(const block_call *bc, const ri_core_filter *f, ri_heap *h)
+ * Why a strict "score > threshold" loses nothing: the selection ranks by
+ * (score descending, index ascending) and items arrive in ascending index
+ * order, so an item whose score equals the weakest kept score has a larger
+ * index than every kept item and ranks below all of them; it could never
+ * enter. The threshold given to a kernel may be stale (lower than the current
+ * one, which only rises within a block): that only lets extra candidates
+ * through, and ri_selbuf_offer makes the exact decision. While fewer than k
+ * items are held every eligible item is offered regardless of the mask (even a
+ * -inf score must be returned when fewer than k items are eligible); NaN never
+ * enters. */
+static void scan(const block_call *bc, const ri_core_filter *f, ri_selbuf *b)
 {
     const ri_core_items *it = bc->it;
     _Alignas(64) float out[BLOCK_PANELS * RI_PANEL];
@@ -86,12 +88,12 @@ static void scan(const block_call *bc, const ri_core_filter *f, ri_heap *h)
     filter_cursor cur = {f, 0};
     for (size_t p0 = 0; p0 < it->n_panels; p0 += BLOCK_PANELS) {
         size_t np = it->n_panels - p0 < BLOCK_PANELS ? it->n_panels - p0 : BLOCK_PANELS;
-        int filling = h->size < h->cap;
-        unsigned any = call_block(bc, p0, np, ri_heap_threshold(h), out, mask);
+        int filling = ri_selbuf_filling(b);
+        unsigned any = call_block(bc, p0, np, ri_selbuf_threshold(b), out, mask);
         if (!any && !filling)
             continue;
         for (size_t p = 0; p < np; p++) {
-            unsigned m = h->size < h->cap ? 0xffffu : mask[p];
+            unsigned m = ri_selbuf_filling(b) ? 0xffffu : mask[p];
             while (m) {
                 unsigned lane = (unsigned)__builtin_ctz(m);
                 m &= m - 1;
@@ -99,10 +101,50 @@ static void scan(const block_call *bc, const ri_core_filter *f, ri_heap *h)
                 if (i >= it->n)
                     break;
                 if (eligible(&cur, (uint32_t)i))
-                    ri_heap_offer(h, out[p * RI_PANEL + lane], (uint32_t)i);
+                    ri_selbuf_offer(b, out[p * RI_PANEL + lane], (uint32_t)i);
             }
         }
     }
+}
+
+/* Keys for a selection of k: on the stack up to STACK_KEYS, else allocated.
+ * The buffer holds 8k keys (at least 256) when that fits: more room means
+ * fewer compactions, and 256 lets a small k settle on a bar within the first
+ * blocks. */
+typedef struct {
+    uint64_t *key;
+    uint32_t cap;
+    int owned;
+} key_room;
+
+static int key_room_get(key_room *r, uint64_t *stack, uint32_t k)
+{
+    uint64_t want = 8ull * k;
+    want = want < 256 ? 256 : want;
+    if (want <= STACK_KEYS) {
+        r->key = stack;
+        r->cap = (uint32_t)want;
+        r->owned = 0;
+        return RECINT_OK;
+    }
+    if (2ull * k <= STACK_KEYS) {
+        r->key = stack;
+        r->cap = STACK_KEYS;
+        r->owned = 0;
+        return RECINT_OK;
+    }
+    /* 4k keys: k is large here, a few compactions at most. */
+    want = 4ull * k;
+    r->cap = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
+    r->key = ri_malloc_array(r->cap, sizeof(uint64_t));
+    r->owned = 1;
+    return r->key ? RECINT_OK : RECINT_ENOMEM;
+}
+
+static void key_room_free(key_room *r)
+{
+    if (r->owned)
+        free(r->key);
 }
 
 static int user_finite(const float *u, uint32_t dim)
@@ -144,40 +186,42 @@ static uint32_t topk_int8(const ri_core_items *it, const float *u, const ri_core
     if (want < (uint64_t)k + (o->shortlist ? 0 : 64))
         want = (uint64_t)k + (o->shortlist ? 0 : 64);
     uint32_t L = want > it->n ? it->n : (uint32_t)want;
-    uint32_t s_idx[STACK_SHORTLIST];
-    float s_score[STACK_SHORTLIST];
+    uint64_t s_key[STACK_KEYS];
     int8_t s_q[STACK_QUSER];
-    uint32_t *sidx = s_idx;
-    float *sscore = s_score;
     int8_t *q = s_q;
     size_t dim4 = ri_q_dim4(it->dim);
-    if (L > STACK_SHORTLIST) {
-        sidx = RI_NEW_ARRAY(uint32_t, L);
-        sscore = RI_NEW_ARRAY(float, L);
-    }
-    if (dim4 > STACK_QUSER)
-        q = RI_NEW_ARRAY(int8_t, dim4);
+    key_room room;
     uint32_t count = 0;
-    if (!sidx || !sscore || !q) {
+    int rc = key_room_get(&room, s_key, L);
+    if (rc == RECINT_OK && dim4 > STACK_QUSER && !(q = RI_NEW_ARRAY(int8_t, dim4)))
+        rc = RECINT_ENOMEM;
+    if (rc != RECINT_OK) {
+        rc = ri_error(RECINT_ENOMEM, "core top-k: out of memory for a shortlist of %u", L);
         if (status)
-            *status = RECINT_ENOMEM;
+            *status = rc;
         goto done;
     }
     ri_quser uq;
     quantize_user(u, it->dim, K->i8_qmax, q, &uq);
     block_call bc = {it, NULL, NULL, K->i8, &uq};
-    ri_heap shortlist, best;
-    ri_heap_init(&shortlist, sidx, sscore, L);
-    scan(&bc, f, &shortlist);
-    ri_heap_init(&best, out_idx, out_score, k);
-    for (uint32_t t = 0; t < shortlist.size; t++)
-        ri_heap_offer(&best, ri_core_exact_score(it, u, sidx[t]), sidx[t]);
-    count = ri_heap_sort(&best);
+    ri_selbuf sel;
+    ri_selbuf_init(&sel, room.key, room.cap, L);
+    scan(&bc, f, &sel);
+    ri_selbuf_compact(&sel);
+    /* The shortlist's keys become exact keys in place, then the best k of them
+     * are kept and sorted by the same buffer (cap >= 2L >= 2k). */
+    uint32_t m = 0;
+    for (uint32_t t = 0; t < sel.n; t++) {
+        const uint32_t i = ri_sel_key_index(sel.key[t]);
+        const float s = ri_core_exact_score(it, u, i);
+        if (s == s)
+            sel.key[m++] = ri_sel_key(s, i);
+    }
+    ri_selbuf_init(&sel, room.key, room.cap, k);
+    sel.n = m;
+    count = ri_selbuf_finish(&sel, out_idx, out_score);
 done:
-    if (sidx != s_idx)
-        free(sidx);
-    if (sscore != s_score)
-        free(sscore);
+    key_room_free(&room);
     if (q != s_q)
         free(q);
     return count;
@@ -203,11 +247,21 @@ uint32_t ri_core_topk(const ri_core_items *it, const float *u, const ri_core_fil
      * int8 pass cannot scale) the exact path answers: same contract, exact. */
     if (o && o->use_int8 && it->has_int8 && it->dim > 0 && user_finite(u, it->dim))
         return topk_int8(it, u, f, k, o, &K, out_idx, out_score, status);
-    ri_heap h;
-    ri_heap_init(&h, out_idx, out_score, k);
+    uint64_t s_key[STACK_KEYS];
+    key_room room;
+    if (key_room_get(&room, s_key, k) != RECINT_OK) {
+        int rc = ri_error(RECINT_ENOMEM, "core top-k: out of memory for a top-%u", k);
+        if (status)
+            *status = rc;
+        return 0;
+    }
+    ri_selbuf sel;
+    ri_selbuf_init(&sel, room.key, room.cap, k);
     block_call bc = {it, K.fp32, u, NULL, NULL};
-    scan(&bc, f, &h);
-    return ri_heap_sort(&h);
+    scan(&bc, f, &sel);
+    uint32_t count = ri_selbuf_finish(&sel, out_idx, out_score);
+    key_room_free(&room);
+    return count;
 }
 
 void ri_core_score_all(const ri_core_items *it, const float *u, ri_isa isa, float *out)

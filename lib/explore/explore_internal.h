@@ -41,6 +41,7 @@ typedef struct {
     uint64_t round;      /* recommend calls so far: the next round's number */
     double *cov;         /* dim x dim, kept exactly symmetric */
     double *chol;        /* dim x dim: upper R with A = R^T R (thompson draws R^-1 z) */
+    int chol_stale;      /* an observe skipped R's update (policies other than thompson) */
     double *b;           /* dim */
     double *mean;        /* dim, cov b */
     double *scratch;     /* dim, for observe */
@@ -58,8 +59,9 @@ int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const floa
                       double history_precision);
 void ri_posterior_free(ri_posterior *p);
 /* Sherman-Morrison: A += x x^T (cov updated in O(dim^2), and R by a rank-one
- * Cholesky update, also O(dim^2)), b += r x, mean = cov b. */
-void ri_posterior_observe(ri_posterior *p, const float *x, double r, ri_isa isa);
+ * Cholesky update, also O(dim^2), when keep_chol; else R goes stale), b += r x,
+ * mean = cov b. */
+void ri_posterior_observe(ri_posterior *p, const float *x, double r, ri_isa isa, int keep_chol);
 /* Lower Cholesky factor L of a symmetric positive definite n x n matrix (row
  * major, L written to out; the upper part zeroed). Returns 0, or -1 when a pivot
  * is not positive. */
@@ -138,10 +140,11 @@ struct recint_explorer {
  * user's stripe. Errors: ENOMEM, those of the model's user vector. */
 int ri_explorer_posterior(recint_explorer *e, uint32_t user, ri_posterior **out);
 /* The candidate set of a posterior (as recommend builds it) into caller arrays
- * of pp.candidates entries. */
+ * of pp.candidates entries. rows (pp.candidates x dim floats, or NULL): a
+ * contiguous copy of the candidates' vectors that x then points into. */
 int ri_explorer_candidates(const recint_explorer *e, uint32_t user, const ri_posterior *p,
                            uint32_t *items, const float **x, float *base, float *inv_norm,
-                           uint32_t *n_out);
+                           float *rows, uint32_t *n_out);
 /* The random stream of (user, round). */
 void ri_explorer_rng(const recint_explorer *e, uint32_t user, uint64_t round, ri_rng *r);
 int ri_explore_read_params(const recint_config *cfg, ri_explore_params *pp);

@@ -180,7 +180,7 @@ int ri_explorer_posterior(recint_explorer *e, uint32_t user, ri_posterior **out)
 
 int ri_explorer_candidates(const recint_explorer *e, uint32_t user, const ri_posterior *p,
                            uint32_t *items, const float **x, float *base, float *inv_norm,
-                           uint32_t *n_out)
+                           float *rows, uint32_t *n_out)
 {
     /* The route recommend takes (the scoring core's top-N, training items
      * excluded), queried with the posterior mean. */
@@ -191,8 +191,17 @@ int ri_explorer_candidates(const recint_explorer *e, uint32_t user, const ri_pos
                                            m->seen_items + b, (size_t)(en - b), items, base, &got);
     if (rc)
         return rc;
+    const uint32_t d = e->view.dim;
     for (uint32_t i = 0; i < got; i++) {
         x[i] = e->view.item_mat + (size_t)items[i] * e->view.item_stride;
+        if (rows) {
+            /* The rows sit scattered over a catalogue the scan has just pushed
+             * out of cache; read ahead so that their misses overlap. */
+            if (i + 8 < got)
+                __builtin_prefetch(e->view.item_mat + (size_t)items[i + 8] * e->view.item_stride);
+            memcpy(rows + (size_t)i * d, x[i], d * sizeof(float));
+            x[i] = rows + (size_t)i * d;
+        }
         if (e->penalty)
             base[i] -= e->penalty[items[i]];
         if (inv_norm)
@@ -206,7 +215,7 @@ int ri_explorer_candidates(const recint_explorer *e, uint32_t user, const ri_pos
 typedef struct {
     uint32_t *items, *pos;
     const float **x;
-    float *base, *inv_norm;
+    float *base, *inv_norm, *rows;
     double *prop;
     ri_log_record *rec;
 } call_bufs;
@@ -218,13 +227,15 @@ static void bufs_free(call_bufs *b)
     free(b->x);
     free(b->base);
     free(b->inv_norm);
+    free(b->rows);
     free(b->prop);
     free(b->rec);
 }
 
-static int bufs_alloc(call_bufs *b, uint32_t n, uint32_t k)
+static int bufs_alloc(call_bufs *b, uint32_t n, uint32_t k, uint32_t dim)
 {
     memset(b, 0, sizeof *b);
+    b->rows = ri_malloc_array(n, (size_t)dim * sizeof(float));
     b->items = RI_NEW_ARRAY(uint32_t, n);
     b->x = RI_NEW_ARRAY(const float *, n);
     b->base = RI_NEW_ARRAY(float, n);
@@ -232,7 +243,7 @@ static int bufs_alloc(call_bufs *b, uint32_t n, uint32_t k)
     b->pos = RI_NEW_ARRAY(uint32_t, k);
     b->prop = RI_NEW_ARRAY(double, k);
     b->rec = RI_NEW_ARRAY(ri_log_record, k);
-    if (b->items && b->x && b->base && b->inv_norm && b->pos && b->prop && b->rec)
+    if (b->items && b->x && b->base && b->inv_norm && b->rows && b->pos && b->prop && b->rec)
         return RECINT_OK;
     bufs_free(b);
     return ri_error(RECINT_ENOMEM, "recint_explorer_recommend: out of memory for %u candidates", n);
@@ -263,10 +274,10 @@ static int recommend_locked(recint_explorer *e, uint32_t user, uint32_t k, uint3
         return rc;
     const uint32_t n = e->pp.candidates;
     call_bufs b;
-    if ((rc = bufs_alloc(&b, n, k)) != RECINT_OK)
+    if ((rc = bufs_alloc(&b, n, k, e->view.dim)) != RECINT_OK)
         return rc;
     uint32_t got = 0;
-    rc = ri_explorer_candidates(e, user, p, b.items, b.x, b.base, b.inv_norm, &got);
+    rc = ri_explorer_candidates(e, user, p, b.items, b.x, b.base, b.inv_norm, b.rows, &got);
     uint32_t kk = k < got ? k : got;
     if (rc == RECINT_OK && kk > 0) {
         ri_candidates c = {got, b.items, b.x, b.base, e->inv_norm ? b.inv_norm : NULL};
@@ -339,7 +350,7 @@ RECINT_API int recint_explorer_observe(recint_explorer *e, uint32_t user, uint32
     if (rc == RECINT_OK) {
         if (e->pp.online)
             ri_posterior_observe(p, e->view.item_mat + (size_t)item * e->view.item_stride, reward,
-                                 e->isa);
+                                 e->isa, e->pp.policy == RI_POL_THOMPSON);
         if (e->logging && p->log_count)
             ri_explore_log_reward(e, p->log_first, p->log_count, item, reward);
     }

@@ -141,49 +141,63 @@ T512 static void rows_512(const float *const *X, uint32_t n, const float *M, uin
 /* x^T S x for G candidates at once, S symmetric with NB blocks of 16 columns
  * (dim <= 16 NB): by symmetry x^T S x = sum_b x_b^T S_bb x_b
  * + 2 sum_{c<b} x_c^T S_cb x_b over 16 x 16 blocks, so a row in block c only
- * feeds blocks b >= c (the others twice): 10 of 16 block products at NB = 4,
- * the accumulators stay in registers and the final dot needs no buffer. */
-#define QF_GROUP(NAME, G, NB)                                                                   \
+ * feeds blocks b >= c: 10 of 16 block products at NB = 4, the accumulators
+ * stay in registers and the final dot needs no buffer.
+ *
+ * The factor 2 is applied once per block instead of once per term: when block
+ * c's rows start, acc[g][c] holds exactly its off-diagonal terms, and doubling
+ * a float sum is exact, so the result is the same bits as doubling every x_j;
+ * the candidates' values then go from memory straight into broadcasts (a load,
+ * not a shuffle plus an add per value, which had made the loop shuffle-bound).
+ * FULL: dim == 16 NB, so no load needs a mask (masks in k registers did not
+ * survive the loop's register pressure). */
+#define QF_GROUP(NAME, G, NB, FULL)                                                             \
     T512 static void NAME(const float *const *X, const float *S, uint32_t d, float *q)          \
     {                                                                                           \
         __mmask16 k[NB];                                                                        \
         _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                    \
-            k[b] = d > 16u * b ? tail_mask(d - 16u * b) : 0;                                    \
+            k[b] = FULL ? 0xFFFF : d > 16u * b ? tail_mask(d - 16u * b) : 0;                    \
         __m512 acc[G][NB];                                                                      \
         _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)                                     \
             _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
                 acc[g][b] = _mm512_setzero_ps();                                                \
         _Pragma("GCC unroll 8") for (int c = 0; c < NB; c++) {                                  \
-            const uint32_t j1 = 16u * (c + 1) < d ? 16u * (c + 1) : d;                          \
+            const uint32_t j1 = FULL ? 16u * (c + 1) : 16u * (c + 1) < d ? 16u * (c + 1) : d;   \
+            _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)                                 \
+                acc[g][c] = _mm512_add_ps(acc[g][c], acc[g][c]);                                \
             for (uint32_t j = 16u * c; j < j1; j++) {                                           \
                 const float *row = S + (size_t)j * d;                                           \
                 __m512 r[NB];                                                                   \
                 _Pragma("GCC unroll 8") for (int b = c; b < NB; b++)                            \
-                    r[b] = _mm512_maskz_loadu_ps(k[b], row + 16 * b);                           \
+                    r[b] = FULL ? _mm512_loadu_ps(row + 16 * b)                                 \
+                                : _mm512_maskz_loadu_ps(k[b], row + 16 * b);                    \
                 _Pragma("GCC unroll 8") for (int g = 0; g < G; g++) {                           \
-                    const __m512 xb = _mm512_set1_ps(X[g][j]), x2 = _mm512_add_ps(xb, xb);      \
-                    acc[g][c] = _mm512_fmadd_ps(xb, r[c], acc[g][c]);                           \
-                    _Pragma("GCC unroll 8") for (int b = c + 1; b < NB; b++)                    \
-                        acc[g][b] = _mm512_fmadd_ps(x2, r[b], acc[g][b]);                       \
+                    const __m512 xb = _mm512_set1_ps(X[g][j]);                                  \
+                    _Pragma("GCC unroll 8") for (int b = c; b < NB; b++)                        \
+                        acc[g][b] = _mm512_fmadd_ps(xb, r[b], acc[g][b]);                       \
                 }                                                                               \
             }                                                                                   \
         }                                                                                       \
         _Pragma("GCC unroll 8") for (int g = 0; g < G; g++) {                                   \
             __m512 s = _mm512_setzero_ps();                                                     \
             _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                \
-                s = _mm512_fmadd_ps(acc[g][b], _mm512_maskz_loadu_ps(k[b], X[g] + 16 * b), s);  \
+                s = _mm512_fmadd_ps(acc[g][b],                                                  \
+                                    FULL ? _mm512_loadu_ps(X[g] + 16 * b)                       \
+                                         : _mm512_maskz_loadu_ps(k[b], X[g] + 16 * b), s);      \
             q[g] = _mm512_reduce_add_ps(s);                                                     \
         }                                                                                       \
     }
 
-QF_GROUP(qf_g8b1, 8, 1)
-QF_GROUP(qf_g1b1, 1, 1)
-QF_GROUP(qf_g8b2, 8, 2)
-QF_GROUP(qf_g1b2, 1, 2)
-QF_GROUP(qf_g6b3, 6, 3)
-QF_GROUP(qf_g1b3, 1, 3)
-QF_GROUP(qf_g6b4, 6, 4)
-QF_GROUP(qf_g1b4, 1, 4)
+QF_GROUP(qf_g8b1, 8, 1, 0)
+QF_GROUP(qf_g1b1, 1, 1, 0)
+QF_GROUP(qf_g8b2, 8, 2, 0)
+QF_GROUP(qf_g1b2, 1, 2, 0)
+QF_GROUP(qf_g6b3, 6, 3, 0)
+QF_GROUP(qf_g1b3, 1, 3, 0)
+QF_GROUP(qf_g6b4, 6, 4, 0)
+QF_GROUP(qf_g1b4, 1, 4, 0)
+QF_GROUP(qf_g6b4_full, 6, 4, 1)
+QF_GROUP(qf_g1b4_full, 1, 4, 1)
 
 /* dim <= 64: groups of candidates, then one at a time. At 4 blocks, 6 candidates
  * (24 accumulators + 4 row blocks of the 32 registers) load each row of S for
@@ -200,6 +214,8 @@ T512 static void quad_tri_512(const float *S, uint32_t dim, const float *const *
             qf_g8b2(X + i, S, dim, q + i);
         else if (nb == 3)
             qf_g6b3(X + i, S, dim, q + i);
+        else if (dim == 64)
+            qf_g6b4_full(X + i, S, dim, q + i);
         else
             qf_g6b4(X + i, S, dim, q + i);
     }
@@ -210,6 +226,8 @@ T512 static void quad_tri_512(const float *S, uint32_t dim, const float *const *
             qf_g1b2(X + i, S, dim, q + i);
         else if (nb == 3)
             qf_g1b3(X + i, S, dim, q + i);
+        else if (dim == 64)
+            qf_g1b4_full(X + i, S, dim, q + i);
         else
             qf_g1b4(X + i, S, dim, q + i);
     }

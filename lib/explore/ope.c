@@ -84,7 +84,7 @@ static int user_terms(const recint_explorer *e, const ri_log_record *r, size_t n
         p = &tmp;
     }
     uint32_t got = 0;
-    rc = ri_explorer_candidates(e, user, p, v->items, v->x, v->base, v->inv_norm, &got);
+    rc = ri_explorer_candidates(e, user, p, v->items, v->x, v->base, v->inv_norm, NULL, &got);
     if (rc == RECINT_OK && got) {
         ri_candidates c = {got, v->items, v->x, v->base, e->inv_norm ? v->inv_norm : NULL};
         ri_rng rng;

@@ -178,6 +178,9 @@ static int score_draws(work *w, ri_rng *rng)
 {
     const uint32_t d = w->post->dim, D = w->draws, DP = (D + 15u) & ~15u;
     const ri_candidates *c = w->c;
+    if (w->post->chol_stale)
+        return ri_error(RECINT_EINVAL, "explorer: thompson draws from a posterior whose "
+                        "Cholesky factor was not kept (observed under another policy)");
     float *R = ri_malloc_array((size_t)d * d, sizeof(float));
     float *T = ri_calloc_array((size_t)d * DP, sizeof(float));
     float *out = ri_malloc_array((size_t)c->n * DP, sizeof(float));

@@ -158,7 +158,8 @@ void ri_posterior_free(ri_posterior *p)
  * cov's rows; the rank-one downdate subtracts u u^T with u = v / sqrt(1 + x^T v),
  * whose products u_i u_j = u_j u_i keep cov exactly symmetric. */
 static inline __attribute__((always_inline)) void observe_body(ri_posterior *p, const float *x,
-                                                               double r, double *u, double *xd)
+                                                               double r, double *u, double *xd,
+                                                               int keep_chol)
 {
     const uint32_t d = p->dim;
     for (uint32_t i = 0; i < d; i++) {
@@ -184,8 +185,10 @@ static inline __attribute__((always_inline)) void observe_body(ri_posterior *p, 
             row[j] -= ui * u[j];
     }
     /* R^T R + x x^T: a sequence of rotations on R's rows, with xd as the
-     * rotated copy of x. */
-    for (uint32_t k = 0; k < d; k++) {
+     * rotated copy of x. Only Thompson's draws read R: the other policies
+     * skip its d hypot calls and mark it stale. */
+    p->chol_stale |= !keep_chol;
+    for (uint32_t k = 0; keep_chol && k < d; k++) {
         double *rk = p->chol + (size_t)k * d;
         const double rkk = rk[k], h = hypot(rkk, xd[k]);
         const double c = h / rkk, s = xd[k] / rkk, ic = 1.0 / c;
@@ -204,22 +207,23 @@ static inline __attribute__((always_inline)) void observe_body(ri_posterior *p, 
 __attribute__((target("avx512f,avx512vl,fma,avx2"))) static void observe_512(ri_posterior *p,
                                                                            const float *x,
                                                                            double r, double *u,
-                                                                           double *xd)
+                                                                           double *xd, int keep)
 {
-    observe_body(p, x, r, u, xd);
+    observe_body(p, x, r, u, xd, keep);
 }
 
-static void observe_base(ri_posterior *p, const float *x, double r, double *u, double *xd)
+static void observe_base(ri_posterior *p, const float *x, double r, double *u, double *xd,
+                         int keep)
 {
-    observe_body(p, x, r, u, xd);
+    observe_body(p, x, r, u, xd, keep);
 }
 
-void ri_posterior_observe(ri_posterior *p, const float *x, double r, ri_isa isa)
+void ri_posterior_observe(ri_posterior *p, const float *x, double r, ri_isa isa, int keep_chol)
 {
     /* Scratch: mean's slot (recomputed at the end) and the posterior's own
      * dim doubles, so that an observation allocates nothing. */
     if (isa == RI_ISA_AVX512)
-        observe_512(p, x, r, p->mean, p->scratch);
+        observe_512(p, x, r, p->mean, p->scratch, keep_chol);
     else
-        observe_base(p, x, r, p->mean, p->scratch);
+        observe_base(p, x, r, p->mean, p->scratch, keep_chol);
 }
