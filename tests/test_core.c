@@ -673,6 +673,39 @@ START_TEST(int8_recall_and_exact_scores)
 }
 END_TEST
 
+/* Orders that stress the selection buffer's compactions: ascending scores (every
+ * item beats the bar, a compaction per buffer), descending, organ pipe,
+ * sawtooth, all equal (ties by index only) and a killer-ish interleaving, with
+ * k from 1 to past the stack buffer; every answer equals the sorted reference. */
+START_TEST(selection_orders_equal_reference)
+{
+    enum { N = 20000 };
+    static const uint32_t ks[] = {1, 7, 100, 511, 700, 2048, 2100, 9000};
+    problem pb = {N, 1, 1, malloc(N * sizeof(float)), NULL, NULL};
+    ck_assert_ptr_nonnull(pb.W);
+    const float u[1] = {1.0f};
+    for (int order = 0; order < 6; order++) {
+        for (uint32_t i = 0; i < N; i++) {
+            float v = 0.0f;
+            switch (order) {
+            case 0: v = (float)i; break;
+            case 1: v = (float)(N - i); break;
+            case 2: v = (float)(i < N / 2 ? i : N - i); break;
+            case 3: v = (float)(i % 97); break;
+            case 4: v = 1.0f; break;
+            case 5: v = (float)((i & 1) ? i : N - i) * ((i % 3) ? 1.0f : -1.0f); break;
+            }
+            pb.W[i] = v;
+        }
+        ri_core_items *it = items_of(&pb, 0);
+        for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++)
+            check_all_isas(it, &pb, u, NULL, ks[t]);
+        ri_core_items_free(it);
+    }
+    free(pb.W);
+}
+END_TEST
+
 START_TEST(large_k_allocates_and_matches)
 {
     ri_rng r;
@@ -715,6 +748,7 @@ int main(void)
     tcase_add_test(tc, int8_kernels_equal_scalar);
     tcase_add_test(tc, int8_recall_and_exact_scores);
     tcase_add_test(tc, large_k_allocates_and_matches);
+    tcase_add_test(tc, selection_orders_equal_reference);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }

@@ -316,6 +316,67 @@ START_TEST(quadforms_every_dim)
 }
 END_TEST
 
+/* Each Thompson draw's best K positions, as the slate reads them: every ISA
+ * against a full sort per draw (score descending, position ascending, NaN and
+ * -inf left out), with ties (scores on a coarse grid), draw counts that do not
+ * fill the 16 lanes, K past the vector path's limit, and short lists. */
+static int cmp_rank(const void *a, const void *b)
+{
+    const float *x = a, *y = b; /* {score, position} */
+    if (x[0] != y[0])
+        return x[0] > y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+START_TEST(draw_lists_match_sorting)
+{
+    enum { NMAX = 300, DPMAX = 48 };
+    static float out[NMAX * DPMAX], base[NMAX], pairs[NMAX * 2];
+    static uint32_t got[DPMAX * 20];
+    static const uint32_t Ds[] = {1, 5, 16, 17, 33};
+    static const uint32_t Ks[] = {1, 2, 10, 12, 13, 20};
+    rng_state = 99;
+    const ri_isa isas[2] = {RI_ISA_SCALAR, ri_core_isa_detect()};
+    for (int round = 0; round < 40; round++) {
+        const uint32_t D = Ds[round % 5], K = Ks[(round / 5) % 6];
+        const uint32_t DP = (D + 15u) & ~15u;
+        const uint32_t n = round % 7 == 3 ? K - 1 + (uint32_t)(round % 2) : 50 + 6u * (uint32_t)round;
+        const int coarse = round % 3 == 0, holes = round % 4 == 1;
+        for (uint32_t i = 0; i < n; i++) {
+            base[i] = coarse ? (float)(int)(rnd_unit() * 4) : rnd_unit();
+            for (uint32_t m = 0; m < DP; m++)
+                out[i * DP + m] = coarse ? (float)(int)(rnd_unit() * 3) : rnd_unit();
+            if (holes && i % 5 == 2)
+                out[i * DP + i % D] = (i % 2) ? NAN : -INFINITY;
+        }
+        /* reference */
+        int ref_full = 1;
+        static uint32_t want[DPMAX * 20];
+        for (uint32_t m = 0; m < D; m++) {
+            uint32_t c = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                float v = base[i] + out[i * DP + m];
+                if (v == v && v != -INFINITY) {
+                    pairs[2 * c] = v;
+                    pairs[2 * c + 1] = (float)i;
+                    c++;
+                }
+            }
+            qsort(pairs, c, 2 * sizeof(float), cmp_rank);
+            ref_full &= c >= K;
+            for (uint32_t t = 0; t < K && t < c; t++)
+                want[m * K + t] = (uint32_t)pairs[2 * t + 1];
+        }
+        for (int v = 0; v < 2; v++) {
+            int full = ri_explore_draw_lists(isas[v], out, DP, base, n, D, K, got);
+            ck_assert_int_eq(full, ref_full);
+            if (full)
+                ck_assert_int_eq(memcmp(got, want, (size_t)D * K * sizeof(uint32_t)), 0);
+        }
+    }
+}
+END_TEST
+
 /* explore_decay: the width at round t is scaled by 1/sqrt(1 + t/decay), so
  * alpha 2 with decay 4 at round 12 acts as alpha 1 (by hand: sqrt(1 + 3) = 2),
  * and LinUCB (no randomness, posterior unchanged without observations) then
@@ -1061,6 +1122,7 @@ int main(void)
     tcase_add_test(tc, observe_without_cholesky);
     tcase_add_test(tc, kernels_match_reference);
     tcase_add_test(tc, quadforms_every_dim);
+    tcase_add_test(tc, draw_lists_match_sorting);
     tcase_add_test(tc, explore_decay_scales_width);
     tcase_add_test(tc, cholesky_rejects_indefinite);
     tcase_add_test(tc, epsilon_propensities_by_hand);

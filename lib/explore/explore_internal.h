@@ -85,6 +85,13 @@ void ri_explore_dots(ri_isa isa, const float *v, uint32_t dim, const float *cons
 /* y = x^T M for x of d floats and M d x m (row major). */
 void ri_explore_rowmat(ri_isa isa, const float *x, const float *M, uint32_t d, uint32_t m,
                        float *y);
+/* Each draw's K best candidates from out (n rows of DP floats: row i holds the
+ * draws' noise at candidate i; draw m's score is base[i] + out[i * DP + m]),
+ * best first (score descending, then position ascending; NaN and -inf never
+ * enter) into list (D x K positions). Returns 1 when every list is full, 0
+ * when one is short (its contents then undefined), -1 on ENOMEM (no message). */
+int ri_explore_draw_lists(ri_isa isa, const float *out, uint32_t DP, const float *base,
+                          uint32_t n, uint32_t D, uint32_t K, uint32_t *list);
 /* Solve R D = Z in place (Z: d x m) for upper triangular R (d x d). */
 void ri_explore_backsolve(ri_isa isa, const float *R, uint32_t d, uint32_t m, float *Z);
 

@@ -4,7 +4,11 @@
  * cost is these loops (docs/exploration.md, bench_explore). Only these
  * functions use AVX-512 (target attributes); the rest stays baseline x86-64. */
 #include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "alloc.h"
 
 #include "explore_internal.h"
 
@@ -367,4 +371,102 @@ void ri_explore_backsolve(ri_isa isa, const float *R, uint32_t d, uint32_t m, fl
         backsolve_512(R, d, m, Z);
     else
         backsolve_body(R, d, m, Z);
+}
+
+/* ---- draw lists ---------------------------------------------------------- */
+
+/* Insertion into each draw's sorted list. Candidates come best base score
+ * first, so after the first few a score rarely beats its draw's worst kept one. */
+static int draw_lists_base(const float *out, uint32_t DP, const float *base, uint32_t n,
+                           uint32_t D, uint32_t K, uint32_t *list)
+{
+    float *sc = ri_malloc_array((size_t)D * K, sizeof(float));
+    float *worst = ri_malloc_array(D, sizeof(float));
+    uint32_t *cnt = ri_calloc_array(D, sizeof(uint32_t));
+    int full = -1;
+    if (sc && worst && cnt) {
+        for (uint32_t m = 0; m < D; m++)
+            worst[m] = -INFINITY;
+        for (uint32_t i = 0; i < n; i++) {
+            const float *o = out + (size_t)i * DP;
+            for (uint32_t m = 0; m < D; m++) {
+                const float v = base[i] + o[m];
+                if (!(v > worst[m]))
+                    continue;
+                float *ls = sc + (size_t)m * K;
+                uint32_t *li = list + (size_t)m * K;
+                uint32_t r = cnt[m] < K ? cnt[m]++ : K - 1;
+                for (; r > 0 && v > ls[r - 1]; r--) {
+                    ls[r] = ls[r - 1];
+                    li[r] = li[r - 1];
+                }
+                ls[r] = v;
+                li[r] = i;
+                if (cnt[m] == K)
+                    worst[m] = ls[K - 1];
+            }
+        }
+        full = 1;
+        for (uint32_t m = 0; m < D; m++)
+            full &= cnt[m] == K;
+    }
+    free(sc);
+    free(worst);
+    free(cnt);
+    return full;
+}
+
+/* The same insertion for 16 draws at once, one per lane: slot t takes the new
+ * score where it beats slot t but not slot t - 1, and the slots below shift
+ * down, which is where the scalar loop puts it. An empty slot holds -inf. */
+#define LISTS_VEC_K 12
+
+T512 static void draw_lists_16(const float *out, uint32_t DP, uint32_t g0, const float *base,
+                               uint32_t n, uint32_t K, uint32_t lanes, uint32_t *list, int *full)
+{
+    __m512 S[LISTS_VEC_K];
+    __m512i I[LISTS_VEC_K];
+    for (uint32_t t = 0; t < K; t++) {
+        S[t] = _mm512_set1_ps(-INFINITY);
+        I[t] = _mm512_set1_epi32(-1);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const __m512 v = _mm512_add_ps(_mm512_set1_ps(base[i]),
+                                       _mm512_loadu_ps(out + (size_t)i * DP + g0));
+        __mmask16 below = _mm512_cmp_ps_mask(v, S[K - 1], _CMP_GT_OQ);
+        if (!below)
+            continue;
+        const __m512i vi = _mm512_set1_epi32((int)i);
+        for (uint32_t t = K - 1; t > 0; t--) {
+            const __mmask16 above = _mm512_cmp_ps_mask(v, S[t - 1], _CMP_GT_OQ);
+            S[t] = _mm512_mask_blend_ps(above, _mm512_mask_blend_ps(below, S[t], v), S[t - 1]);
+            I[t] = _mm512_mask_blend_epi32(above, _mm512_mask_blend_epi32(below, I[t], vi),
+                                           I[t - 1]);
+            below = above;
+        }
+        S[0] = _mm512_mask_blend_ps(below, S[0], v);
+        I[0] = _mm512_mask_blend_epi32(below, I[0], vi);
+    }
+    const __mmask16 valid = lanes >= 16 ? 0xFFFF : (__mmask16)((1u << lanes) - 1u);
+    if (_mm512_mask_cmp_ps_mask(valid, S[K - 1], _mm512_set1_ps(-INFINITY), _CMP_EQ_OQ))
+        *full = 0;
+    _Alignas(64) uint32_t idx[16];
+    for (uint32_t t = 0; t < K; t++) {
+        _mm512_store_si512((void *)idx, I[t]);
+        for (uint32_t l = 0; l < lanes; l++)
+            list[(size_t)(g0 + l) * K + t] = idx[l];
+    }
+}
+
+int ri_explore_draw_lists(ri_isa isa, const float *out, uint32_t DP, const float *base,
+                          uint32_t n, uint32_t D, uint32_t K, uint32_t *list)
+{
+    if (K == 0)
+        return 1;
+    if (isa != RI_ISA_AVX512 || K > LISTS_VEC_K || DP % 16 != 0 || D > DP)
+        return draw_lists_base(out, DP, base, n, D, K, list);
+    int full = 1;
+    for (uint32_t g0 = 0; g0 < D; g0 += 16)
+        draw_lists_16(out, DP, g0, base, n, K, D - g0 < 16 ? D - g0 : 16, list, &full);
+    return full;
 }

@@ -27,6 +27,7 @@ typedef struct {
     float *dscore;        /* draws x n, draw-major (thompson) */
     uint32_t *dlist;      /* draws x k: each draw's best positions (thompson, no MMR) */
     uint32_t *dlen;       /* draws: how many of a draw's best positions dlist holds so far */
+    int direct;           /* thompson slate without MMR: dlist filled whole by score_draws */
     float *maxsim;        /* n: largest cosine to the slate so far (MMR) */
     float *adj;           /* n: MMR-adjusted scores */
     uint32_t *chosen;     /* positions taken, ascending */
@@ -170,6 +171,29 @@ static void bring_up_to_date(work *w, uint32_t i)
     w->sc[i] = c->base[i] + (float)w->pp->ucb_alpha * sqrtf(q);
 }
 
+/* A slate of k slots takes at most k - 1 positions before its last pick, so
+ * each draw's k best positions always hold its pick: they are kept while the
+ * scores come out of the kernel (candidate-major, one compare per score once a
+ * list is full; candidates arrive best base score first, so few enter late),
+ * which spares the draw-major copy and a top-k per draw. Order as ri_topk's:
+ * score descending, then position ascending (a strict compare keeps the
+ * earlier of equal scores first); NaN and -inf never enter. A list left short
+ * (fewer than k such scores) turns w->direct off: the caller then takes the
+ * general route. */
+#define DIRECT_MAX_K 32u
+
+static int draw_lists_direct(work *w, const float *out, uint32_t DP)
+{
+    const int full = ri_explore_draw_lists(w->isa, out, DP, w->c->base, w->n, w->draws, w->k,
+                                           w->dlist);
+    if (full < 0)
+        return ri_error(RECINT_ENOMEM, "explorer: out of memory for %u draw lists", w->draws);
+    for (uint32_t m = 0; m < w->draws; m++)
+        w->dlen[m] = full ? w->k : 0;
+    w->direct = full;
+    return RECINT_OK;
+}
+
 /* w->draws user vectors theta = mean + scale R^-1 z (A = R^T R, so R^-1 z has
  * covariance A^-1), scored on every candidate into dscore. The first draw is
  * the one a slate acts on. Draws are padded to a multiple of 16 (zero columns)
@@ -200,6 +224,11 @@ static int score_draws(work *w, ri_rng *rng)
     }
     ri_explore_backsolve(w->isa, R, d, DP, T);
     ri_explore_multidot(w->isa, T, d, DP, c->x, c->n, out);
+    if (w->direct) {
+        rc = draw_lists_direct(w, out, DP);
+        if (rc != RECINT_OK || w->direct)
+            goto done;
+    }
     /* Candidate-major reads: out (n x DP floats) is read once in order, and the
      * D draw rows are written as D sequential streams. */
     for (uint32_t i = 0; i < c->n; i++) {
@@ -386,6 +415,7 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
     int rc = work_init(&w, pp, isa, post, c, k, ts ? pp->samples + 1 : 0);
     if (rc)
         return rc;
+    w.direct = ts && !mmr_on(&w) && k <= DIRECT_MAX_K;
     rc = ts ? score_draws(&w, rng) : score_plain(&w);
     for (uint32_t j = 0; rc == RECINT_OK && j < k; j++) {
         const uint32_t left = w.n - w.n_chosen;
