@@ -125,9 +125,51 @@ void ri_sel_sort(uint64_t *key, uint32_t n, uint64_t *tmp)
         memcpy(key, src, (size_t)n * sizeof *key);
 }
 
+/* Between compactions the bar need not be the k-th best exactly: any key with
+ * at least k kept keys below it can never be among the k best, so a bar a little
+ * above the k-th loses nothing. A pivot read off a sorted sample of 63 keys,
+ * a few ranks past the one k/n predicts, keeps somewhat more than k in one
+ * partition pass, where an exact quickselect makes about three; an unlucky
+ * sample (fewer than k below it, or too little room won) falls back to the
+ * exact selection. */
+#define SAMPLE 63
+#define SAMPLE_SLACK 4
+
+static int compact_by_sample(ri_selbuf *b)
+{
+    const uint32_t n = b->n, k = b->k;
+    if (n < 4 * SAMPLE || k == 0)
+        return 0;
+    const uint32_t r = (uint32_t)(((uint64_t)k * SAMPLE + n - 1) / n) + SAMPLE_SLACK;
+    if (r >= SAMPLE - 1)
+        return 0;
+    uint64_t smp[SAMPLE];
+    for (uint32_t t = 0; t < SAMPLE; t++)
+        smp[t] = b->key[(uint64_t)t * n / SAMPLE];
+    insertion_sort(smp, SAMPLE);
+    const uint64_t p = smp[r];
+    uint64_t *a = b->key;
+    uint32_t store = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint64_t v = a[i];
+        a[i] = a[store];
+        a[store] = v;
+        store += v < p;
+    }
+    if (store < k || store > n - n / 8)
+        return 0; /* still a permutation of the buffer: the exact route follows */
+    b->n = store;
+    b->bounded = 1;
+    b->worst = p;
+    b->thr = ri_sel_key_score(p);
+    return 1;
+}
+
 void ri_selbuf_compact(ri_selbuf *b)
 {
     if (b->n <= b->k)
+        return;
+    if (compact_by_sample(b))
         return;
     ri_sel_nth(b->key, b->n, b->k);
     uint64_t w = 0;
@@ -139,9 +181,17 @@ void ri_selbuf_compact(ri_selbuf *b)
     b->thr = ri_sel_key_score(w);
 }
 
+void ri_selbuf_keep(ri_selbuf *b)
+{
+    if (b->n <= b->k)
+        return;
+    ri_sel_nth(b->key, b->n, b->k);
+    b->n = b->k;
+}
+
 uint32_t ri_selbuf_finish(ri_selbuf *b, uint32_t *idx, float *score)
 {
-    ri_selbuf_compact(b);
+    ri_selbuf_keep(b);
     const uint32_t n = b->n;
     ri_sel_sort(b->key, n, b->key + n);
     for (uint32_t t = 0; t < n; t++) {

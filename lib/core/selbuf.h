@@ -62,7 +62,8 @@ static inline void ri_selbuf_init(ri_selbuf *b, uint64_t *key, uint32_t cap, uin
     b->thr = -__builtin_inff();
 }
 
-/* Keep the k best of the buffer (k < n), set the bar. */
+/* Make room (k < n): keep the k best, or a few more when a sampled bar
+ * already rules the rest out, and raise the bar. */
 void ri_selbuf_compact(ri_selbuf *b);
 
 /* While fewer than k entries are held every eligible item must be offered (even
@@ -84,6 +85,9 @@ static inline void ri_selbuf_offer(ri_selbuf *b, float s, uint32_t i)
     if (b->n == b->cap)
         ri_selbuf_compact(b);
 }
+
+/* Keep exactly the best min(k, offered) entries, unordered, in key[0..n). */
+void ri_selbuf_keep(ri_selbuf *b);
 
 /* The best min(k, offered) entries, best first, into idx / score (either may be
  * NULL). Returns their count. The buffer is spent afterwards. */

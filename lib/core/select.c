@@ -108,9 +108,11 @@ static void scan(const block_call *bc, const ri_core_filter *f, ri_selbuf *b)
 }
 
 /* Keys for a selection of k: on the stack up to STACK_KEYS, else allocated.
- * The buffer holds 8k keys (at least 256) when that fits: more room means
- * fewer compactions, and 256 lets a small k settle on a bar within the first
- * blocks. */
+ * The buffer holds 4k keys (at least 256). A compaction costs about the
+ * buffer's length and the bar it sets rises with the ratio room / k, while a
+ * larger buffer admits more items before its first bar: by the count of
+ * appends and compaction work, 2k to 4k is the flat optimum for k in the
+ * hundreds over 10^5 items; 256 lets a small k settle within the first blocks. */
 typedef struct {
     uint64_t *key;
     uint32_t cap;
@@ -119,7 +121,7 @@ typedef struct {
 
 static int key_room_get(key_room *r, uint64_t *stack, uint32_t k)
 {
-    uint64_t want = 8ull * k;
+    uint64_t want = 4ull * k;
     want = want < 256 ? 256 : want;
     if (want <= STACK_KEYS) {
         r->key = stack;
@@ -133,8 +135,6 @@ static int key_room_get(key_room *r, uint64_t *stack, uint32_t k)
         r->owned = 0;
         return RECINT_OK;
     }
-    /* 4k keys: k is large here, a few compactions at most. */
-    want = 4ull * k;
     r->cap = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
     r->key = ri_malloc_array(r->cap, sizeof(uint64_t));
     r->owned = 1;
@@ -207,7 +207,7 @@ static uint32_t topk_int8(const ri_core_items *it, const float *u, const ri_core
     ri_selbuf sel;
     ri_selbuf_init(&sel, room.key, room.cap, L);
     scan(&bc, f, &sel);
-    ri_selbuf_compact(&sel);
+    ri_selbuf_keep(&sel);
     /* The shortlist's keys become exact keys in place, then the best k of them
      * are kept and sorted by the same buffer (cap >= 2L >= 2k). */
     uint32_t m = 0;
@@ -241,6 +241,8 @@ uint32_t ri_core_topk(const ri_core_items *it, const float *u, const ri_core_fil
     }
     if (k == 0 || it->n == 0)
         return 0;
+    /* No more than n can be returned: the buffers are sized for what can be. */
+    k = k < it->n ? k : it->n;
     ri_kernels K;
     ri_kernels_get(clamp_isa(it, o ? o->isa : it->best_isa), it->vnni, &K);
     /* Without an int8 copy (or with nothing to quantise, or a user vector the

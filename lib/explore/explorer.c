@@ -197,8 +197,12 @@ int ri_explorer_candidates(const recint_explorer *e, uint32_t user, const ri_pos
         if (rows) {
             /* The rows sit scattered over a catalogue the scan has just pushed
              * out of cache; read ahead so that their misses overlap. */
-            if (i + 8 < got)
-                __builtin_prefetch(e->view.item_mat + (size_t)items[i + 8] * e->view.item_stride);
+            if (i + 16 < got) {
+                const char *ahead = (const char *)(e->view.item_mat +
+                                                   (size_t)items[i + 16] * e->view.item_stride);
+                for (size_t b = 0; b < d * sizeof(float); b += 64)
+                    __builtin_prefetch(ahead + b);
+            }
             memcpy(rows + (size_t)i * d, x[i], d * sizeof(float));
             x[i] = rows + (size_t)i * d;
         }

@@ -37,6 +37,11 @@ typedef struct {
     float *v;             /* k x dim: cov_t x_t of the slate's picks (linucb) */
     float *inv;           /* k: 1 / (1 + x_t . v_t) */
     uint32_t *applied;    /* n: slate updates already in a candidate's width2 */
+    uint32_t *stale;      /* n: positions brought up to date together (linucb) */
+    const float **sx;     /* n: their vectors, per update */
+    uint32_t *spos;       /* n: their places in stale, per update */
+    float *sdot;          /* n: their dots with an update's vector */
+    uint32_t *scount;     /* k + 1: counts by updates applied */
     double *ex;           /* n: softmax weights of the current slot */
     uint32_t n_upd;
 } work;
@@ -50,6 +55,11 @@ static void work_free(work *w)
     free(w->v);
     free(w->inv);
     free(w->applied);
+    free(w->stale);
+    free(w->sx);
+    free(w->spos);
+    free(w->sdot);
+    free(w->scount);
     free(w->ex);
     free(w->sc);
     free(w->dscore);
@@ -112,7 +122,13 @@ static int score_plain(work *w)
     w->applied = RI_NEW_ZEROED(uint32_t, c->n);
     w->v = ri_malloc_array((size_t)(w->k ? w->k : 1), (size_t)d * sizeof(float));
     w->inv = RI_NEW_ARRAY(float, w->k ? w->k : 1);
-    if (!w->S || !w->width2 || !w->applied || !w->v || !w->inv)
+    w->stale = RI_NEW_ARRAY(uint32_t, c->n);
+    w->sx = RI_NEW_ARRAY(const float *, c->n);
+    w->spos = RI_NEW_ARRAY(uint32_t, c->n);
+    w->sdot = RI_NEW_ARRAY(float, c->n);
+    w->scount = RI_NEW_ARRAY(uint32_t, (size_t)w->k + 1);
+    if (!w->scount || !w->S || !w->width2 || !w->applied || !w->v || !w->inv || !w->stale ||
+        !w->sx || !w->spos || !w->sdot)
         return ri_error(RECINT_ENOMEM, "explorer: out of memory for linucb widths");
     for (size_t t = 0; t < (size_t)d * d; t++)
         w->S[t] = (float)w->post->cov[t];
@@ -169,6 +185,51 @@ static void bring_up_to_date(work *w, uint32_t i)
     w->width2[i] = q;
     w->applied[i] = w->n_upd;
     w->sc[i] = c->base[i] + (float)w->pp->ucb_alpha * sqrtf(q);
+}
+
+/* bring_up_to_date for the m positions in w->stale at once: update by update,
+ * one kernel call over every listed candidate that still lacks it, so the
+ * dots overlap instead of each waiting on its own reduction. Each candidate
+ * gets the same operations in the same order as alone: the same bits. */
+static void bring_many_up_to_date(work *w, uint32_t m)
+{
+    const ri_candidates *c = w->c;
+    const uint32_t d = w->post->dim, nu = w->n_upd;
+    /* Counting sort by updates already applied: the candidates that lack
+     * update t are then a prefix of the order, growing with t. */
+    uint32_t *cum = w->scount; /* nu + 1 */
+    memset(cum, 0, (nu + 1) * sizeof *cum);
+    for (uint32_t s = 0; s < m; s++)
+        cum[w->applied[w->stale[s]]]++;
+    for (uint32_t t = 0, sum = 0; t <= nu; t++) {
+        const uint32_t h = cum[t];
+        cum[t] = sum;
+        sum += h;
+    }
+    for (uint32_t s = 0; s < m; s++) {
+        const uint32_t i = w->stale[s], at = cum[w->applied[i]]++;
+        w->spos[at] = i;
+        w->sx[at] = c->x[i];
+    }
+    /* cum[t] now counts the candidates with applied <= t. */
+    for (uint32_t t = 0; t < nu; t++) {
+        const uint32_t cnt = cum[t];
+        if (cnt == 0)
+            continue;
+        ri_explore_dots(w->isa, w->v + (size_t)t * d, d, w->sx, cnt, w->sdot);
+        for (uint32_t j = 0; j < cnt; j++) {
+            const float a = w->sdot[j];
+            float q = w->width2[w->spos[j]];
+            q -= a * a * w->inv[t];
+            w->width2[w->spos[j]] = q > 0.0f ? q : 0.0f;
+        }
+    }
+    const float alpha = (float)w->pp->ucb_alpha;
+    for (uint32_t s = 0; s < m; s++) {
+        const uint32_t i = w->stale[s];
+        w->applied[i] = nu;
+        w->sc[i] = c->base[i] + alpha * sqrtf(w->width2[i]);
+    }
 }
 
 /* A slate of k slots takes at most k - 1 positions before its last pick, so
@@ -431,9 +492,11 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
                  * MMR's adjusted scores are not bounds: everyone then. */
                 bring_up_to_date(&w, p);
                 const float thr = mmr_on(&w) ? -INFINITY : w.sc[p];
+                uint32_t m = 0;
                 for (uint32_t i = 0; i < w.n; i++)
                     if (w.applied[i] != w.n_upd && !(w.sc[i] < thr))
-                        bring_up_to_date(&w, i);
+                        w.stale[m++] = i;
+                bring_many_up_to_date(&w, m);
                 p = argmax_remaining(&w, adjusted(&w, w.sc));
             }
             break;
