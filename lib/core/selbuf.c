@@ -1,5 +1,7 @@
 #include "selbuf.h"
 
+#include "core.h"
+
 static inline void swap_keys(uint64_t *a, uint64_t *b)
 {
     uint64_t t = *a;
@@ -201,4 +203,18 @@ uint32_t ri_selbuf_finish(ri_selbuf *b, uint32_t *idx, float *score)
             score[t] = ri_sel_key_score(b->key[t]);
     }
     return n;
+}
+
+void ri_selbuf_offer16(ri_selbuf *b, const float *s, uint32_t i0, unsigned m)
+{
+    while (m) {
+        const unsigned lane = (unsigned)__builtin_ctz(m);
+        m &= m - 1;
+        ri_selbuf_offer(b, s[lane], i0 + lane);
+    }
+}
+
+ri_offer16_fn ri_selbuf_offer16_for(int isa)
+{
+    return isa == RI_ISA_AVX512 ? ri_selbuf_offer16_avx512 : ri_selbuf_offer16;
 }

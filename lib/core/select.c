@@ -32,24 +32,25 @@ typedef struct {
     size_t e;
 } filter_cursor;
 
-static inline int bit_set(const uint64_t *bits, uint32_t i) { return (bits[i >> 6] >> (i & 63)) & 1; }
-
-static inline int eligible(filter_cursor *c, uint32_t i)
+/* The eligible lanes of the panel starting at item i0 (a multiple of 16, so
+ * its 16 bits sit in one word of each bitset). */
+static inline unsigned eligible16(filter_cursor *c, uint32_t i0)
 {
     const ri_core_filter *f = c->f;
     if (!f)
-        return 1;
-    if (f->allow && !bit_set(f->allow, i))
-        return 0;
-    if (f->block && bit_set(f->block, i))
-        return 0;
+        return 0xffffu;
+    unsigned m = 0xffffu;
+    if (f->allow)
+        m &= (unsigned)(f->allow[i0 >> 6] >> (i0 & 63));
+    if (f->block)
+        m &= ~(unsigned)(f->block[i0 >> 6] >> (i0 & 63));
     if (f->exclude) {
-        while (c->e < f->n_exclude && f->exclude[c->e] < i)
+        while (c->e < f->n_exclude && f->exclude[c->e] < i0)
             c->e++;
-        if (c->e < f->n_exclude && f->exclude[c->e] == i)
-            return 0;
+        for (size_t e = c->e; e < f->n_exclude && f->exclude[e] < i0 + 16u; e++)
+            m &= ~(1u << (f->exclude[e] - i0));
     }
-    return 1;
+    return m & 0xffffu;
 }
 
 /* One of the two kernel kinds, behind a single call shape for the scan. */
@@ -80,12 +81,13 @@ static inline unsigned call_block(const block_call *bc, size_t p0, size_t np, fl
  * items are held every eligible item is offered regardless of the mask (even a
  * -inf score must be returned when fewer than k items are eligible); NaN never
  * enters. */
-static void scan(const block_call *bc, const ri_core_filter *f, ri_selbuf *b)
+static void scan(const block_call *bc, const ri_core_filter *f, ri_selbuf *b, ri_isa isa)
 {
     const ri_core_items *it = bc->it;
     _Alignas(64) float out[BLOCK_PANELS * RI_PANEL];
     uint16_t mask[BLOCK_PANELS];
     filter_cursor cur = {f, 0};
+    const ri_offer16_fn offer16 = ri_selbuf_offer16_for(isa);
     for (size_t p0 = 0; p0 < it->n_panels; p0 += BLOCK_PANELS) {
         size_t np = it->n_panels - p0 < BLOCK_PANELS ? it->n_panels - p0 : BLOCK_PANELS;
         int filling = ri_selbuf_filling(b);
@@ -94,15 +96,14 @@ static void scan(const block_call *bc, const ri_core_filter *f, ri_selbuf *b)
             continue;
         for (size_t p = 0; p < np; p++) {
             unsigned m = ri_selbuf_filling(b) ? 0xffffu : mask[p];
-            while (m) {
-                unsigned lane = (unsigned)__builtin_ctz(m);
-                m &= m - 1;
-                size_t i = (p0 + p) * RI_PANEL + lane;
-                if (i >= it->n)
-                    break;
-                if (eligible(&cur, (uint32_t)i))
-                    ri_selbuf_offer(b, out[p * RI_PANEL + lane], (uint32_t)i);
-            }
+            if (!m)
+                continue;
+            const size_t i0 = (p0 + p) * RI_PANEL;
+            if (i0 + RI_PANEL > it->n)
+                m &= (1u << (it->n - i0)) - 1u;
+            m &= eligible16(&cur, (uint32_t)i0);
+            if (m)
+                offer16(b, out + p * RI_PANEL, (uint32_t)i0, m);
         }
     }
 }
@@ -206,7 +207,7 @@ static uint32_t topk_int8(const ri_core_items *it, const float *u, const ri_core
     block_call bc = {it, NULL, NULL, K->i8, &uq};
     ri_selbuf sel;
     ri_selbuf_init(&sel, room.key, room.cap, L);
-    scan(&bc, f, &sel);
+    scan(&bc, f, &sel, clamp_isa(it, o ? o->isa : it->best_isa));
     ri_selbuf_keep(&sel);
     /* The shortlist's keys become exact keys in place, then the best k of them
      * are kept and sorted by the same buffer (cap >= 2L >= 2k). */
@@ -260,7 +261,7 @@ uint32_t ri_core_topk(const ri_core_items *it, const float *u, const ri_core_fil
     ri_selbuf sel;
     ri_selbuf_init(&sel, room.key, room.cap, k);
     block_call bc = {it, K.fp32, u, NULL, NULL};
-    scan(&bc, f, &sel);
+    scan(&bc, f, &sel, clamp_isa(it, o ? o->isa : it->best_isa));
     uint32_t count = ri_selbuf_finish(&sel, out_idx, out_score);
     key_room_free(&room);
     return count;

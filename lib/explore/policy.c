@@ -493,9 +493,10 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
                 bring_up_to_date(&w, p);
                 const float thr = mmr_on(&w) ? -INFINITY : w.sc[p];
                 uint32_t m = 0;
-                for (uint32_t i = 0; i < w.n; i++)
-                    if (w.applied[i] != w.n_upd && !(w.sc[i] < thr))
-                        w.stale[m++] = i;
+                for (uint32_t i = 0; i < w.n; i++) { /* branch-free: half are taken */
+                    w.stale[m] = i;
+                    m += (uint32_t)(w.applied[i] != w.n_upd) & (uint32_t)!(w.sc[i] < thr);
+                }
                 bring_many_up_to_date(&w, m);
                 p = argmax_remaining(&w, adjusted(&w, w.sc));
             }
