@@ -53,6 +53,25 @@ static recint_explorer *explorer_of(const recint_model *m, const char *const *se
     return e;
 }
 
+/* A user's candidate set as recommend builds it (at most CAND_MAX), with the
+ * inverse norms for MMR when with_inv. */
+#define CAND_MAX 64
+typedef struct {
+    uint32_t items[CAND_MAX], n;
+    const float *x[CAND_MAX];
+    float base[CAND_MAX], inv[CAND_MAX];
+    ri_candidates c;
+} cand_set;
+
+static void cand_set_of(recint_explorer *e, uint32_t user, const ri_posterior *p, int with_inv,
+                        cand_set *s)
+{
+    ck_assert_uint_le(e->pp.candidates, CAND_MAX);
+    RI_OK(ri_explorer_candidates(e, user, p, s->items, s->x, s->base, s->inv, NULL, &s->n));
+    ri_candidates c = {s->n, s->items, s->x, s->base, with_inv ? s->inv : NULL};
+    s->c = c;
+}
+
 /* ---- posterior ------------------------------------------------------------------ */
 
 START_TEST(sherman_morrison_matches_direct_inverse)
@@ -188,16 +207,15 @@ START_TEST(observe_without_cholesky)
     ck_assert_int_eq(skip.chol_stale, 1);
     ck_assert_int_eq(memcmp(kept.cov, skip.cov, sizeof(double) * D * D), 0);
     ck_assert_int_eq(memcmp(kept.mean, skip.mean, sizeof(double) * D), 0);
-    uint32_t items[NI], n = 0, pos[K];
-    const float *x[NI];
-    float base[NI], inv[NI];
+    uint32_t pos[K];
     double prop[K];
-    RI_OK(ri_explorer_candidates(e, 0, p, items, x, base, inv, NULL, &n));
-    ri_candidates c = {n, items, x, base, NULL};
+    cand_set cs;
+    cand_set_of(e, 0, p, 0, &cs);
     ri_rng r;
     ri_rng_seed(&r, 1, 1);
-    RI_OK(ri_policy_slate(&e->pp, e->isa, &kept, &c, K, &r, pos, prop));
-    ck_assert_int_eq(ri_policy_slate(&e->pp, e->isa, &skip, &c, K, &r, pos, prop), RECINT_EINVAL);
+    RI_OK(ri_policy_slate(&e->pp, e->isa, &kept, &cs.c, K, &r, pos, prop));
+    ck_assert_int_eq(ri_policy_slate(&e->pp, e->isa, &skip, &cs.c, K, &r, pos, prop),
+                     RECINT_EINVAL);
     ck_assert_ptr_nonnull(strstr(recint_last_error(), "Cholesky"));
     ri_posterior_free(&kept);
     ri_posterior_free(&skip);
@@ -530,13 +548,12 @@ START_TEST(first_slot_distributions_sum_to_one)
         recint_explorer *e = explorer_of(m, set);
         ri_posterior *p;
         RI_OK(ri_explorer_posterior(e, 1, &p));
-        uint32_t items[50], n = 0;
-        const float *x[50];
-        float base[50], inv[50];
         double probs[50];
-        RI_OK(ri_explorer_candidates(e, 1, p, items, x, base, inv, NULL, &n));
+        cand_set cs;
+        cand_set_of(e, 1, p, 1, &cs);
+        const uint32_t n = cs.n;
         ck_assert_uint_eq(n, 50);
-        ri_candidates c = {n, items, x, base, inv};
+        const ri_candidates c = cs.c;
         ri_rng r;
         ri_rng_seed(&r, 5, 9);
         RI_OK(ri_policy_first_slot(&e->pp, e->isa, p, &c, &r, probs));
@@ -610,15 +627,16 @@ START_TEST(linucb_slate_matches_sequential_reference)
     recint_explorer *e = explorer_of(m, set);
     ri_posterior *p;
     RI_OK(ri_explorer_posterior(e, 0, &p));
-    uint32_t items[NI], n = 0, pos[K];
-    const float *x[NI];
-    float base[NI], inv[NI];
+    uint32_t pos[K];
     double prop[K];
-    RI_OK(ri_explorer_candidates(e, 0, p, items, x, base, inv, NULL, &n));
-    ri_candidates c = {n, items, x, base, NULL};
+    cand_set cs;
+    cand_set_of(e, 0, p, 0, &cs);
+    const uint32_t n = cs.n;
+    const float *const *x = cs.x;
+    const float *base = cs.base;
     ri_rng r;
     ri_rng_seed(&r, 1, 1);
-    RI_OK(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop));
+    RI_OK(ri_policy_slate(&e->pp, e->isa, p, &cs.c, K, &r, pos, prop));
     double cov[D * D];
     memcpy(cov, p->cov, sizeof cov);
     int taken[NI] = {0};
