@@ -205,16 +205,17 @@ uint32_t ri_selbuf_finish(ri_selbuf *b, uint32_t *idx, float *score)
     return n;
 }
 
-void ri_selbuf_offer16(ri_selbuf *b, const float *s, uint32_t i0, unsigned m)
+void ri_selbuf_offer_block(ri_selbuf *b, const float *s, const uint16_t *m, uint32_t np,
+                           uint32_t i0)
 {
-    while (m) {
-        const unsigned lane = (unsigned)__builtin_ctz(m);
-        m &= m - 1;
-        ri_selbuf_offer(b, s[lane], i0 + lane);
-    }
+    for (uint32_t p = 0; p < np; p++)
+        for (unsigned bits = m[p]; bits; bits &= bits - 1) {
+            const unsigned lane = (unsigned)__builtin_ctz(bits);
+            ri_selbuf_offer(b, s[16 * p + lane], i0 + 16 * p + lane);
+        }
 }
 
-ri_offer16_fn ri_selbuf_offer16_for(int isa)
+ri_offer_block_fn ri_selbuf_offer_block_for(int isa)
 {
-    return isa == RI_ISA_AVX512 ? ri_selbuf_offer16_avx512 : ri_selbuf_offer16;
+    return isa == RI_ISA_AVX512 ? ri_selbuf_offer_block_avx512 : ri_selbuf_offer_block;
 }

@@ -86,15 +86,19 @@ static inline void ri_selbuf_offer(ri_selbuf *b, float s, uint32_t i)
         ri_selbuf_compact(b);
 }
 
-/* Offer the lanes set in m of the panel whose first item is i0: scores s[0..16)
- * for items i0 + lane. One implementation per instruction set, same result. */
-typedef void (*ri_offer16_fn)(ri_selbuf *b, const float *s, uint32_t i0, unsigned m);
-void ri_selbuf_offer16(ri_selbuf *b, const float *s, uint32_t i0, unsigned m);
+/* Offer a block of np panels: panel p's scores s[16p .. 16p+16) are items
+ * i0 + 16p + lane, and only the lanes set in m[p] are offered. One
+ * implementation per instruction set, same result. */
+typedef void (*ri_offer_block_fn)(ri_selbuf *b, const float *s, const uint16_t *m, uint32_t np,
+                                  uint32_t i0);
+void ri_selbuf_offer_block(ri_selbuf *b, const float *s, const uint16_t *m, uint32_t np,
+                           uint32_t i0);
 /* AVX-512: keys built 16 at a time and compress-stored, no branch per lane.
  * Needs cap >= k + 16 (ri_core_topk's buffers have it). */
-void ri_selbuf_offer16_avx512(ri_selbuf *b, const float *s, uint32_t i0, unsigned m);
+void ri_selbuf_offer_block_avx512(ri_selbuf *b, const float *s, const uint16_t *m, uint32_t np,
+                                  uint32_t i0);
 /* The implementation for a level (the level must be one the CPU has). */
-ri_offer16_fn ri_selbuf_offer16_for(int isa);
+ri_offer_block_fn ri_selbuf_offer_block_for(int isa);
 
 /* Keep exactly the best min(k, offered) entries, unordered, in key[0..n). */
 void ri_selbuf_keep(ri_selbuf *b);

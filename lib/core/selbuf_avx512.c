@@ -10,35 +10,48 @@
 
 #define T512 __attribute__((target("avx512f,avx512vl,avx512dq,fma,avx2")))
 
-T512 void ri_selbuf_offer16_avx512(ri_selbuf *b, const float *s16, uint32_t i0, unsigned m)
+T512 void ri_selbuf_offer_block_avx512(ri_selbuf *b, const float *s16, const uint16_t *m16,
+                                       uint32_t np, uint32_t i0)
 {
-    const __m512 s = _mm512_loadu_ps(s16);
-    m &= _mm512_cmp_ps_mask(s, s, _CMP_ORD_Q); /* NaN never enters */
-    if (!m || b->k == 0)
+    if (b->k == 0)
         return;
-    if (b->n + 16 > b->cap)
-        ri_selbuf_compact(b);
-    /* x + 0 is x except that -0 becomes +0 (round to nearest). */
-    const __m512i u = _mm512_castps_si512(_mm512_add_ps(s, _mm512_setzero_ps()));
-    const __m512i sign = _mm512_srai_epi32(u, 31);
-    const __m512i mapped = _mm512_xor_si512(u, _mm512_or_si512(sign, _mm512_set1_epi32(INT32_MIN)));
-    const __m512i hi = _mm512_xor_si512(mapped, _mm512_set1_epi32(-1));
-    const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32((int)i0),
-                                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                                           12, 13, 14, 15));
-    const __m512i bar = _mm512_set1_epi64((long long)b->worst);
-    for (int half = 0; half < 2; half++) {
-        const __mmask8 want = (__mmask8)(m >> (8 * half));
-        if (!want)
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i flip = _mm512_set1_epi32(INT32_MIN), ones = _mm512_set1_epi32(-1);
+    uint64_t *key = b->key;
+    uint32_t n = b->n;
+    __m512i bar = _mm512_set1_epi64((long long)b->worst);
+    for (uint32_t p = 0; p < np; p++) {
+        if (!m16[p])
             continue;
-        const __m256i h = half ? _mm512_extracti64x4_epi64(hi, 1) : _mm512_castsi512_si256(hi);
-        const __m256i x = half ? _mm512_extracti64x4_epi64(idx, 1) : _mm512_castsi512_si256(idx);
-        const __m512i key = _mm512_or_si512(_mm512_slli_epi64(_mm512_cvtepu32_epi64(h), 32),
-                                            _mm512_cvtepu32_epi64(x));
-        const __mmask8 keep = _mm512_mask_cmplt_epu64_mask(want, key, bar);
-        /* Compress in a register and store all 8 (room for 16 is ensured):
-         * the memory form of vpcompressq is microcoded and slow on Zen 4. */
-        _mm512_storeu_si512((void *)(b->key + b->n), _mm512_maskz_compress_epi64(keep, key));
-        b->n += (uint32_t)__builtin_popcount(keep);
+        const __m512 s = _mm512_loadu_ps(s16 + 16 * p);
+        const __mmask16 m = _mm512_mask_cmp_ps_mask(m16[p], s, s, _CMP_ORD_Q); /* no NaN */
+        if (!m)
+            continue;
+        if (n + 16 > b->cap) {
+            b->n = n;
+            ri_selbuf_compact(b);
+            n = b->n;
+            bar = _mm512_set1_epi64((long long)b->worst);
+        }
+        /* x + 0 is x except that -0 becomes +0 (round to nearest). */
+        const __m512i u = _mm512_castps_si512(_mm512_add_ps(s, _mm512_setzero_ps()));
+        const __m512i mapped = _mm512_xor_si512(u, _mm512_or_si512(_mm512_srai_epi32(u, 31), flip));
+        const __m512i hi = _mm512_xor_si512(mapped, ones);
+        const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32((int)(i0 + 16 * p)), iota);
+        for (int half = 0; half < 2; half++) {
+            const __mmask8 want = (__mmask8)(m >> (8 * half));
+            if (!want)
+                continue;
+            const __m256i h = half ? _mm512_extracti64x4_epi64(hi, 1) : _mm512_castsi512_si256(hi);
+            const __m256i x = half ? _mm512_extracti64x4_epi64(idx, 1) : _mm512_castsi512_si256(idx);
+            const __m512i k = _mm512_or_si512(_mm512_slli_epi64(_mm512_cvtepu32_epi64(h), 32),
+                                              _mm512_cvtepu32_epi64(x));
+            const __mmask8 keep = _mm512_mask_cmplt_epu64_mask(want, k, bar);
+            /* Compress in a register and store all 8 (room for 16 is ensured):
+             * the memory form of vpcompressq is microcoded and slow on Zen 4. */
+            _mm512_storeu_si512((void *)(key + n), _mm512_maskz_compress_epi64(keep, k));
+            n += (uint32_t)__builtin_popcount(keep);
+        }
     }
+    b->n = n;
 }

@@ -87,24 +87,25 @@ static void scan(const block_call *bc, const ri_core_filter *f, ri_selbuf *b, ri
     _Alignas(64) float out[BLOCK_PANELS * RI_PANEL];
     uint16_t mask[BLOCK_PANELS];
     filter_cursor cur = {f, 0};
-    const ri_offer16_fn offer16 = ri_selbuf_offer16_for(isa);
+    const ri_offer_block_fn offer = ri_selbuf_offer_block_for(isa);
     for (size_t p0 = 0; p0 < it->n_panels; p0 += BLOCK_PANELS) {
         size_t np = it->n_panels - p0 < BLOCK_PANELS ? it->n_panels - p0 : BLOCK_PANELS;
+        /* Filling is decided for the whole block: a lane it lets through once
+         * k are held is only an extra candidate, which the buffer sorts out. */
         int filling = ri_selbuf_filling(b);
         unsigned any = call_block(bc, p0, np, ri_selbuf_threshold(b), out, mask);
         if (!any && !filling)
             continue;
         for (size_t p = 0; p < np; p++) {
-            unsigned m = ri_selbuf_filling(b) ? 0xffffu : mask[p];
-            if (!m)
-                continue;
+            unsigned m = filling ? 0xffffu : mask[p];
             const size_t i0 = (p0 + p) * RI_PANEL;
-            if (i0 + RI_PANEL > it->n)
+            if (m && i0 + RI_PANEL > it->n)
                 m &= (1u << (it->n - i0)) - 1u;
-            m &= eligible16(&cur, (uint32_t)i0);
             if (m)
-                offer16(b, out + p * RI_PANEL, (uint32_t)i0, m);
+                m &= eligible16(&cur, (uint32_t)i0);
+            mask[p] = (uint16_t)m;
         }
+        offer(b, out, mask, (uint32_t)np, (uint32_t)(p0 * RI_PANEL));
     }
 }
 
