@@ -77,7 +77,7 @@ static inline unsigned call_block(const block_call *bc, size_t p0, size_t np, fl
  * index than every kept item and ranks below all of them; it could never
  * enter. The threshold given to a kernel may be stale (lower than the current
  * one, which only rises within a block): that only lets extra candidates
- * through, and ri_selbuf_offer makes the exact decision. While fewer than k
+ * through, and the buffer makes the exact decision. While fewer than k
  * items are held every eligible item is offered regardless of the mask (even a
  * -inf score must be returned when fewer than k items are eligible); NaN never
  * enters. */
