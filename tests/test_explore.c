@@ -334,6 +334,41 @@ START_TEST(quadforms_every_dim)
 }
 END_TEST
 
+/* Dots of many rows at once equal the one-row dots to the bit (the lazy LinUCB
+ * path takes one, the batched one many, and a slate must not depend on which),
+ * and are within rounding of a double reference. */
+START_TEST(many_dots_equal_single)
+{
+    static const uint32_t dims[] = {1, 7, 16, 17, 33, 64, 100};
+    enum { N = 53, DMAX = 100 };
+    static float X[N * DMAX], v[DMAX], many[N], one[N];
+    const float *rows[N];
+    rng_state = 31;
+    const ri_isa isas[2] = {RI_ISA_SCALAR, ri_core_isa_detect()};
+    for (size_t t = 0; t < sizeof dims / sizeof dims[0]; t++) {
+        const uint32_t d = dims[t];
+        for (uint32_t j = 0; j < N * d; j++)
+            X[j] = rnd_unit();
+        for (uint32_t j = 0; j < d; j++)
+            v[j] = rnd_unit();
+        for (int i = 0; i < N; i++)
+            rows[i] = X + (size_t)((i * 17) % N) * d; /* scattered, some rows twice */
+        for (int s = 0; s < 2; s++)
+            for (uint32_t n = 1; n <= N; n += 13) {
+                ri_explore_dots(isas[s], v, d, rows, n, many);
+                for (uint32_t i = 0; i < n; i++) {
+                    ri_explore_dots(isas[s], v, d, &rows[i], 1, &one[i]);
+                    double ref = 0;
+                    for (uint32_t j = 0; j < d; j++)
+                        ref += (double)v[j] * rows[i][j];
+                    ck_assert_double_eq_tol(many[i], ref, 1e-5 * (1.0 + fabs(ref)));
+                }
+                ck_assert_int_eq(memcmp(many, one, n * sizeof(float)), 0);
+            }
+    }
+}
+END_TEST
+
 /* Each Thompson draw's best K positions, as the slate reads them: every ISA
  * against a full sort per draw (score descending, position ascending, NaN and
  * -inf left out), with ties (scores on a coarse grid), draw counts that do not
@@ -1141,6 +1176,7 @@ int main(void)
     tcase_add_test(tc, kernels_match_reference);
     tcase_add_test(tc, quadforms_every_dim);
     tcase_add_test(tc, draw_lists_match_sorting);
+    tcase_add_test(tc, many_dots_equal_single);
     tcase_add_test(tc, explore_decay_scales_width);
     tcase_add_test(tc, cholesky_rejects_indefinite);
     tcase_add_test(tc, epsilon_propensities_by_hand);

@@ -243,10 +243,50 @@ T512 static void multi_512(const float *T, uint32_t dim, uint32_t m, const float
     rows_512(X, n, T, dim, m, out, m);
 }
 
+/* 16 rows' dots with v at once. Each row's chain is dot_512's (the same masked
+ * blocks in the same order); the 16 sums are then reduced together by a tree of
+ * shuffles that adds, for every row, the same pairs in the same order as
+ * _mm512_reduce_add_ps (lanes i and i+8, then i and i+4, i and i+2, the last
+ * two), so each result is dot_512's to the bit. One row at a time, the
+ * reduction's chain of dependent shuffles dominated: LinUCB brings up to date
+ * hundreds of candidates per slot for a fresh user. */
+T512 static void dots16_512(const float *v, uint32_t dim, const float *const *X, float *out)
+{
+    __m512 a[16];
+    _Pragma("GCC unroll 16") for (int r = 0; r < 16; r++) a[r] = _mm512_setzero_ps();
+    for (uint32_t j = 0; j < dim; j += 16) {
+        const __mmask16 k = tail_mask(dim - j);
+        const __m512 vj = _mm512_maskz_loadu_ps(k, v + j);
+        _Pragma("GCC unroll 16") for (int r = 0; r < 16; r++)
+            a[r] = _mm512_fmadd_ps(vj, _mm512_maskz_loadu_ps(k, X[r] + j), a[r]);
+    }
+    __m512 u[8], w[4], z[2];
+    /* u[m]: rows 2m and 2m+1, lanes i + lanes i+8 (8 values each). */
+    _Pragma("GCC unroll 8") for (int m = 0; m < 8; m++)
+        u[m] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * m], a[2 * m + 1], 0x44),
+                             _mm512_shuffle_f32x4(a[2 * m], a[2 * m + 1], 0xEE));
+    /* w[m]: rows 4m..4m+3, one per 128-bit lane, lanes i + i+4. */
+    _Pragma("GCC unroll 4") for (int m = 0; m < 4; m++)
+        w[m] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * m], u[2 * m + 1], 0x88),
+                             _mm512_shuffle_f32x4(u[2 * m], u[2 * m + 1], 0xDD));
+    /* z[m], 128-bit lane L: rows 8m+L and 8m+4+L, two values each (i + i+2). */
+    _Pragma("GCC unroll 2") for (int m = 0; m < 2; m++)
+        z[m] = _mm512_add_ps(_mm512_shuffle_ps(w[2 * m], w[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(w[2 * m], w[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    /* f[4L + e] is row L + 4e. */
+    const __m512 f = _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm512_shuffle_ps(z[0], z[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i rows = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    _mm512_storeu_ps(out, _mm512_permutexvar_ps(rows, f));
+}
+
 T512 static void dots_512(const float *v, uint32_t dim, const float *const *X, uint32_t n,
                           float *out)
 {
-    for (uint32_t i = 0; i < n; i++)
+    uint32_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        dots16_512(v, dim, X + i, out + i);
+    for (; i < n; i++)
         out[i] = dot_512(v, X[i], dim);
 }
 
