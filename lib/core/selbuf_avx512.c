@@ -20,13 +20,12 @@ T512 void ri_selbuf_offer_block_avx512(ri_selbuf *b, const float *s16, const uin
     uint64_t *key = b->key;
     uint32_t n = b->n;
     __m512i bar = _mm512_set1_epi64((long long)b->worst);
+    /* No branch on the masks: which panels hold candidates is close to random
+     * while the bar is still low, and a mispredicted branch costs more than a
+     * panel's few instructions. */
     for (uint32_t p = 0; p < np; p++) {
-        if (!m16[p])
-            continue;
         const __m512 s = _mm512_loadu_ps(s16 + 16 * p);
         const __mmask16 m = _mm512_mask_cmp_ps_mask(m16[p], s, s, _CMP_ORD_Q); /* no NaN */
-        if (!m)
-            continue;
         if (n + 16 > b->cap) {
             b->n = n;
             ri_selbuf_compact(b);
@@ -40,8 +39,6 @@ T512 void ri_selbuf_offer_block_avx512(ri_selbuf *b, const float *s16, const uin
         const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32((int)(i0 + 16 * p)), iota);
         for (int half = 0; half < 2; half++) {
             const __mmask8 want = (__mmask8)(m >> (8 * half));
-            if (!want)
-                continue;
             const __m256i h = half ? _mm512_extracti64x4_epi64(hi, 1) : _mm512_castsi512_si256(hi);
             const __m256i x = half ? _mm512_extracti64x4_epi64(idx, 1) : _mm512_castsi512_si256(idx);
             const __m512i k = _mm512_or_si512(_mm512_slli_epi64(_mm512_cvtepu32_epi64(h), 32),

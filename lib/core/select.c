@@ -96,15 +96,14 @@ static void scan(const block_call *bc, const ri_core_filter *f, ri_selbuf *b, ri
         unsigned any = call_block(bc, p0, np, ri_selbuf_threshold(b), out, mask);
         if (!any && !filling)
             continue;
-        for (size_t p = 0; p < np; p++) {
-            unsigned m = filling ? 0xffffu : mask[p];
-            const size_t i0 = (p0 + p) * RI_PANEL;
-            if (m && i0 + RI_PANEL > it->n)
-                m &= (1u << (it->n - i0)) - 1u;
-            if (m)
-                m &= eligible16(&cur, (uint32_t)i0);
-            mask[p] = (uint16_t)m;
-        }
+        if (filling)
+            memset(mask, 0xff, sizeof mask);
+        const size_t end = (p0 + np) * RI_PANEL;
+        if (end > it->n) /* the last panel's lanes past the catalogue */
+            mask[np - 1] &= (uint16_t)((1u << (RI_PANEL - (end - it->n))) - 1u);
+        for (size_t p = 0; f && p < np; p++)
+            if (mask[p])
+                mask[p] &= (uint16_t)eligible16(&cur, (uint32_t)((p0 + p) * RI_PANEL));
         offer(b, out, mask, (uint32_t)np, (uint32_t)(p0 * RI_PANEL));
     }
 }
