@@ -12,7 +12,8 @@
  *
  * usage: bench_explore [calls [policy]]   (default 20000 policy steps, 2000 end-to-end
  *        calls; with a policy: only its policy step, with e2e-POLICY [N] only its
- *        end-to-end part with calls calls and N candidates (default 100), for profiling)
+ *        end-to-end part with calls calls and N candidates (default 100), for profiling;
+ *        with topn [N] the core's top-N (default 500) against its top-10 alone)
  * Random vectors (a fixed LCG), so the figures need no data set. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,31 @@ static void end_to_end(const recint_model *m, const char *policy, uint32_t candi
     recint_explorer_free(e);
 }
 
+/* Part 3: what the candidates cost in the core alone: a top-N against a top-10
+ * of the same user vector over the same catalogue, calls alternating. */
+static void core_topn(const recint_model *m, uint32_t candidates, long calls)
+{
+    static uint32_t items[N_CAND];
+    static float scores[N_CAND];
+    static float u[DIM];
+    uint32_t n;
+    double t10 = 0.0, tn = 0.0;
+    for (long i = 0; i < calls; i++) {
+        for (int j = 0; j < DIM; j++)
+            u[j] = unit();
+        double t0 = cpu_now();
+        check(recint_model_recommend_vector(m, u, K, NULL, NULL, 0, items, scores, &n), "top-10");
+        double t1 = cpu_now();
+        check(recint_model_recommend_vector(m, u, candidates, NULL, NULL, 0, items, scores, &n),
+              "top-N");
+        double t2 = cpu_now();
+        t10 += t1 - t0;
+        tn += t2 - t1;
+    }
+    printf("core top-N   %d items: top-10 %.1f us, top-%u %.1f us per call: ratio %.3f\n", N_ITEMS,
+           1e6 * t10 / calls, candidates, 1e6 * tn / calls, tn / t10);
+}
+
 int main(int argc, char **argv)
 {
     long calls = 20000;
@@ -164,6 +190,17 @@ int main(int argc, char **argv)
         calls = (long)v;
     }
     recint_model *small = random_model(4, 20000);
+    if (argc > 2 && strcmp(argv[2], "topn") == 0) {
+        recint_model_free(small);
+        recint_model *big = random_model(N_USERS, N_ITEMS);
+        int64_t v;
+        uint32_t nc = N_CAND;
+        if (argc > 3 && ri_parse_i64(argv[3], strlen(argv[3]), &v) == 0 && v >= 1 && v <= N_CAND)
+            nc = (uint32_t)v;
+        core_topn(big, nc, calls);
+        recint_model_free(big);
+        return 0;
+    }
     if (argc > 2 && strncmp(argv[2], "e2e-", 4) == 0) {
         recint_model_free(small);
         recint_model *big = random_model(N_USERS, N_ITEMS);
