@@ -137,6 +137,7 @@ struct recint_explorer {
     float *penalty;       /* n_items (debias) or NULL */
     ri_posterior **users; /* n_users, created on a user's first call */
     pthread_mutex_t stripe[RI_EXPLORE_STRIPES];
+    float *rows[RI_EXPLORE_STRIPES]; /* per stripe: candidate rows of its calls (lazy) */
     pthread_mutex_t log_lock;
     int logging;
     ri_log_record *log;
