@@ -591,8 +591,14 @@ RECINT_API uint64_t recint_explorer_log_size(const recint_explorer *e);
  * file is replaced atomically. Errors: EINVAL, EIO, ENOMEM. Not thread-safe
  * against recommend/observe. */
 RECINT_API int recint_explorer_log_save(const recint_explorer *e, const char *path);
+/* The same log as tab-separated text: a "# recint-explore-log 1 users=U items=I"
+ * line, then "user round slot item candidates propensity reward" per record
+ * (numbers that read back to the same bits; "nan" for an unobserved reward).
+ * replay and evaluate read either form. Errors and thread-safety as log_save. */
+RECINT_API int recint_explorer_log_save_text(const recint_explorer *e, const char *path);
 /* Replay a log into e (normally fresh, with the logging explorer's model and
- * config): re-run each round's recommend, compare items and propensities bit for
+ * config; the log written by log_save or log_save_text): re-run each round's
+ * recommend, compare items and propensities bit for
  * bit, then observe the logged rewards. *mismatches (may be NULL) counts records
  * that differ. Errors: EIO, EFORMAT (damaged log), ERANGE, ENOMEM. */
 RECINT_API int recint_explorer_replay(recint_explorer *e, const char *path, uint64_t *mismatches);

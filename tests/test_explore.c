@@ -833,6 +833,9 @@ START_TEST(log_replay_is_bit_exact)
     run_rounds(e, U, T, K, a, pa);
     ck_assert_uint_eq(recint_explorer_log_size(e), U * T * K);
     RI_OK(recint_explorer_log_save(e, path));
+    char tpath[512];
+    ri_test_tmp("explore-log.tsv", tpath, sizeof tpath);
+    RI_OK(recint_explorer_log_save_text(e, tpath));
     /* The same next round from the original and from a replayed explorer. */
     uint32_t next_a[K], next_b[K], n;
     double np_a[K], np_b[K];
@@ -864,7 +867,97 @@ START_TEST(log_replay_is_bit_exact)
         ck_assert(recs[i].reward == ((recs[i].item + t + u) % 3 == 0 ? 1.0f : 0.0f));
         ck_assert_uint_eq(recs[i].n_candidates, 40);
     }
+    /* The text form holds the same records (a NaN reward as NaN) and replays
+     * as exactly; the estimators read it to the same bits. */
+    ri_log_record *trecs;
+    uint64_t ntrec;
+    RI_OK(ri_explore_log_read(tpath, 5, 250, &trecs, &ntrec));
+    ck_assert_uint_eq(ntrec, nrec);
+    for (uint64_t i = 0; i < nrec; i++) {
+        ck_assert(trecs[i].user == recs[i].user && trecs[i].item == recs[i].item &&
+                  trecs[i].slot == recs[i].slot && trecs[i].round == recs[i].round &&
+                  trecs[i].n_candidates == recs[i].n_candidates);
+        ck_assert(memcmp(&trecs[i].propensity, &recs[i].propensity, sizeof(double)) == 0);
+        ck_assert(isnan(recs[i].reward) ? isnan(trecs[i].reward)
+                                        : trecs[i].reward == recs[i].reward);
+    }
+    free(trecs);
+    r = explorer_of(m, set);
+    RI_OK(recint_explorer_replay(r, tpath, &mism));
+    ck_assert_uint_eq(mism, 0);
+    ck_assert(memcmp(e->users[2]->cov, r->users[2]->cov, 16 * 16 * sizeof(double)) == 0);
+    double eb[4], et[4];
+    for (int est = RECINT_OPE_IPS; est <= RECINT_OPE_DR; est++) {
+        RI_OK(recint_explorer_evaluate(r, path, est, eb, 4));
+        RI_OK(recint_explorer_evaluate(r, tpath, est, et, 4));
+        ck_assert(memcmp(eb, et, sizeof eb) == 0);
+    }
+    recint_explorer_free(r);
+    remove(tpath);
     free(recs);
+    recint_explorer_free(e);
+    recint_model_free(m);
+    remove(path);
+}
+END_TEST
+
+/* Text logs: every damaged line is refused with its line number. */
+START_TEST(damaged_text_logs_are_refused)
+{
+    char path[512];
+    ri_test_tmp("explore-bad.tsv", path, sizeof path);
+    recint_model *m = random_model(3, 50, 4, 5);
+    const char *set[] = {"policy=uniform", "candidates=10", NULL};
+    recint_explorer *e = explorer_of(m, set);
+    static const struct {
+        const char *text;
+        int code;
+        const char *msg;
+    } cases[] = {
+        {"# recint-explore-log 1 users=3\n", RECINT_EFORMAT, ":1: expected"},
+        {"# recint-explore-log 1 users=3 items=60\n", RECINT_ERANGE, "catalogue"},
+        {"# recint-explore-log 1 users=3 items=50\n1\t0\t0\t7\t10\t0.1\n", RECINT_EFORMAT,
+         ":2: expected 7 fields"},
+        {"# recint-explore-log 1 users=3 items=50\n1\t0\t0\t7\t10\t0.1\t1\t9\n",
+         RECINT_EFORMAT, "more than 7"},
+        {"# recint-explore-log 1 users=3 items=50\n# c\n\n1\t0\t0\t-7\t10\t0.1\t1\n",
+         RECINT_EFORMAT, ":4: item"},
+        {"# recint-explore-log 1 users=3 items=50\n1\t0\t0\t7\t10\tx\t1\n", RECINT_EFORMAT,
+         "propensity is not"},
+        {"# recint-explore-log 1 users=3 items=50\n1\t0\t0\t7\t10\t0\t1\n", RECINT_EFORMAT,
+         "not in (0, 1]"},
+        {"# recint-explore-log 1 users=3 items=50\n1\t0\t10\t7\t10\t0.1\t1\n", RECINT_EFORMAT,
+         "slot 10 of 10"},
+        {"# recint-explore-log 1 users=3 items=50\n1\t0\t0\t7\t10\t0.1\tinf\n",
+         RECINT_EFORMAT, "infinite reward"},
+        {"# recint-explore-log 1 users=3 items=50\n3\t0\t0\t7\t10\t0.1\t1\n", RECINT_ERANGE,
+         "user 3"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        fputs(cases[c].text, f);
+        fclose(f);
+        RI_FAILS(cases[c].code, recint_explorer_replay(e, path, NULL));
+        ck_assert_msg(strstr(recint_last_error(), cases[c].msg), "case %zu: %s", c,
+                      recint_last_error());
+    }
+    /* A good one, hand written: comments, blank lines, a nan reward, spaces. */
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("# recint-explore-log 1 users=3 items=50\n# user round slot item cand prop reward\n"
+          "1 0 0 7 10 0.1 1\n\n2\t0\t0\t9\t10\t0.1\tnan\n", f);
+    fclose(f);
+    ri_log_record *recs;
+    uint64_t n;
+    RI_OK(ri_explore_log_read(path, 3, 50, &recs, &n));
+    ck_assert_uint_eq(n, 2);
+    ck_assert(recs[0].user == 1 && recs[0].item == 7 && recs[0].reward == 1.0f);
+    ck_assert(recs[0].propensity == 0.1 && isnan(recs[1].reward) && recs[1].item == 9);
+    free(recs);
+    RI_FAILS(RECINT_EINVAL, recint_explorer_log_save_text(NULL, path));
+    RI_FAILS(RECINT_EINVAL, recint_explorer_log_save_text(e, NULL));
+    RI_FAILS(RECINT_EIO, recint_explorer_log_save_text(e, "/nonexistent/dir/log.tsv"));
     recint_explorer_free(e);
     recint_model_free(m);
     remove(path);
@@ -1189,6 +1282,7 @@ int main(void)
     tcase_add_test(tc, same_seed_same_slates);
     tcase_add_test(tc, log_replay_is_bit_exact);
     tcase_add_test(tc, damaged_logs_are_refused);
+    tcase_add_test(tc, damaged_text_logs_are_refused);
     tcase_add_test(tc, estimators_match_hand_computation);
     tcase_add_test(tc, different_users_concurrently);
     tcase_add_test(tc, simulator_is_deterministic_and_sane);

@@ -165,9 +165,21 @@ int ri_explore_log_append(recint_explorer *e, const ri_log_record *recs, uint32_
                           uint64_t *first);
 void ri_explore_log_reward(recint_explorer *e, uint64_t first, uint32_t count, uint32_t item,
                            float reward);
-/* Read and validate a log file: records (malloc'd) and count. n_users / n_items
- * bound the indices (ERANGE beyond). Errors: EIO, EFORMAT, ERANGE, ENOMEM. */
+/* Read and validate a log file, container or text (either is recognised by its
+ * first bytes): records (malloc'd) and count. n_users / n_items bound the
+ * indices (ERANGE beyond). Errors: EIO, EFORMAT, ERANGE, ENOMEM. */
 int ri_explore_log_read(const char *path, uint32_t n_users, uint32_t n_items,
                         ri_log_record **out, uint64_t *n_out);
+/* One record's fields against the catalogue and their ranges; where prefixes
+ * the message. Errors: ERANGE, EFORMAT. */
+int ri_explore_log_check(const char *where, const ri_log_record *x, uint32_t n_users,
+                         uint32_t n_items);
+
+/* log_text.c: the same log as tab-separated text. */
+#define RI_LOG_TEXT_MAGIC "# recint-explore-log 1"
+/* *text = 1 when the file at path starts with the text header. Errors: EIO. */
+int ri_explore_log_is_text(const char *path, int *text);
+int ri_explore_log_read_text(const char *path, uint32_t n_users, uint32_t n_items,
+                             ri_log_record **out, uint64_t *n_out);
 
 #endif

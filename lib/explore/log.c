@@ -2,6 +2,7 @@
  * kept in memory and written as the library's one container (lib/io/format.h)
  * with one section per field; the reader validates every field before use. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,8 +117,28 @@ RECINT_API int recint_explorer_log_save(const recint_explorer *e, const char *pa
     return rc ? ri_error_prefix(rc, "%s: ", fn) : RECINT_OK;
 }
 
-/* Every field of every record checked: indices in the catalogue, slot below the
- * candidate count, a propensity in (0, 1], a finite or NaN (unobserved) reward. */
+/* One record's fields checked: indices in the catalogue, slot below the
+ * candidate count, a propensity in (0, 1], a finite or NaN (unobserved) reward.
+ * where names the record in messages ("path: record 7", "path:9"). */
+int ri_explore_log_check(const char *where, const ri_log_record *x, uint32_t n_users,
+                         uint32_t n_items)
+{
+    if (x->user >= n_users || x->item >= n_items)
+        return ri_error(RECINT_ERANGE, "%s: %s %u is outside the model's catalogue (%u)", where,
+                        x->user >= n_users ? "user" : "item",
+                        x->user >= n_users ? x->user : x->item,
+                        x->user >= n_users ? n_users : n_items);
+    if (x->slot >= x->n_candidates)
+        return ri_error(RECINT_EFORMAT, "%s: slot %u of %u candidates", where, x->slot,
+                        x->n_candidates);
+    if (!(x->propensity > 0.0 && x->propensity <= 1.0))
+        return ri_error(RECINT_EFORMAT, "%s: propensity %g is not in (0, 1]", where,
+                        x->propensity);
+    if (isinf(x->reward))
+        return ri_error(RECINT_EFORMAT, "%s: infinite reward", where);
+    return RECINT_OK;
+}
+
 static int check_records(const char *path, const ri_fmt_reader *r, uint64_t n, uint32_t n_users,
                          uint32_t n_items, ri_log_record *out)
 {
@@ -136,28 +157,18 @@ static int check_records(const char *path, const ri_fmt_reader *r, uint64_t n, u
     const double *p = vp;
     const float *w = vw;
     for (uint64_t t = 0; t < n; t++) {
-        if (u[t] >= n_users || it[t] >= n_items)
-            return ri_error(RECINT_ERANGE, "%s: record %llu: %s %u is outside the model's "
-                            "catalogue (%u)", path, (unsigned long long)t,
-                            u[t] >= n_users ? "user" : "item", u[t] >= n_users ? u[t] : it[t],
-                            u[t] >= n_users ? n_users : n_items);
-        if (sl[t] >= nc[t])
-            return ri_error(RECINT_EFORMAT, "%s: record %llu: slot %u of %u candidates", path,
-                            (unsigned long long)t, sl[t], nc[t]);
-        if (!(p[t] > 0.0 && p[t] <= 1.0))
-            return ri_error(RECINT_EFORMAT, "%s: record %llu: propensity %g is not in (0, 1]",
-                            path, (unsigned long long)t, p[t]);
-        if (isinf(w[t]))
-            return ri_error(RECINT_EFORMAT, "%s: record %llu: infinite reward", path,
-                            (unsigned long long)t);
         ri_log_record x = {u[t], it[t], sl[t], nc[t], rd[t], p[t], w[t]};
+        char where[64];
+        snprintf(where, sizeof where, "record %llu", (unsigned long long)t);
+        if ((rc = ri_explore_log_check(where, &x, n_users, n_items)) != RECINT_OK)
+            return ri_error_prefix(rc, "%s: ", path);
         out[t] = x;
     }
     return RECINT_OK;
 }
 
-int ri_explore_log_read(const char *path, uint32_t n_users, uint32_t n_items,
-                        ri_log_record **out, uint64_t *n_out)
+static int read_container(const char *path, uint32_t n_users, uint32_t n_items,
+                          ri_log_record **out, uint64_t *n_out)
 {
     void *buf = NULL;
     size_t size = 0;
@@ -236,4 +247,15 @@ RECINT_API int recint_explorer_replay(recint_explorer *e, const char *path, uint
     if (rc == RECINT_OK && mismatches)
         *mismatches = bad;
     return rc;
+}
+
+int ri_explore_log_read(const char *path, uint32_t n_users, uint32_t n_items,
+                        ri_log_record **out, uint64_t *n_out)
+{
+    int text = 0;
+    int rc = ri_explore_log_is_text(path, &text);
+    if (rc)
+        return rc;
+    return text ? ri_explore_log_read_text(path, n_users, n_items, out, n_out)
+                : read_container(path, n_users, n_items, out, n_out);
 }

@@ -62,8 +62,11 @@ class Explorer(Handle):
     def log_size(self):
         return int(lib.recint_explorer_log_size(self._p))
 
-    def save_log(self, path):
-        _errors.check(lib.recint_explorer_log_save(self._p, fspath_bytes(path)))
+    def save_log(self, path, text=False):
+        """Write the log: the library's binary container, or with text=True
+        tab-separated text (one record per line). replay and evaluate read both."""
+        fn = lib.recint_explorer_log_save_text if text else lib.recint_explorer_log_save
+        _errors.check(fn(self._p, fspath_bytes(path)))
 
     def replay(self, path):
         """Replay a log into this explorer; returns the number of records whose

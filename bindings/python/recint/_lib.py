@@ -203,6 +203,7 @@ PROTOTYPES = [
     ("recint_explorer_set_logging", c_int, [ExplorerP, c_int]),
     ("recint_explorer_log_size", c_u64, [ExplorerP]),
     ("recint_explorer_log_save", c_int, [ExplorerP, c_char_p]),
+    ("recint_explorer_log_save_text", c_int, [ExplorerP, c_char_p]),
     ("recint_explorer_replay", c_int, [ExplorerP, c_char_p, P(c_u64)]),
     ("recint_explorer_evaluate", c_int, [ExplorerP, c_char_p, c_int, P(c_double), c_size]),
     ("recint_simulate", c_int, [ConfigP, P(c_double), c_size, P(c_double), c_size]),

@@ -50,6 +50,19 @@ class Explore(TmpDirCase):
             self.assertLessEqual(v["estimate"], v["ci"][1])
         with self.assertRaises(ValueError):
             target.evaluate(path, "nope")
+        # The text form: one line per record after two header lines, the same
+        # replay and the same estimates as the binary one.
+        tpath = self.path("explore.tsv")
+        ex.save_log(tpath, text=True)
+        with open(tpath) as f:
+            lines = f.read().splitlines()
+        self.assertTrue(lines[0].startswith("# recint-explore-log 1 "))
+        self.assertEqual(len(lines), 2 + 5 * 6 * 3)
+        self.assertEqual(len(lines[2].split("\t")), 7)
+        self.assertEqual(recint.Explorer(m, policy="thompson", candidates=15, seed=3)
+                         .replay(tpath), 0)
+        for est in ("ips", "snips", "dr"):
+            self.assertEqual(target.evaluate(path, est), target.evaluate(tpath, est))
 
     def test_errors(self):
         ex = recint.Explorer(line_model([0.2, 0.4]))
