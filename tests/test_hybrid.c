@@ -944,33 +944,6 @@ START_TEST(errors)
 }
 END_TEST
 
-/* A random dataset like random_dataset, with distinct timestamps that are not
- * in item order. */
-static recint_dataset *timed_dataset(uint32_t n_users, uint32_t n_items, unsigned pct, unsigned seed)
-{
-    size_t cap = (size_t)n_users * n_items, n = 0;
-    int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it), *ts = malloc(cap * sizeof *ts);
-    ck_assert(u && it && ts);
-    uint64_t s = seed * 2654435761u + 1;
-    for (uint32_t a = 0; a < n_users; a++)
-        for (uint32_t b = 0; b < n_items; b++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            if ((s >> 33) % 100 < pct) {
-                u[n] = a;
-                it[n] = b;
-                ts[n] = (int64_t)((b * 7919u + a * 31u) % 1000u) * 1000 + (int64_t)n;
-                n++;
-            }
-        }
-    recint_dataset *ds;
-    RI_OK(recint_dataset_new(&ds, NULL));
-    RI_OK(recint_dataset_add(ds, n, u, it, NULL, ts));
-    free(u);
-    free(it);
-    free(ts);
-    return ds;
-}
-
 /* User u's training items of ds, oldest first. */
 static uint32_t items_by_time(const recint_dataset *ds, uint32_t u, uint32_t *out)
 {
@@ -1005,7 +978,7 @@ static void expect_vec_eq(const float *a, const float *b, uint32_t d, const char
  * a partial fit appends the new rows as the newest history. */
 START_TEST(history_fold_in_and_partial_fit)
 {
-    recint_dataset *ds = timed_dataset(20, 15, 30, 21);
+    recint_dataset *ds = ri_test_timed_dataset(20, 15, 30, 21);
     const char *p[] = {"dim=6", "epochs=3", "threads=1", "loss=warp", "user_history=mean-only",
                        "user_history_halflife=2", NULL};
     recint_config *cfg = cfg_of(p);
@@ -1079,7 +1052,7 @@ START_TEST(history_save_load)
 {
     const char *modes[] = {"user_history=mean", "user_history=sqrt-only"};
     for (int k = 0; k < 2; k++) {
-        recint_dataset *ds = timed_dataset(25, 20, 25, 22 + (unsigned)k);
+        recint_dataset *ds = ri_test_timed_dataset(25, 20, 25, 22 + (unsigned)k);
         const char *pairs[] = {"dim=5", "epochs=3", "threads=1", "loss=warp", modes[k],
                                "user_history_halflife=3", NULL};
         recint_model *m = fit_hybrid(ds, pairs, NULL, NULL), *back;

@@ -46,13 +46,16 @@ int ri_test_run(Suite *s)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-recint_dataset *ri_test_random_dataset(uint32_t n_users, uint32_t n_items, unsigned pct,
-                                       unsigned max_weight, unsigned seed)
+/* The pairs both generators keep (the same walk of the same generator), with
+ * weights in 1..max_weight, or with timestamps (weights NULL) when timed. */
+static recint_dataset *random_pairs(uint32_t n_users, uint32_t n_items, unsigned pct,
+                                    unsigned max_weight, unsigned seed, int timed)
 {
     size_t cap = (size_t)n_users * n_items, n = 0;
     int64_t *u = malloc(cap * sizeof *u), *it = malloc(cap * sizeof *it);
-    float *w = malloc(cap * sizeof *w);
-    ck_assert(u && it && w);
+    int64_t *ts = timed ? malloc(cap * sizeof *ts) : NULL;
+    float *w = timed ? NULL : malloc(cap * sizeof *w);
+    ck_assert(u && it && (timed ? ts != NULL : w != NULL));
     uint64_t s = seed * 2654435761u + 1;
     for (uint32_t a = 0; a < n_users; a++)
         for (uint32_t b = 0; b < n_items; b++) {
@@ -60,17 +63,33 @@ recint_dataset *ri_test_random_dataset(uint32_t n_users, uint32_t n_items, unsig
             if ((s >> 33) % 100 < pct) {
                 u[n] = a;
                 it[n] = b;
-                w[n] = (float)(1 + (s >> 20) % max_weight);
+                if (timed)
+                    ts[n] = (int64_t)((b * 7919u + a * 31u) % 1000u) * 1000 + (int64_t)n;
+                else
+                    w[n] = (float)(1 + (s >> 20) % max_weight);
                 n++;
             }
         }
     recint_dataset *ds;
     RI_OK(recint_dataset_new(&ds, NULL));
-    RI_OK(recint_dataset_add(ds, n, u, it, w, NULL));
+    RI_OK(recint_dataset_add(ds, n, u, it, w, ts));
     free(u);
     free(it);
     free(w);
+    free(ts);
     return ds;
+}
+
+recint_dataset *ri_test_random_dataset(uint32_t n_users, uint32_t n_items, unsigned pct,
+                                       unsigned max_weight, unsigned seed)
+{
+    return random_pairs(n_users, n_items, pct, max_weight, seed, 0);
+}
+
+recint_dataset *ri_test_timed_dataset(uint32_t n_users, uint32_t n_items, unsigned pct,
+                                      unsigned seed)
+{
+    return random_pairs(n_users, n_items, pct, 1, seed, 1);
 }
 
 int ri_test_load_with_section(const recint_model *m, const char *repl, const void *data,

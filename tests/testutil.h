@@ -36,6 +36,10 @@ const char *ri_test_tmp(const char *name, char *buf, size_t cap);
  * weights in 1..max_weight. */
 recint_dataset *ri_test_random_dataset(uint32_t n_users, uint32_t n_items, unsigned pct,
                                        unsigned max_weight, unsigned seed);
+/* The same pairs with no weights and distinct timestamps that are not in item
+ * order. */
+recint_dataset *ri_test_timed_dataset(uint32_t n_users, uint32_t n_items, unsigned pct,
+                                      unsigned seed);
 /* m's file with section repl's bytes replaced by data (CRCs recomputed, so only
  * the kind's own checks can object), loaded back from memory; returns the
  * load's status. Fails the test when m has no such section. */
