@@ -78,18 +78,6 @@ struct fit_result {
     double fit_cpu_s;   /* CPU seconds of the whole fit */
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* Model cfg holds every als key; the trainer gets the same cfg. */
 static int fit_once(recint_model **out, const recint_config *cfg, const recint_dataset *train,
                     struct fit_result *res)

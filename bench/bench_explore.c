@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "explore_internal.h"
 #include "numparse.h"
 
@@ -34,13 +35,6 @@ static float unit(void)
 {
     lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
     return (float)((double)(uint32_t)(lcg >> 33) / 4294967296.0 - 0.5);
-}
-
-static double cpu_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 static int check(int rc, const char *what)
@@ -102,14 +96,14 @@ static void policy_step(const recint_model *m, const char *policy, long calls)
     ri_rng_seed(&r, 1, 2);
     for (int i = 0; i < 100; i++)
         check(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop), "slate");
-    double t0 = cpu_now();
+    double t0 = thread_cpu_seconds();
     uint64_t sink = 0;
     for (long i = 0; i < calls; i++) {
         check(ri_policy_slate(&e->pp, e->isa, p, &c, K, &r, pos, prop), "slate");
         sink += pos[0];
         ri_posterior_observe(p, x[pos[i % K]], (double)(i & 1), e->isa, e->pp.policy == RI_POL_THOMPSON);
     }
-    double dt = cpu_now() - t0;
+    double dt = thread_cpu_seconds() - t0;
     printf("policy step  %-9s N=%d dim=%d k=%d: %9.0f calls/s  (%.1f us/call, %ld calls)\n",
            policy, N_CAND, DIM, K, calls / dt, 1e6 * dt / calls, calls);
     if (sink == UINT64_MAX)
@@ -128,21 +122,21 @@ static void end_to_end(const recint_model *m, const char *policy, uint32_t candi
     recint_explorer *e = explorer(m, policy, candidates);
     /* Every user's first call builds its posterior (O(dim^3) once): timed
      * apart, so that the loop below measures the steady state. */
-    double t_init = cpu_now();
+    double t_init = thread_cpu_seconds();
     for (long i = 0; i < N_USERS; i++)
         check(recint_explorer_recommend(e, (uint32_t)i, K, items, prop, &n), "explore");
-    t_init = cpu_now() - t_init;
+    t_init = thread_cpu_seconds() - t_init;
     for (long i = 0; i < 50; i++)
         check(recint_model_recommend(m, (uint32_t)(i % N_USERS), K, items, NULL, &n), "recommend");
     double plain = 0.0, expl = 0.0;
     for (long i = 0; i < calls; i++) {
         uint32_t u = (uint32_t)(i % N_USERS);
-        double t0 = cpu_now();
+        double t0 = thread_cpu_seconds();
         check(recint_model_recommend(m, u, K, items, NULL, &n), "recommend");
-        double t1 = cpu_now();
+        double t1 = thread_cpu_seconds();
         check(recint_explorer_recommend(e, u, K, items, prop, &n), "explore");
         check(recint_explorer_observe(e, u, items[0], (float)(i & 1)), "observe");
-        double t2 = cpu_now();
+        double t2 = thread_cpu_seconds();
         plain += t1 - t0;
         expl += t2 - t1;
     }
@@ -165,12 +159,12 @@ static void core_topn(const recint_model *m, uint32_t candidates, long calls)
     for (long i = 0; i < calls; i++) {
         for (int j = 0; j < DIM; j++)
             u[j] = unit();
-        double t0 = cpu_now();
+        double t0 = thread_cpu_seconds();
         check(recint_model_recommend_vector(m, u, K, NULL, NULL, 0, items, scores, &n), "top-10");
-        double t1 = cpu_now();
+        double t1 = thread_cpu_seconds();
         check(recint_model_recommend_vector(m, u, candidates, NULL, NULL, 0, items, scores, &n),
               "top-N");
-        double t2 = cpu_now();
+        double t2 = thread_cpu_seconds();
         t10 += t1 - t0;
         tn += t2 - t1;
     }

@@ -49,12 +49,6 @@ static int on_epoch(void *ctx, uint32_t step, uint32_t steps, double loss)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     char path[4096];
