@@ -978,6 +978,33 @@ static void check_excluded(const recint_model *m, uint32_t user, const uint32_t 
     free(sc);
 }
 
+/* Copies of the model's user and item matrices (d columns) before an update. */
+static void snapshot(const recint_model *m, uint32_t d, float **U0, float **V0)
+{
+    const uint32_t nu = recint_idmap_size(recint_model_users(m));
+    const uint32_t ni = recint_idmap_size(recint_model_items(m));
+    ri_linear_view v = view_of(m);
+    *U0 = malloc((size_t)nu * d * sizeof **U0);
+    *V0 = malloc((size_t)ni * d * sizeof **V0);
+    ck_assert(*U0 && *V0);
+    memcpy(*U0, v.user_mat, (size_t)nu * d * sizeof **U0);
+    memcpy(*V0, v.item_mat, (size_t)ni * d * sizeof **V0);
+}
+
+/* A refitted row (row, d floats) equals the exact solve of its n entries
+ * (indices idx into fixed, weights ws) against the fixed side's vectors. */
+static void expect_row_solved(const float *fixed, uint32_t n_fixed, uint32_t d, const float *row,
+                              const uint32_t *idx, const float *ws, uint32_t n, const char *what,
+                              long long id)
+{
+    double ref[12];
+    ck_assert_uint_le(d, 12);
+    reference_user_row(fixed, n_fixed, d, idx, ws, n, 0.7, 0.3, 0.5, ref);
+    for (uint32_t a = 0; a < d; a++)
+        ck_assert_msg(fabs(ref[a] - row[a]) < 1e-4, "%s %lld coord %u: reference %.7f, partial "
+                      "fit %.7f", what, id, a, ref[a], (double)row[a]);
+}
+
 /* Updated and new users equal the exact solve of their new rows against the
  * unchanged item vectors; every other row is bit-identical; recommend excludes
  * the new histories; the grown model saves and loads. */
@@ -989,11 +1016,9 @@ START_TEST(partial_fit_users_exact)
     const uint32_t nu = recint_idmap_size(recint_model_users(m));
     const uint32_t ni = recint_idmap_size(recint_model_items(m));
     const uint32_t d = 12;
-    ri_linear_view v = view_of(m);
-    float *U0 = malloc((size_t)nu * d * sizeof *U0), *V0 = malloc((size_t)ni * d * sizeof *V0);
-    ck_assert(U0 && V0);
-    memcpy(U0, v.user_mat, (size_t)nu * d * sizeof *U0);
-    memcpy(V0, v.item_mat, (size_t)ni * d * sizeof *V0);
+    float *U0, *V0;
+    snapshot(m, d, &U0, &V0);
+    ri_linear_view v;
 
     static const int64_t uid[] = {4, 1000, 4, 1001, 1000, 4};
     static const int64_t iid[] = {2, 5, 7, 1, 6, 39};
@@ -1017,12 +1042,8 @@ START_TEST(partial_fit_users_exact)
                 its[n] = model_index(items, iid[e]);
                 ws[n++] = w[e];
             }
-        double ref[12];
-        reference_user_row(V0, ni, d, its, ws, n, 0.7, 0.3, 0.5, ref);
-        for (uint32_t a = 0; a < d; a++)
-            ck_assert_msg(fabs(ref[a] - v.user_mat[(size_t)u * d + a]) < 1e-4,
-                          "user %lld coord %u: reference %.7f, partial fit %.7f",
-                          (long long)who[k], a, ref[a], (double)v.user_mat[(size_t)u * d + a]);
+        expect_row_solved(V0, ni, d, v.user_mat + (size_t)u * d, its, ws, n, "user",
+                          (long long)who[k]);
         check_excluded(m, u, its, n);
     }
     const uint32_t u4 = model_index(users, 4);
@@ -1065,11 +1086,9 @@ START_TEST(partial_fit_items_exact)
     const uint32_t nu = recint_idmap_size(recint_model_users(m));
     const uint32_t ni = recint_idmap_size(recint_model_items(m));
     const uint32_t d = 12;
-    ri_linear_view v = view_of(m);
-    float *U0 = malloc((size_t)nu * d * sizeof *U0), *V0 = malloc((size_t)ni * d * sizeof *V0);
-    ck_assert(U0 && V0);
-    memcpy(U0, v.user_mat, (size_t)nu * d * sizeof *U0);
-    memcpy(V0, v.item_mat, (size_t)ni * d * sizeof *V0);
+    float *U0, *V0;
+    snapshot(m, d, &U0, &V0);
+    ri_linear_view v;
     const recint_idmap *items0 = recint_model_items(m), *users = recint_model_users(m);
     const uint32_t i3 = model_index(items0, 3);
     /* a user who had item 3 before and is not among its new users */
@@ -1106,12 +1125,8 @@ START_TEST(partial_fit_items_exact)
                 us[n] = model_index(users, uid[e]);
                 ws[n++] = w[e];
             }
-        double ref[12];
-        reference_user_row(U0, nu, d, us, ws, n, 0.7, 0.3, 0.5, ref);
-        for (uint32_t a = 0; a < d; a++)
-            ck_assert_msg(fabs(ref[a] - v.item_mat[(size_t)it * d + a]) < 1e-4,
-                          "item %lld coord %u: reference %.7f, partial fit %.7f",
-                          (long long)which[k], a, ref[a], (double)v.item_mat[(size_t)it * d + a]);
+        expect_row_solved(U0, nu, d, v.item_mat + (size_t)it * d, us, ws, n, "item",
+                          (long long)which[k]);
     }
     for (uint32_t i = 0; i < ni; i++)
         if (i != i3)
