@@ -585,6 +585,27 @@ START_TEST(sample_weights)
 }
 END_TEST
 
+/* Item features of the cluster tests: identity | cluster one-hot (items
+ * 10c..10c+9 in cluster c, n_items <= 40). */
+static recint_features *cluster_item_features(uint32_t n_items)
+{
+    recint_features *id, *cl, *itf;
+    uint64_t ptr[41];
+    uint32_t idx[40];
+    ck_assert_uint_le(n_items, 40);
+    for (uint32_t i = 0; i <= n_items; i++)
+        ptr[i] = i;
+    for (uint32_t i = 0; i < n_items; i++)
+        idx[i] = i / 10;
+    RI_OK(recint_features_identity(&id, n_items));
+    RI_OK(recint_features_new_sparse(&cl, n_items, 4, ptr, idx, NULL));
+    const recint_features *parts[] = {id, cl};
+    RI_OK(recint_features_hstack(&itf, parts, 2));
+    recint_features_free(id);
+    recint_features_free(cl);
+    return itf;
+}
+
 /* 40 items in 4 clusters (item features: identity | cluster one-hot); each
  * user likes one cluster. Item 9 (cluster 0) has no training row: its
  * identity column stays 0 and its score comes from the cluster feature. */
@@ -609,17 +630,7 @@ START_TEST(cold_item_scored_by_features)
     RI_OK(recint_dataset_reserve_ids(ds, 0, NULL, n_items, all_items));
     RI_OK(recint_dataset_add(ds, n, u, it, NULL, NULL));
     ck_assert_uint_eq(recint_dataset_n_items(ds), n_items);
-    recint_features *id, *cl, *itf;
-    uint64_t ptr[41];
-    uint32_t idx[40];
-    for (uint32_t i = 0; i <= n_items; i++)
-        ptr[i] = i;
-    for (uint32_t i = 0; i < n_items; i++)
-        idx[i] = i / 10;
-    RI_OK(recint_features_identity(&id, n_items));
-    RI_OK(recint_features_new_sparse(&cl, n_items, 4, ptr, idx, NULL));
-    const recint_features *parts[] = {id, cl};
-    RI_OK(recint_features_hstack(&itf, parts, 2));
+    recint_features *itf = cluster_item_features(n_items);
     const char *pairs[] = {"dim=8", "epochs=30", "threads=1", "loss=warp", NULL};
     recint_model *m = fit_hybrid(ds, pairs, NULL, itf);
     const hyb_state *s = m->state;
@@ -635,8 +646,6 @@ START_TEST(cold_item_scored_by_features)
     }
     free(u);
     free(it);
-    recint_features_free(id);
-    recint_features_free(cl);
     recint_features_free(itf);
     recint_model_free(m);
     recint_dataset_free(ds);
@@ -659,17 +668,7 @@ START_TEST(feature_vector_cold_start)
     recint_dataset *ds;
     RI_OK(recint_dataset_new(&ds, NULL));
     RI_OK(recint_dataset_add(ds, n, u, it, NULL, NULL));
-    recint_features *id, *cl, *itf;
-    uint64_t ptr[41];
-    uint32_t idx[40];
-    for (uint32_t i = 0; i <= n_items; i++)
-        ptr[i] = i;
-    for (uint32_t i = 0; i < n_items; i++)
-        idx[i] = i / 10;
-    RI_OK(recint_features_identity(&id, n_items));
-    RI_OK(recint_features_new_sparse(&cl, n_items, 4, ptr, idx, NULL));
-    const recint_features *parts[] = {id, cl};
-    RI_OK(recint_features_hstack(&itf, parts, 2));
+    recint_features *itf = cluster_item_features(n_items);
     const char *pairs[] = {"dim=8", "epochs=30", "threads=1", "loss=warp", "user_history=none",
                            NULL};
     recint_model *m = fit_hybrid(ds, pairs, NULL, itf);
@@ -722,8 +721,6 @@ START_TEST(feature_vector_cold_start)
     recint_model_free(pop);
     free(u);
     free(it);
-    recint_features_free(id);
-    recint_features_free(cl);
     recint_features_free(itf);
     recint_model_free(m);
     recint_dataset_free(ds);
