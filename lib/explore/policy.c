@@ -171,27 +171,12 @@ static void add_update(work *w, uint32_t p)
     w->n_upd++;
 }
 
-static void bring_up_to_date(work *w, uint32_t i)
-{
-    const ri_candidates *c = w->c;
-    const uint32_t d = w->post->dim;
-    float q = w->width2[i];
-    for (uint32_t t = w->applied[i]; t < w->n_upd; t++) {
-        float a;
-        ri_explore_dots(w->isa, w->v + (size_t)t * d, d, &c->x[i], 1, &a);
-        q -= a * a * w->inv[t];
-        q = q > 0.0f ? q : 0.0f;
-    }
-    w->width2[i] = q;
-    w->applied[i] = w->n_upd;
-    w->sc[i] = c->base[i] + (float)w->pp->ucb_alpha * sqrtf(q);
-}
-
-/* bring_up_to_date for the m positions in w->stale at once: update by update,
- * one kernel call over every listed candidate that still lacks it, so the
- * dots overlap instead of each waiting on its own reduction. Each candidate
- * gets the same operations in the same order as alone: the same bits. */
-static void bring_many_up_to_date(work *w, uint32_t m)
+/* Apply the slate's updates a candidate lacks to the m positions in w->stale,
+ * update by update: one kernel call over every listed candidate that still
+ * lacks it, so the dots overlap instead of each waiting on its own reduction.
+ * Each candidate gets the same operations in the same order whatever the list
+ * (the kernel's dots do not depend on the batch): the same bits. */
+static void bring_up_to_date(work *w, uint32_t m)
 {
     const ri_candidates *c = w->c;
     const uint32_t d = w->post->dim, nu = w->n_upd;
@@ -490,14 +475,15 @@ int ri_policy_slate(const ri_explore_params *pp, ri_isa isa, const ri_posterior 
                 /* p's exact score is a threshold: every stale bound above it is
                  * brought up to date in one pass, after which the best is exact.
                  * MMR's adjusted scores are not bounds: everyone then. */
-                bring_up_to_date(&w, p);
+                w.stale[0] = p;
+                bring_up_to_date(&w, 1);
                 const float thr = mmr_on(&w) ? -INFINITY : w.sc[p];
                 uint32_t m = 0;
                 for (uint32_t i = 0; i < w.n; i++) { /* branch-free: half are taken */
                     w.stale[m] = i;
                     m += (uint32_t)(w.applied[i] != w.n_upd) & (uint32_t)!(w.sc[i] < thr);
                 }
-                bring_many_up_to_date(&w, m);
+                bring_up_to_date(&w, m);
                 p = argmax_remaining(&w, adjusted(&w, w.sc));
             }
             break;
