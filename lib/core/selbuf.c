@@ -56,6 +56,20 @@ static uint64_t median3(uint64_t a, uint64_t b, uint64_t c)
     return a > b ? a : b;
 }
 
+/* Branch-free Lomuto: the keys of [lo, hi) below p gather at the front; returns
+ * where they end. The range stays a permutation of itself. */
+static uint32_t partition_below(uint64_t *a, uint32_t lo, uint32_t hi, uint64_t p)
+{
+    uint32_t store = lo;
+    for (uint32_t i = lo; i < hi; i++) {
+        const uint64_t v = a[i];
+        a[i] = a[store];
+        a[store] = v;
+        store += v < p;
+    }
+    return store;
+}
+
 void ri_sel_nth(uint64_t *a, uint32_t n, uint32_t k)
 {
     if (k == 0 || k >= n)
@@ -72,15 +86,8 @@ void ri_sel_nth(uint64_t *a, uint32_t n, uint32_t k)
         }
         const uint32_t len = hi - lo;
         const uint64_t p = median3(a[lo], a[lo + len / 2], a[hi - 1]);
-        /* Branch-free Lomuto: the keys below p gather at the front. Keys are
-         * distinct, so p sits exactly once in the range. */
-        uint32_t store = lo;
-        for (uint32_t i = lo; i < hi; i++) {
-            const uint64_t v = a[i];
-            a[i] = a[store];
-            a[store] = v;
-            store += v < p;
-        }
+        /* Keys are distinct, so p sits exactly once in the range. */
+        const uint32_t store = partition_below(a, lo, hi, p);
         /* [lo, store) < p <= [store, hi): move p to store. */
         for (uint32_t i = store; i < hi; i++)
             if (a[i] == p) {
@@ -150,14 +157,7 @@ static int compact_by_sample(ri_selbuf *b)
         smp[t] = b->key[(uint64_t)t * n / SAMPLE];
     insertion_sort(smp, SAMPLE);
     const uint64_t p = smp[r];
-    uint64_t *a = b->key;
-    uint32_t store = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const uint64_t v = a[i];
-        a[i] = a[store];
-        a[store] = v;
-        store += v < p;
-    }
+    const uint32_t store = partition_below(b->key, 0, n, p);
     if (store < k || store > n - n / 8)
         return 0; /* still a permutation of the buffer: the exact route follows */
     b->n = store;
