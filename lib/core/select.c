@@ -136,9 +136,15 @@ static int key_room_get(key_room *r, uint64_t *stack, uint32_t k)
         r->owned = 0;
         return RECINT_OK;
     }
-    r->cap = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
-    r->key = ri_malloc_array(r->cap, sizeof(uint64_t));
+    if (want > UINT32_MAX) /* k past 2^30: the least room the buffer needs */
+        want = 2ull * k + 16;
     r->owned = 1;
+    if (want > UINT32_MAX) {
+        r->key = NULL;
+        return RECINT_ENOMEM;
+    }
+    r->cap = (uint32_t)want;
+    r->key = ri_malloc_array(r->cap, sizeof(uint64_t));
     return r->key ? RECINT_OK : RECINT_ENOMEM;
 }
 
