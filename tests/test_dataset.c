@@ -147,6 +147,65 @@ START_TEST(idmap_string_basics)
 }
 END_TEST
 
+/* An id longer than every stored one must be compared without reading the
+ * stored ids past their end (ASan flags the over-read). Ten short ids fill most
+ * hash slots so the long lookups probe them; 64 long ids make sure they do. */
+enum { LONG_ID = 3000 };
+
+static char *long_id(char fill, int k)
+{
+    char *s = malloc(LONG_ID + 1);
+    ck_assert_ptr_nonnull(s);
+    memset(s, fill, LONG_ID);
+    snprintf(s + LONG_ID - 8, 9, "%08d", k);
+    return s;
+}
+
+START_TEST(idmap_long_string_lookup)
+{
+    recint_dataset *ds = new_ds(NULL);
+    const char *const users[] = {"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"};
+    const char *const items[] = {"i0", "i1", "i2", "i3", "i4", "i5", "i6", "i7", "i8", "i9"};
+    RI_OK(recint_dataset_add_str(ds, 10, users, items, NULL, NULL));
+    const recint_idmap *um = recint_dataset_users(ds);
+    uint32_t idx;
+    for (int k = 0; k < 64; k++) {
+        char *id = long_id('u', k);
+        RI_FAILS(RECINT_ENOTFOUND, recint_idmap_index_str(um, id, &idx));
+        free(id);
+    }
+    /* Through recint_dataset_add_str: each long user is new, then found again. */
+    for (int k = 0; k < 64; k++) {
+        char *id = long_id('u', k);
+        const char *u[] = {id}, *it[] = {"i3"};
+        RI_OK(recint_dataset_add_str(ds, 1, u, it, NULL, NULL));
+        RI_OK(recint_idmap_index_str(um, id, &idx));
+        ck_assert_uint_eq(idx, 10 + (uint32_t)k);
+        free(id);
+    }
+    /* A prefix of a stored long id is not that id, nor is the id with a tail. */
+    char *id = long_id('u', 5);
+    id[LONG_ID - 1] = '\0';
+    RI_FAILS(RECINT_ENOTFOUND, recint_idmap_index_str(um, id, &idx));
+    free(id);
+    RI_OK(recint_idmap_index_str(um, "u7", &idx));
+    ck_assert_uint_eq(idx, 7);
+    RI_FAILS(RECINT_ENOTFOUND, recint_idmap_index_str(um, "u7x", &idx));
+    RI_FAILS(RECINT_ENOTFOUND, recint_idmap_index_str(um, "u", &idx));
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 74);
+    recint_dataset_free(ds);
+
+    /* Spans: a query holding a NUL after a stored id's characters is not that id. */
+    recint_idmap *m = NULL;
+    RI_OK(ri_idmap_new(&m));
+    RI_OK(ri_idmap_intern_str(m, "ab", 2, &idx, NULL));
+    ck_assert(!ri_idmap_find_str(m, "ab\0cd", 5, &idx));
+    ck_assert(!ri_idmap_find_str(m, "a", 1, &idx));
+    ck_assert(ri_idmap_find_str(m, "abc", 2, &idx));
+    ri_idmap_free(m);
+}
+END_TEST
+
 START_TEST(idmap_constructors)
 {
     recint_idmap *m = NULL;
@@ -1020,6 +1079,7 @@ int main(void)
     TCase *tc = tcase_create("idmap");
     tcase_add_test(tc, idmap_int_basics);
     tcase_add_test(tc, idmap_string_basics);
+    tcase_add_test(tc, idmap_long_string_lookup);
     tcase_add_test(tc, idmap_constructors);
     tcase_add_test(tc, idmap_sort_tail_and_truncate);
     suite_add_tcase(s, tc);

@@ -529,6 +529,74 @@ START_TEST(string_ids)
 }
 END_TEST
 
+/* A long string id among short ones: the id map must not compare past the end
+ * of the shorter stored ids (ASan flags the over-read). */
+static char *long_ids_text(int n_long, size_t len)
+{
+    size_t cap = 200 + (size_t)n_long * (len + 8);
+    char *text = malloc(cap), *p = text;
+    ck_assert_ptr_nonnull(text);
+    for (int k = 0; k < 10; k++)
+        p += sprintf(p, "u%d,i%d\n", k, k);
+    for (int k = 0; k < n_long; k++) {
+        memset(p, 'z', len - 4);
+        p += len - 4;
+        p += sprintf(p, "%04d,i1\n", k);
+    }
+    return text;
+}
+
+static void expect_long_ids(const recint_dataset *ds, int n_long, size_t len)
+{
+    const recint_idmap *um = recint_dataset_users(ds);
+    ck_assert_uint_eq(recint_idmap_size(um), 10 + (uint32_t)n_long);
+    char *id = malloc(len + 1);
+    ck_assert_ptr_nonnull(id);
+    uint32_t idx;
+    for (int k = 0; k < n_long; k++) {
+        memset(id, 'z', len - 4);
+        snprintf(id + len - 4, 5, "%04d", k);
+        RI_OK(recint_idmap_index_str(um, id, &idx));
+        ck_assert_uint_eq(idx, 10 + (uint32_t)k);
+    }
+    /* Longer still than every stored id. */
+    free(id);
+    id = malloc(2 * len + 1);
+    ck_assert_ptr_nonnull(id);
+    memset(id, 'z', 2 * len);
+    id[2 * len] = '\0';
+    RI_FAILS(RECINT_ENOTFOUND, recint_idmap_index_str(um, id, &idx));
+    free(id);
+    RI_OK(recint_idmap_index_str(um, "u3", &idx));
+    ck_assert_uint_lt(idx, 10);
+}
+
+START_TEST(long_string_ids)
+{
+    enum { N_LONG = 64, LEN = 3000 };
+    char *text = long_ids_text(N_LONG, LEN);
+    recint_dataset *ds = fresh(NULL);
+    RI_OK(load(ds, text, "columns=user,item", NULL));
+    expect_long_ids(ds, N_LONG, LEN);
+    recint_dataset_free(ds);
+
+    /* The same from a file, and appended to a dataset of short ids. */
+    char path[512];
+    write_file("long-ids.csv", text, path, sizeof path);
+    recint_config *cfg = NULL;
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_set(cfg, "columns", "user,item"));
+    ds = fresh(NULL);
+    RI_OK(load(ds, "u0,i0\nu5,i5\n", "columns=user,item", NULL));
+    RI_OK(recint_dataset_load(ds, path, cfg));
+    expect_long_ids(ds, N_LONG, LEN);
+    recint_dataset_free(ds);
+    recint_config_free(cfg);
+    unlink(path);
+    free(text);
+}
+END_TEST
+
 START_TEST(tab_string_ids_keep_blanks)
 {
     /* Tab-separated text ids are taken exactly; comma ones are trimmed. */
@@ -1333,6 +1401,7 @@ int main(void)
     tcase_add_test(fmt, column_spec_errors);
     tcase_add_test(fmt, string_ids);
     tcase_add_test(fmt, tab_string_ids_keep_blanks);
+    tcase_add_test(fmt, long_string_ids);
     tcase_add_test(fmt, crlf_and_empty_lines);
     tcase_add_test(fmt, timestamps);
     tcase_add_test(fmt, duplicates_merge);

@@ -54,7 +54,9 @@ static uint64_t hash_of(const recint_idmap *m, uint32_t index)
 static int str_equal(const recint_idmap *m, uint32_t index, const char *id, size_t len)
 {
     const char *s = m->arena + m->offs[index];
-    return memcmp(s, id, len) == 0 && s[len] == '\0';
+    /* The stored id may be shorter than len: strnlen stops at its terminator, so
+     * memcmp never reads past it (nor compares a query holding a NUL). */
+    return len != SIZE_MAX && strnlen(s, len + 1) == len && memcmp(s, id, len) == 0;
 }
 
 /* Slot holding index (known to be present) or the empty slot where it goes. */
