@@ -248,7 +248,7 @@ static int read_lines_fd(line_reader *R, int fd, const char *name)
         return RECINT_ENOMEM;
     int rc = RECINT_OK, eof = 0;
     while (!eof && rc == RECINT_OK) {
-        /* Fill the block completely so each line is scanned once, even from a pipe. */
+        /* Fill the block completely so each line is scanned once. */
         while (have < cap) {
             ssize_t got = read(fd, buf + have, cap - have);
             if (got < 0 && errno == EINTR)
@@ -293,13 +293,13 @@ int ri_read_lines(const char *path, ri_line_fn fn, void *ctx)
 {
     if (!path || !fn)
         return ri_error(RECINT_EINVAL, "read lines: %s is NULL", !path ? "path" : "callback");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        char eb[RI_STRERROR_CAP];
-        return ri_error(RECINT_EIO, "%s: cannot open: %s", path, ri_strerror(errno, eb, sizeof eb));
-    }
+    int fd;
+    uint64_t size;
+    int rc = ri_open_regular(path, &fd, &size);
+    if (rc != RECINT_OK)
+        return rc;
     line_reader R = {fn, ctx, 0};
-    int rc = read_lines_fd(&R, fd, path);
+    rc = read_lines_fd(&R, fd, path);
     close(fd);
     return rc;
 }
@@ -313,20 +313,35 @@ int ri_read_lines_buffer(const char *text, size_t len, ri_line_fn fn, void *ctx)
     return len ? feed_lines(&R, text, len, 1, &used) : RECINT_OK;
 }
 
+/* What a non-regular file is, for the message refusing it. */
+static const char *file_kind(mode_t mode)
+{
+    return S_ISFIFO(mode) ? "FIFO" : S_ISDIR(mode) ? "directory" : S_ISCHR(mode) ? "character device"
+         : S_ISBLK(mode) ? "block device" : S_ISSOCK(mode) ? "socket" : "special file";
+}
+
 int ri_open_regular(const char *path, int *fd, uint64_t *size)
 {
     if (!path || !fd || !size)
         return ri_error(RECINT_EINVAL, "open file: %s is NULL", !path ? "path" : "output");
     char eb[RI_STRERROR_CAP];
-    int f = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without it waits for a writer, possibly forever,
+     * before fstat could refuse it. O_NOCTTY: a terminal must not become the
+     * host's controlling terminal on the way. */
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (f < 0)
         return ri_error(RECINT_EIO, "%s: cannot open: %s", path, ri_strerror(errno, eb, sizeof eb));
     struct stat st;
-    int rc = RECINT_OK;
+    int rc = RECINT_OK, flags;
     if (fstat(f, &st) != 0)
         rc = ri_error(RECINT_EIO, "%s: cannot stat: %s", path, ri_strerror(errno, eb, sizeof eb));
     else if (!S_ISREG(st.st_mode))
-        rc = ri_error(RECINT_EIO, "%s: not a regular file", path);
+        rc = ri_error(RECINT_EIO, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+    /* Reads then behave as on any descriptor, whatever O_NONBLOCK means on this
+     * file system. */
+    else if ((flags = fcntl(f, F_GETFL)) < 0 || fcntl(f, F_SETFL, flags & ~O_NONBLOCK) < 0)
+        rc = ri_error(RECINT_EIO, "%s: cannot set blocking reads: %s", path,
+                      ri_strerror(errno, eb, sizeof eb));
     if (rc != RECINT_OK) {
         close(f);
         return rc;

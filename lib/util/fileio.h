@@ -39,15 +39,18 @@ void ri_atomic_abort(ri_atomic_file *f);
 /* Called with each line of a text (without its "\n" or "\r\n"; on line 1 without
  * a UTF-8 byte order mark); line is 1-based. A non-OK return stops the reading. */
 typedef int (*ri_line_fn)(void *ctx, const char *s, size_t n, uint64_t line);
-/* Hand every line of the file at path to fn, the last one even without a final
- * newline. The file is read in large blocks (a pipe works too), each line scanned
- * once. Errors: EIO ("path: cannot open: reason"), ENOMEM, or fn's code. */
+/* Hand every line of the regular file at path (opened by ri_open_regular) to fn,
+ * the last one even without a final newline. The file is read in large blocks,
+ * each line scanned once. Errors: EIO ("path: cannot open: reason", "path: not a
+ * regular file (FIFO)"), ENOMEM, or fn's code. */
 int ri_read_lines(const char *path, ri_line_fn fn, void *ctx);
 /* The same over text[0..len). */
 int ri_read_lines_buffer(const char *text, size_t len, ri_line_fn fn, void *ctx);
 /* Open the regular file at path for reading; *fd (close it) and *size receive the
- * descriptor and its size in bytes. Errors: EIO ("path: cannot open: reason",
- * not a regular file). */
+ * descriptor and its size in bytes. The one opener of every reader of a file by
+ * path: a FIFO, device, directory or socket is refused at once, without waiting
+ * for a FIFO's writer. Errors: EIO ("path: cannot open: reason", "path: not a
+ * regular file (FIFO|directory|character device|block device|socket)"). */
 int ri_open_regular(const char *path, int *fd, uint64_t *size);
 /* Read exactly n bytes from fd into buf; name is used in messages.
  * Errors: EIO (read failure, or the file ends before n bytes). */
