@@ -72,7 +72,8 @@ static int build_panels(ri_core_items *it)
         return ri_error(RECINT_ENOMEM, "item panels: %u items x %u dims overflow", it->n, it->dim);
     float *P = ri_aligned_alloc(total, sizeof(float));
     if (!P)
-        return RECINT_ENOMEM;
+        return ri_error(RECINT_ENOMEM, "items: out of memory for the panels of %u items x %u dims",
+                        it->n, it->dim);
     memset(P, 0, total * sizeof(float));
     size_t dim = it->dim;
     for (size_t i = 0; i < it->n; i++) {
@@ -96,9 +97,12 @@ static int attach_int8(ri_core_items *it, int8_t *codes, float *scales)
         goto fail;
     }
     Q = ri_aligned_alloc(total ? total : 1, 1);
-    qs = padded_copy(scales, it->n, it->n_panels, 1.0f);
-    if (!Q || !qs)
+    qs = Q ? padded_copy(scales, it->n, it->n_panels, 1.0f) : NULL;
+    if (!Q || !qs) {
+        ri_error(RECINT_ENOMEM, "int8 panels: out of memory for %u items x %u dims", it->n,
+                 it->dim);
         goto fail;
+    }
     memset(Q, 128, total);
     for (size_t i = 0; i < it->n; i++) {
         size_t p = i / RI_PANEL, lane = i % RI_PANEL;
@@ -131,7 +135,7 @@ static int quantize(ri_core_items *it)
     if (!codes || !scales) {
         free(codes);
         free(scales);
-        return RECINT_ENOMEM;
+        return ri_error(RECINT_ENOMEM, "int8 copy: out of memory for %zu items x %zu dims", n, dim);
     }
     for (size_t i = 0; i < n; i++) {
         const float *row = it->W + i * dim;
@@ -169,30 +173,35 @@ int ri_core_items_new(ri_core_items **out, uint32_t n, uint32_t dim, const float
 
     ri_core_items *it = RI_NEW_ZEROED(ri_core_items, 1);
     if (!it)
-        return RECINT_ENOMEM;
+        return ri_error(RECINT_ENOMEM, "items: out of memory");
     it->n = n;
     it->dim = dim;
     it->n_panels = ((size_t)n + RI_PANEL - 1) / RI_PANEL;
     it->best_isa = ri_core_isa_detect();
     it->vnni = ri_core_cpu_has_vnni();
-    rc = RECINT_ENOMEM;
+    /* Each step sets rc itself: a status left over from an earlier step that
+     * succeeded must never be what a later failure returns. */
     if (dim > 0) {
         size_t total;
         if (ri_mul_overflow(n, dim, &total)) {
             rc = ri_error(RECINT_ENOMEM, "items: %u x %u overflows", n, dim);
             goto fail;
         }
-        if (!(it->W = ri_aligned_alloc(total ? total : 1, sizeof(float))))
+        if (!(it->W = ri_aligned_alloc(total ? total : 1, sizeof(float)))) {
+            rc = ri_error(RECINT_ENOMEM, "items: out of memory for %u items x %u dims", n, dim);
             goto fail;
+        }
         for (size_t i = 0; i < n; i++)
             memcpy(it->W + i * dim, W + i * ldw, (size_t)dim * sizeof(float));
         if ((rc = build_panels(it)) != RECINT_OK)
             goto fail;
     }
-    if (bias && !(it->bias = padded_copy(bias, n, it->n_panels, 0.0f)))
+    if ((bias && !(it->bias = padded_copy(bias, n, it->n_panels, 0.0f))) ||
+        (scale && !(it->scale = padded_copy(scale, n, it->n_panels, 1.0f)))) {
+        rc = ri_error(RECINT_ENOMEM, "items: out of memory for the %s of %u items",
+                      it->bias || !bias ? "scales" : "biases", n);
         goto fail;
-    if (scale && !(it->scale = padded_copy(scale, n, it->n_panels, 1.0f)))
-        goto fail;
+    }
     if ((flags & RI_CORE_INT8) && (rc = quantize(it)) != RECINT_OK)
         goto fail;
     *out = it;
@@ -200,6 +209,32 @@ int ri_core_items_new(ri_core_items **out, uint32_t n, uint32_t dim, const float
 fail:
     ri_core_items_free(it);
     return rc;
+}
+
+/* Sizes as ri_aligned_alloc rounds them (whole 64-byte lines), saturating. */
+static uint64_t sat_mul(uint64_t a, uint64_t b) { return a && b > UINT64_MAX / a ? UINT64_MAX : a * b; }
+static uint64_t sat_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+static uint64_t lines(uint64_t bytes) { return bytes > UINT64_MAX - 63 ? UINT64_MAX : (bytes + 63) & ~(uint64_t)63; }
+
+uint64_t ri_core_items_bytes(uint32_t n, uint32_t dim, int bias, int scale, int int8)
+{
+    const uint64_t padded = ((uint64_t)n + RI_PANEL - 1) / RI_PANEL * RI_PANEL;
+    uint64_t b = sizeof(ri_core_items);
+    if (dim > 0) {
+        const uint64_t total = (uint64_t)n * dim;
+        b = sat_add(b, lines(sat_mul(total ? total : 1, sizeof(float))));
+        b = sat_add(b, lines(sat_mul(padded * dim, sizeof(float))));
+    }
+    const uint64_t per_item = lines((padded ? padded : 1) * sizeof(float));
+    b = sat_add(b, (uint64_t)(bias != 0) * per_item + (uint64_t)(scale != 0) * per_item);
+    if (int8) {
+        /* codes and scales as given, then the panels and padded scales */
+        b = sat_add(b, (uint64_t)n * dim + (uint64_t)n * sizeof(float) + 2);
+        const uint64_t q = sat_mul(padded, ri_q_dim4(dim));
+        b = sat_add(b, lines(q ? q : 1));
+        b = sat_add(b, per_item);
+    }
+    return b;
 }
 
 uint32_t ri_core_items_n(const ri_core_items *it) { return it ? it->n : 0; }
@@ -238,7 +273,7 @@ int ri_core_items_set_int8(ri_core_items *it, const int8_t *codes, const float *
     if (!c || !s) {
         free(c);
         free(s);
-        return RECINT_ENOMEM;
+        return ri_error(RECINT_ENOMEM, "int8 copy: out of memory for %zu items x %zu dims", n, dim);
     }
     if (total)
         memcpy(c, codes, total);
