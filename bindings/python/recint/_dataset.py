@@ -5,7 +5,7 @@ import os
 import weakref
 
 from . import _arrays, _config, _errors
-from ._handle import Handle
+from ._handle import Handle, Reader, ReaderKind
 from ._ids import IdLookup, scalar_u64
 from ._lib import DatasetP, FeaturesP, lib
 
@@ -14,14 +14,9 @@ def fspath_bytes(path):
     return os.fsencode(os.fspath(path))
 
 
-class _ViewAnchor:
-    """Referenced by zero-copy views; keeps the C dataset alive and, while it
-    exists, marks the dataset as having views that a modification would break."""
-
-    __slots__ = ("owner", "__weakref__")
-
-    def __init__(self, owner):
-        self.owner = owner
+# The zero-copy views of one dataset share one Reader, referenced by each view.
+_VIEWS = ReaderKind("zero-copy views from csr(copy=False)/csc(copy=False)", None,
+                    "delete them first or use copy=True")
 
 
 class Dataset(Handle):
@@ -32,6 +27,7 @@ class Dataset(Handle):
     """
 
     _free_fn = staticmethod(lib.recint_dataset_free)
+    _noun = "dataset"
 
     def __init__(self, _ptr=None, **params):
         if _ptr is None:
@@ -42,8 +38,16 @@ class Dataset(Handle):
             raise TypeError("Dataset(_ptr=...) takes no parameters")
         super().__init__(_ptr)
         self._anchor = None
-        self.users = IdLookup(self, lib.recint_dataset_users, "user")
-        self.items = IdLookup(self, lib.recint_dataset_items, "item")
+
+    # Made on each access: a lookup stored on the dataset would form a cycle that
+    # only the cyclic collector could free.
+    @property
+    def users(self):
+        return IdLookup(self, lib.recint_dataset_users, "user")
+
+    @property
+    def items(self):
+        return IdLookup(self, lib.recint_dataset_items, "item")
 
     # ------------------------------------------------------------------ building
 
@@ -59,7 +63,12 @@ class Dataset(Handle):
     def add(self, users, items, weights=None, timestamps=None):
         """Append interactions. New ids get the next indices in ascending id order
         within the call; repeated (user, item) pairs merge by `duplicates`."""
-        self._check_no_views("add")
+        with self._changing("Dataset.add") as p:
+            self._add(p, users, items, weights, timestamps)
+        return self
+
+    @staticmethod
+    def _add(p, users, items, weights, timestamps):
         users, items = _arrays.materialize(users), _arrays.materialize(items)
         kind = _arrays.id_kind(users, "users")
         if _arrays.id_kind(items, "items") != kind:
@@ -77,13 +86,17 @@ class Dataset(Handle):
             if conv is not None and conv.n != u.n:
                 raise ValueError("%s has %d values but users has %d" % (name, conv.n, u.n))
         fn = lib.recint_dataset_add_str if kind == "str" else lib.recint_dataset_add
-        _errors.check(fn(self._p, u.n, u.ptr, i.ptr, w.ptr if w else None, t.ptr if t else None))
-        return self
+        _errors.check(fn(p, u.n, u.ptr, i.ptr, w.ptr if w else None, t.ptr if t else None))
 
     def reserve_ids(self, users=(), items=()):
         """Make the catalogue hold these ids (all integers or all strings, like the
         dataset's) even without interactions."""
-        self._check_no_views("reserve_ids")
+        with self._changing("Dataset.reserve_ids") as p:
+            self._reserve_ids(p, users, items)
+        return self
+
+    @staticmethod
+    def _reserve_ids(p, users, items):
         users, items = _arrays.materialize(users), _arrays.materialize(items)
         kinds = {_arrays.id_kind(v, what) for v, what in ((users, "users"), (items, "items"))
                  if len(v)}
@@ -97,8 +110,7 @@ class Dataset(Handle):
             u = _arrays.to_c(users, ctypes.c_int64, "users")
             i = _arrays.to_c(items, ctypes.c_int64, "items")
             fn = lib.recint_dataset_reserve_ids
-        _errors.check(fn(self._p, u.n, u.ptr, i.n, i.ptr))
-        return self
+        _errors.check(fn(p, u.n, u.ptr, i.n, i.ptr))
 
     @classmethod
     def with_catalogue(cls, of, **params):
@@ -226,16 +238,9 @@ class Dataset(Handle):
     def _view_anchor(self):
         anchor = self._anchor() if self._anchor is not None else None
         if anchor is None:
-            anchor = _ViewAnchor(self._owner)
+            anchor = Reader(self._own, _VIEWS)
             self._anchor = weakref.ref(anchor)
         return anchor
-
-    def _check_no_views(self, what):
-        if self._anchor is not None and self._anchor() is not None:
-            raise _errors.StateError(
-                "Dataset.%s: zero-copy views from csr(copy=False)/csc(copy=False) are alive "
-                "and would dangle; delete them first or use copy=True" % what,
-                _errors.StateError.code)
 
     def csr(self, copy=True, timestamps=False):
         """CSR by user: (indptr, indices, weights[, timestamps]); row u holds

@@ -5,7 +5,7 @@ import ctypes
 
 from . import _arrays, _config, _errors
 from ._dataset import fspath_bytes
-from ._handle import Handle
+from ._handle import Handle, ReaderKind
 from ._ids import scalar_u32
 from ._lib import ExplorerP, lib
 
@@ -13,6 +13,10 @@ from ._lib import ExplorerP, lib
 SIM_KEYS = ("rounds", "cumulative_reward", "regret", "discovered", "coverage", "diversity")
 ESTIMATORS = {"ips": 0, "snips": 1, "dr": 2}
 _OPE_SIM_COUNT = 14
+
+# The C explorer keeps pointers into its model's vectors: a change would free them.
+_EXPLORERS = ReaderKind("explorer", "explorers",
+                        "close the explorer first (or fit a new model instead)")
 
 
 class Explorer(Handle):
@@ -24,16 +28,20 @@ class Explorer(Handle):
 
     Keyword arguments are library parameters (policy, epsilon, temperature,
     ucb_alpha, thompson_scale, prior_precision, history_precision, mmr_lambda,
-    candidates, debias, propensity_samples, online, seed). The model must stay
-    unchanged while the explorer exists (the explorer keeps it alive)."""
+    candidates, debias, propensity_samples, online, seed). The explorer keeps
+    its model alive (also through model.close()), and while it exists the model
+    refuses changes (fit, partial fits, set_features raise StateError)."""
 
     _free_fn = staticmethod(lib.recint_explorer_free)
 
     def __init__(self, model, config=None, **params):
         cfg = _config.make(params, base=config)
         ptr = ExplorerP()
-        _errors.check(lib.recint_explorer_new(ctypes.byref(ptr), model._p, _config.ptr_of(cfg)))
-        super().__init__(ptr, deps=(model._owner,))
+        mp = model._p
+        _errors.check(lib.recint_explorer_new(ctypes.byref(ptr), mp, _config.ptr_of(cfg)))
+        self._model_owner = mp._recint_owner
+        super().__init__(ptr, deps=(self._model_owner,))
+        self._model_owner.add_reader(self._owner, _EXPLORERS)
         self.model = model
 
     def recommend(self, user, k=10):
@@ -41,7 +49,7 @@ class Explorer(Handle):
         probability that the policy puts items[j] in slot j given the slots
         before it. Each call is the user's next round."""
         u, k = scalar_u32(user, "user"), scalar_u32(k, "k")
-        room = max(min(k, lib.recint_model_n_items(self.model._p)), 1)
+        room = max(min(k, lib.recint_model_n_items(self._model_owner.ptr)), 1)
         items, ip = _arrays.alloc(ctypes.c_uint32, room)
         props, pp = _arrays.alloc(ctypes.c_double, room)
         n = ctypes.c_uint32()

@@ -5,7 +5,7 @@ import ctypes
 from . import _arrays, _errors
 from ._features import Features
 from ._lib import lib
-from ._model import Model, Trainer, call_with_progress
+from ._model import Model, Trainer
 
 
 def _features_arg(f, what):
@@ -51,8 +51,10 @@ class HybridModel(Model):
         of the training data; None keeps identity features). Copied."""
         uf = _features_arg(user_features, "user_features")
         itf = _features_arg(item_features, "item_features")
-        _errors.check(lib.recint_model_set_features(self._p, uf._p if uf is not None else None,
-                                                    itf._p if itf is not None else None))
+        up = uf._p if uf is not None else None
+        ip = itf._p if itf is not None else None
+        with self._changing("HybridModel.set_features") as p:
+            _errors.check(lib.recint_model_set_features(p, up, ip))
         return self
 
     def fit(self, train, valid=None, progress=None, user_features=None, item_features=None,
@@ -61,6 +63,7 @@ class HybridModel(Model):
         set_features (given ones replace earlier ones; None keeps them). valid: a
         Dataset for early stopping (patience=N). params override the model's
         parameters for this run (epochs=..., threads=...). Returns self."""
+        self._own.check_unread("HybridModel.fit")  # before the features change
         if user_features is not None or item_features is not None:
             self.set_features(user_features, item_features)
         return super().fit(train, valid, progress, **params)
@@ -70,10 +73,10 @@ class HybridModel(Model):
         model's catalogue: recint.Dataset.with_catalogue(model) or a split of the
         training data) for `epochs` more epochs; an unfitted model is fitted.
         Returns self."""
+        self._own.check_unread("HybridModel.fit_partial")
         with Trainer(self, self._config, **params) as trainer:
-            p, dp = trainer._p, data._p
-            call_with_progress(lambda cb: lib.recint_trainer_partial_fit(p, dp, cb, None),
-                               progress)
+            trainer._run("HybridModel.fit_partial", lib.recint_trainer_partial_fit, (data,),
+                         progress)
         return self
 
     def predict(self, users, items):

@@ -1,7 +1,9 @@
 """External id <-> dense index lookups through a handle's recint_idmap view.
 
-The map pointer is fetched from the owning handle on every call, so a lookup on
-a closed dataset or model raises StateError instead of reading freed memory.
+The map pointer is fetched from the owning handle on every call (the map of a
+model is rebuilt by a partial fit), so a lookup on a closed dataset or model
+raises StateError instead of reading freed memory; the pointer keeps the handle
+alive while it is referenced.
 """
 
 import ctypes
@@ -44,7 +46,10 @@ class IdLookup:
         self._noun = noun
 
     def _map(self):
-        return self._getter(self._owner._p)
+        p = self._owner._p
+        m = self._getter(p)
+        m._recint_owner = p  # the map is a view owned by the handle
+        return m
 
     def __len__(self):
         return lib.recint_idmap_size(self._map())

@@ -1,5 +1,6 @@
 """recint_model and recint_trainer."""
 
+import contextlib
 import ctypes
 
 from . import _arrays, _config, _errors
@@ -63,24 +64,43 @@ def call_with_progress(call, progress):
 
 
 class Trainer(Handle):
-    """Fits a model; keeps the model alive for as long as the trainer exists."""
+    """Fits a model; keeps the model alive for as long as the trainer exists.
+    A fit is refused (StateError) while an explorer reads the model."""
 
     _free_fn = staticmethod(lib.recint_trainer_free)
 
     def __init__(self, model, config=None, **params):
         cfg = _config.make(params, base=config)
         ptr = TrainerP()
-        _errors.check(lib.recint_trainer_new(ctypes.byref(ptr), model._p, _config.ptr_of(cfg)))
+        mp = model._p
+        _errors.check(lib.recint_trainer_new(ctypes.byref(ptr), mp, _config.ptr_of(cfg)))
         # The C trainer borrows the C model: its owner frees the model only after us.
-        super().__init__(ptr, deps=(model._owner,))
+        self._model_owner = mp._recint_owner
+        super().__init__(ptr, deps=(self._model_owner,))
         self.model = model
 
     def fit(self, train, valid=None, progress=None):
         """Fit from scratch on train (valid optional). progress(step, steps, loss)
         is called as training advances; return True from it to stop."""
-        p, tp = self._p, train._p
-        vp = valid._p if valid is not None else None
-        call_with_progress(lambda cb: lib.recint_trainer_fit(p, tp, vp, cb, None), progress)
+        return self._run("Trainer.fit", lib.recint_trainer_fit, (train, valid), progress)
+
+    def partial_fit(self, data, progress=None):
+        """Continue training from the model's current state on data (a Dataset
+        on the model's catalogue); see HybridModel.fit_partial."""
+        return self._run("Trainer.partial_fit", lib.recint_trainer_partial_fit, (data,),
+                         progress)
+
+    def _run(self, what, fn, datasets, progress):
+        p = self._p
+        # The datasets stay alive and unchanged while the progress callback runs
+        # Python code; the model refuses any other use until the call returns.
+        ptrs = [d._p if d is not None else None for d in datasets]
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self._model_owner.changing(what))
+            for dp in ptrs:
+                if dp is not None:
+                    stack.enter_context(dp._recint_owner.read_during(what))
+            call_with_progress(lambda cb: fn(p, *ptrs, cb, None), progress)
         return self.model
 
 
@@ -89,6 +109,7 @@ class Model(Handle):
     parameters (recint.params()); they configure the model and its training."""
 
     _free_fn = staticmethod(lib.recint_model_free)
+    _noun = "model"
 
     def __init__(self, kind="pop", _ptr=None, **params):
         if _ptr is None:
@@ -99,16 +120,27 @@ class Model(Handle):
         else:
             self._config = None
         super().__init__(_ptr)
-        self.users = IdLookup(self, lib.recint_model_users, "user")
-        self.items = IdLookup(self, lib.recint_model_items, "item")
+
+    # Made on each access: a lookup stored on the model would form a cycle that
+    # only the cyclic collector could free.
+    @property
+    def users(self):
+        return IdLookup(self, lib.recint_model_users, "user")
+
+    @property
+    def items(self):
+        return IdLookup(self, lib.recint_model_items, "item")
 
     # ------------------------------------------------------------------ training
 
     def fit(self, train, valid=None, progress=None, **params):
         """Fit on a Dataset. params override the model's parameters for this
-        training run (e.g. threads=1). Returns self."""
+        training run (e.g. threads=1). Returns self. Raises StateError while an
+        Explorer of this model exists (close it first, or fit a new model)."""
+        self._own.check_unread("%s.fit" % type(self).__name__)
         with Trainer(self, self._config, **params) as trainer:
-            trainer.fit(train, valid, progress)
+            trainer._run("%s.fit" % type(self).__name__, lib.recint_trainer_fit,
+                         (train, valid), progress)
         return self
 
     # ----------------------------------------------------------------- inference
@@ -399,15 +431,19 @@ class ALSModel(Model):
         histories; users new to the model are appended (n_users grows, users.index
         finds them). data's items must be in the model (NotFoundError otherwise).
         Every other user keeps its vector. On error the model is unchanged.
-        Returns self."""
-        _errors.check(lib.recint_model_partial_fit_users(self._p, data._p))
+        Returns self. Refused (StateError) while an Explorer of the model exists."""
+        dp = data._p
+        with self._changing("ALSModel.partial_fit_users") as p:
+            _errors.check(lib.recint_model_partial_fit_users(p, dp))
         return self
 
     def partial_fit_items(self, data):
         """The same for the items with rows in data, against the current user
         vectors; new items are appended. data's users must be in the model.
         Returns self."""
-        _errors.check(lib.recint_model_partial_fit_items(self._p, data._p))
+        dp = data._p
+        with self._changing("ALSModel.partial_fit_items") as p:
+            _errors.check(lib.recint_model_partial_fit_items(p, dp))
         return self
 
     @classmethod
