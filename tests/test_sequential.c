@@ -14,6 +14,20 @@
 #include "seq_internal.h"
 #include "testutil.h"
 
+/* The layers' multiply context: the CPU's kernel and a packing workspace
+ * (each test runs in its own process, so one per process is enough). */
+static const ri_gemm_ctx *test_gemm(void)
+{
+    static ri_gemm_ctx g;
+    if (!g.ws) {
+        g.ws = ri_aligned_alloc(RI_GEMM_WS_FLOATS, sizeof(float));
+        ck_assert_ptr_nonnull(g.ws);
+        g.ws_floats = RI_GEMM_WS_FLOATS;
+        ri_gemm_kernel_get(ri_core_isa_detect(), &g.k);
+    }
+    return &g;
+}
+
 /* ---- helpers -------------------------------------------------------- */
 
 /* A tiny LCG of the test's own: values in [-1, 1). */
@@ -155,12 +169,12 @@ typedef struct {
 
 static void ff_fwd(const ff_case *c, float *hid, float *act, float *y)
 {
-    ri_seq_gemm(NULL, 0, 0, FF_ROWS, FF_F, FF_D, 1.0f, c->x, FF_D, c->W1, FF_F, 0.0f, hid, FF_F);
+    ri_seq_gemm(test_gemm(), 0, 0, FF_ROWS, FF_F, FF_D, 1.0f, c->x, FF_D, c->W1, FF_F, 0.0f, hid, FF_F);
     for (int r = 0; r < FF_ROWS; r++)
         for (int j = 0; j < FF_F; j++)
             hid[r * FF_F + j] += c->b1[j];
     ri_seq_act_fwd(c->gelu, hid, act, FF_ROWS * FF_F);
-    ri_seq_gemm(NULL, 0, 0, FF_ROWS, FF_D, FF_F, 1.0f, act, FF_F, c->W2, FF_D, 0.0f, y, FF_D);
+    ri_seq_gemm(test_gemm(), 0, 0, FF_ROWS, FF_D, FF_F, 1.0f, act, FF_F, c->W2, FF_D, 0.0f, y, FF_D);
     for (int r = 0; r < FF_ROWS; r++)
         for (int j = 0; j < FF_D; j++)
             y[r * FF_D + j] += c->b2[j];
@@ -197,17 +211,17 @@ static void check_ffn(int gelu)
     /* backward by hand through the layer's pieces */
     float dW1[FF_D * FF_F] = {0}, db1[FF_F] = {0}, dW2[FF_F * FF_D] = {0}, db2[FF_D] = {0};
     float dact[FF_ROWS * FF_F], dx[FF_ROWS * FF_D];
-    ri_seq_gemm(NULL, 1, 0, FF_F, FF_D, FF_ROWS, 1.0f, act, FF_F, c.dy, FF_D, 0.0f, dW2, FF_D);
+    ri_seq_gemm(test_gemm(), 1, 0, FF_F, FF_D, FF_ROWS, 1.0f, act, FF_F, c.dy, FF_D, 0.0f, dW2, FF_D);
     for (int r = 0; r < FF_ROWS; r++)
         for (int j = 0; j < FF_D; j++)
             db2[j] += c.dy[r * FF_D + j];
-    ri_seq_gemm(NULL, 0, 1, FF_ROWS, FF_F, FF_D, 1.0f, c.dy, FF_D, c.W2, FF_D, 0.0f, dact, FF_F);
+    ri_seq_gemm(test_gemm(), 0, 1, FF_ROWS, FF_F, FF_D, 1.0f, c.dy, FF_D, c.W2, FF_D, 0.0f, dact, FF_F);
     ri_seq_act_bwd(gelu, hid, dact, dact, FF_ROWS * FF_F);
-    ri_seq_gemm(NULL, 1, 0, FF_D, FF_F, FF_ROWS, 1.0f, c.x, FF_D, dact, FF_F, 0.0f, dW1, FF_F);
+    ri_seq_gemm(test_gemm(), 1, 0, FF_D, FF_F, FF_ROWS, 1.0f, c.x, FF_D, dact, FF_F, 0.0f, dW1, FF_F);
     for (int r = 0; r < FF_ROWS; r++)
         for (int j = 0; j < FF_F; j++)
             db1[j] += dact[r * FF_F + j];
-    ri_seq_gemm(NULL, 0, 1, FF_ROWS, FF_D, FF_F, 1.0f, dact, FF_F, c.W1, FF_F, 0.0f, dx, FF_D);
+    ri_seq_gemm(test_gemm(), 0, 1, FF_ROWS, FF_D, FF_F, 1.0f, dact, FF_F, c.W1, FF_F, 0.0f, dx, FF_D);
     double num[FF_ROWS * FF_F > FF_D * FF_F ? FF_ROWS * FF_F : FF_D * FF_F];
     const float eps = gelu ? 1e-2f : 1e-3f; /* ReLU: stay clear of its kink */
     numeric_grad(c.x, FF_ROWS * FF_D, eps, ff_loss, &c, num);
@@ -238,7 +252,7 @@ typedef struct {
 static double at_loss(void *v)
 {
     at_case *c = v;
-    ri_seq_attn_fwd(NULL, c->qkv, c->n, AT_D, c->heads, c->probs, c->o, AT_D);
+    ri_seq_attn_fwd(test_gemm(), c->qkv, c->n, AT_D, c->heads, c->probs, c->o, AT_D);
     return weighted_sum(c->o, c->dout, (size_t)c->n * AT_D);
 }
 
@@ -256,7 +270,7 @@ static void check_attention(uint32_t heads, uint32_t n)
     ck_assert(c.qkv && c.dout && c.probs && c.o && o && o2 && dqkv && scr && num && w);
     fill_rand(c.qkv, (size_t)n * 3 * AT_D, 1.5f, &s);
     fill_rand(c.dout, (size_t)n * AT_D, 1.0f, &s);
-    ri_seq_attn_fwd(NULL, c.qkv, n, AT_D, heads, c.probs, o, AT_D);
+    ri_seq_attn_fwd(test_gemm(), c.qkv, n, AT_D, heads, c.probs, o, AT_D);
     /* forward by its definition, in double: softmax over j <= i of q_i.k_j / sqrt(dh) */
     const uint32_t dh = AT_D / heads;
     for (uint32_t h = 0; h < heads; h++)
@@ -279,13 +293,13 @@ static void check_attention(uint32_t heads, uint32_t n)
                 ck_assert_double_eq_tol(o[i * AT_D + h * dh + k], out, 1e-5);
             }
         }
-    ri_seq_attn_bwd(NULL, c.qkv, c.probs, c.dout, AT_D, n, AT_D, heads, dqkv, scr);
+    ri_seq_attn_bwd(test_gemm(), c.qkv, c.probs, c.dout, AT_D, n, AT_D, heads, dqkv, scr);
     numeric_grad(c.qkv, (size_t)n * 3 * AT_D, 1e-2f, at_loss, &c, num);
     expect_close("attention dqkv", num, dqkv, (size_t)n * 3 * AT_D, 1e-2);
     /* causality: the last row's q, k, v reach no earlier output */
     for (uint32_t j = 0; j < 3 * AT_D; j++)
         c.qkv[(n - 1) * 3 * AT_D + j] += 1.0f;
-    ri_seq_attn_fwd(NULL, c.qkv, n, AT_D, heads, c.probs, o2, AT_D);
+    ri_seq_attn_fwd(test_gemm(), c.qkv, n, AT_D, heads, c.probs, o2, AT_D);
     for (uint32_t i = 0; i < (n - 1) * AT_D; i++)
         ck_assert_float_eq(o[i], o2[i]);
     free(c.qkv);

@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <blis.h>
 #include <immintrin.h>
 
 #include "alloc.h"
 #include "core.h"
 #include "error.h"
+#include "gemm.h"
 #include "heap.h"
 #include "items_internal.h"
+#include "kernels.h"
 #include "parallel.h"
 
 /* Tile of one sgemm call: RI_BATCH_MB users x RI_BATCH_NB items, 1 MiB of
@@ -29,84 +30,33 @@
 /* Bytes of candidate heaps per worker: bounds the user block for large k. */
 #define RI_BATCH_HEAP_BUDGET ((size_t)8 << 20)
 
-/* ---- BLIS context ---------------------------------------------------- */
-
-/* BLIS's own choice here may be an AVX2 set (it cannot count FMA units on
- * every CPU); its skx kernels are faster wherever AVX-512 runs, so ask for
- * them by id. The lookup is only in the static archive the build links. */
-static cntx_t *blis_context(ri_isa isa, const char **name)
-{
-    bli_init();
-#ifndef RI_BLIS_SHARED
-    if (isa == RI_ISA_AVX512) {
-        cntx_t **set = bli_gks_lookup_id(BLIS_ARCH_SKX);
-        if (set && set[BLIS_NAT]) {
-            if (name)
-                *name = bli_arch_string(BLIS_ARCH_SKX);
-            return set[BLIS_NAT];
-        }
-    }
-#endif
-    if (name)
-        *name = bli_arch_string(bli_arch_query_id());
-    return bli_gks_query_cntx();
-}
+/* ---- the kernel ---------------------------------------------------- */
 
 /* The ISA level of the batch path: the CPU's best, lowered by RECINT_ISA for
- * tests (ri_core_isa_resolve); below AVX-512 BLIS keeps its own choice too. */
+ * tests (ri_core_isa_resolve). */
 static int batch_isa(ri_isa *isa) { return ri_core_isa_resolve("auto", isa); }
 
 const char *ri_core_blis_arch(void)
 {
-    const char *name = "unknown";
     ri_isa isa;
     if (batch_isa(&isa) != RECINT_OK)
         isa = ri_core_isa_detect();
-    blis_context(isa, &name);
-    return name;
+    ri_gemm_kernel k;
+    ri_gemm_kernel_get(isa, &k);
+    return k.name;
 }
 
-/* The BLIS context (a cntx_t *) of the batch path, for other BLIS users of the
- * library (the sequential kind's training) that want the same kernels. */
-void *ri_core_blis_context(void)
-{
-    ri_isa isa;
-    if (batch_isa(&isa) != RECINT_OK)
-        isa = ri_core_isa_detect();
-    return blis_context(isa, NULL);
-}
-
-/* ---- the multiply: BLIS's micro-kernel under our own loops ----------
+/* ---- the multiply: the micro-kernel under the batch path's own loops --
  *
- * A tile's scores come from the context's native sgemm micro-kernel, driven
- * here rather than through bli_sgemm: the block's users are packed once for
- * all its item tiles (a bli_sgemm call per tile would pack them again for
- * every tile), and no per-call framework work is repeated. The kernel says
- * which way it wants C stored; the items go on whichever side makes the
- * tile user-major (row r of the tile = one user's scores), the layout the
- * scan reads. */
+ * A tile's scores come from the library's micro-kernel (lib/core/gemm.h)
+ * over operands packed here: the block's users are packed once for all its
+ * item tiles, and the items once per call when that pays (pack_tiles). The
+ * kernel says which way it wants C stored; the items go on whichever side
+ * makes the tile user-major (row r of the tile = one user's scores), the
+ * layout the scan reads. */
 
-typedef struct {
-    cntx_t *cx;
-    sgemm_ukr_ft ukr;
-    uint32_t pa, pb;  /* the kernel's MR and NR */
-    int items_on_a;   /* column-stored C preferred: items are the kernel's A */
-} ukernel;
-
-static void ukernel_init(ukernel *k, cntx_t *cx)
-{
-    k->cx = cx;
-    /* BLIS hands kernels out as an untyped pointer; copy the bits, which ISO C
-     * allows where a cast between object and function pointers is not. */
-    void_fp f = bli_cntx_get_l3_nat_ukr_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cx);
-    memcpy(&k->ukr, &f, sizeof k->ukr);
-    k->pa = (uint32_t)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MR, cx);
-    k->pb = (uint32_t)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_NR, cx);
-    k->items_on_a = bli_cntx_l3_nat_ukr_prefers_cols_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cx);
-}
-
-static uint32_t user_panel(const ukernel *k) { return k->items_on_a ? k->pb : k->pa; }
-static uint32_t item_panel(const ukernel *k) { return k->items_on_a ? k->pa : k->pb; }
+static uint32_t user_panel(const ri_gemm_kernel *k) { return k->prefers_cols ? k->nr : k->mr; }
+static uint32_t item_panel(const ri_gemm_kernel *k) { return k->prefers_cols ? k->mr : k->nr; }
 
 /* Floats of `rows` rows packed in panels of width w (padded with zero rows). */
 static size_t packed_size(uint32_t rows, uint32_t w, uint32_t dim)
@@ -114,59 +64,14 @@ static size_t packed_size(uint32_t rows, uint32_t w, uint32_t dim)
     return (size_t)((rows + w - 1) / w) * w * dim;
 }
 
-/* The kernel's packed operand layout: panel t holds, for each of the dim
- * components p, the w rows' values side by side; rows past `rows` are zero. */
-static void pack_rows(const float *src, size_t ld, uint32_t rows, uint32_t dim, uint32_t w,
-                      float *out)
-{
-    for (uint32_t t = 0; t * w < rows; t++) {
-        float *panel = out + (size_t)t * w * dim;
-        const float *base = src + (size_t)t * w * ld;
-        uint32_t live = rows - t * w < w ? rows - t * w : w;
-        /* Writes in output order (reads stay within w rows, in L1). */
-        for (uint32_t p = 0; p < dim; p++) {
-            float *dst = panel + (size_t)p * w;
-            for (uint32_t r = 0; r < live; r++)
-                dst[r] = base[(size_t)r * ld + p];
-            for (uint32_t r = live; r < w; r++)
-                dst[r] = 0.0f;
-        }
-    }
-}
-
 /* C (mb x nb, row stride ldc) = packed users x packed items^T. */
-static void tile_multiply(const ukernel *k, const float *upack, uint32_t mb, const float *ipack,
-                          uint32_t nb, uint32_t dim, float *C, size_t ldc)
+static void tile_multiply(const ri_gemm_kernel *k, const float *upack, uint32_t mb,
+                          const float *ipack, uint32_t nb, uint32_t dim, float *C, size_t ldc)
 {
-    uint32_t pu = user_panel(k), pi = item_panel(k);
-    float one = 1.0f, zero = 0.0f;
-    auxinfo_t aux;
-    memset(&aux, 0, sizeof aux);
-    bli_auxinfo_set_is_a(1, &aux);
-    bli_auxinfo_set_is_b(1, &aux);
-    for (uint32_t u0 = 0; u0 < mb; u0 += pu) {
-        const float *ap = upack + (size_t)(u0 / pu) * pu * dim;
-        dim_t mu = (dim_t)(mb - u0 < pu ? mb - u0 : pu);
-        for (uint32_t i0 = 0; i0 < nb; i0 += pi) {
-            const float *ip = ipack + (size_t)(i0 / pi) * pi * dim;
-            dim_t ni = (dim_t)(nb - i0 < pi ? nb - i0 : pi);
-            float *c = C + (size_t)u0 * ldc + i0;
-            int last = i0 + pi >= nb;
-            const float *next_i = last ? ipack : ip + (size_t)pi * dim;
-            const float *next_u = last && u0 + pu < mb ? ap + (size_t)pu * dim : ap;
-            if (k->items_on_a) {
-                bli_auxinfo_set_next_a((void *)next_i, &aux);
-                bli_auxinfo_set_next_b((void *)next_u, &aux);
-                k->ukr(ni, mu, (dim_t)dim, &one, (float *)ip, (float *)ap, &zero, c, 1,
-                       (inc_t)ldc, &aux, k->cx);
-            } else {
-                bli_auxinfo_set_next_a((void *)next_u, &aux);
-                bli_auxinfo_set_next_b((void *)next_i, &aux);
-                k->ukr(mu, ni, (dim_t)dim, &one, (float *)ap, (float *)ip, &zero, c, (inc_t)ldc,
-                       1, &aux, k->cx);
-            }
-        }
-    }
+    if (k->prefers_cols) /* the tile's transpose, column-stored */
+        ri_gemm_packed(k, nb, mb, dim, 1.0f, ipack, upack, 0.0f, C, 1, ldc);
+    else
+        ri_gemm_packed(k, mb, nb, dim, 1.0f, upack, ipack, 0.0f, C, ldc, 1);
 }
 
 /* ---- per-user selection state ---------------------------------------- */
@@ -340,7 +245,7 @@ typedef struct {
     uint32_t k, cap, mb;
     const float *bias; /* never NULL: zeros when the items have none */
     double wmax, bmax; /* max |scale_i| * ||W_i||, max |bias_i| */
-    ukernel uk;
+    ri_gemm_kernel uk;
     scan_fn scan;
     ri_isa isa;
     uint32_t *out_idx;
@@ -437,14 +342,14 @@ static void run_block(const batch *b, scratch *w, size_t begin, uint32_t mb)
         w->rows[r].f = b->filters ? &b->filters[begin + r] : NULL;
         w->rows[r].cursor = 0;
     }
-    pack_rows(b->U + begin * b->ldu, b->ldu, mb, it->dim, user_panel(&b->uk), w->upack);
+    ri_gemm_pack_rows(b->U + begin * b->ldu, b->ldu, mb, it->dim, user_panel(&b->uk), w->upack);
     for (size_t i0 = 0; i0 < it->n; i0 += RI_BATCH_NB) {
         uint32_t nb = (uint32_t)(it->n - i0 < RI_BATCH_NB ? it->n - i0 : RI_BATCH_NB);
         const float *ip = w->ipack;
         if (b->ipacked)
             ip = b->ipacked + (i0 / RI_BATCH_NB) * b->tile_floats;
         else
-            pack_rows(it->W + i0 * it->dim, it->dim, nb, it->dim, item_panel(&b->uk), w->ipack);
+            ri_gemm_pack_rows(it->W + i0 * it->dim, it->dim, nb, it->dim, item_panel(&b->uk), w->ipack);
         tile_multiply(&b->uk, w->upack, mb, ip, nb, it->dim, w->C, RI_BATCH_NB);
         for (uint32_t r = 0; r < mb; r++)
             b->scan(&w->rows[r], w->C + (size_t)r * RI_BATCH_NB, (uint32_t)i0, nb, b->bias,
@@ -463,7 +368,7 @@ static int pack_tiles(void *ctx, size_t begin, size_t end, unsigned worker)
     for (size_t t = begin; t < end; t++) {
         size_t i0 = t * RI_BATCH_NB;
         uint32_t nb = (uint32_t)(it->n - i0 < RI_BATCH_NB ? it->n - i0 : RI_BATCH_NB);
-        pack_rows(it->W + i0 * it->dim, it->dim, nb, it->dim, item_panel(&b->uk),
+        ri_gemm_pack_rows(it->W + i0 * it->dim, it->dim, nb, it->dim, item_panel(&b->uk),
                   b->ipacked + t * b->tile_floats);
     }
     return RECINT_OK;
@@ -553,7 +458,7 @@ static void free_work(scratch *work, unsigned n)
 /* Everything a worker needs, allocated before any output is written, so a
  * failure leaves the outputs untouched and workers cannot fail. */
 static scratch *alloc_work(unsigned threads, uint32_t mb, uint32_t cap, uint32_t n, int gemm,
-                           const ukernel *uk, uint32_t dim)
+                           const ri_gemm_kernel *uk, uint32_t dim)
 {
     scratch *work = RI_NEW_ZEROED(scratch, threads);
     if (!work)
@@ -586,7 +491,7 @@ static void item_bounds(const ri_core_items *it, double *wmax, double *bmax)
 {
     double wm = 0.0, bm = 0.0;
     for (uint32_t i = 0; i < it->n; i++) {
-        const float *w = it->W + (size_t)i * it->dim;
+        const float *w = ri_item_row(it, i);
         double s = 0.0;
         for (uint32_t j = 0; j < it->dim; j++)
             s += (double)w[j] * w[j];
@@ -638,7 +543,7 @@ int ri_core_topk_batch(const ri_core_items *it, const float *U, size_t ldu, uint
             return RECINT_ENOMEM;
         b.bias = it->bias ? it->bias : zeros;
         item_bounds(it, &b.wmax, &b.bmax);
-        ukernel_init(&b.uk, blis_context(isa, NULL));
+        ri_gemm_kernel_get(isa, &b.uk);
         b.scan = pick_scan(b.isa);
     }
     b.work = alloc_work(threads, b.mb, b.cap, it->n, gemm, &b.uk, it->dim);

@@ -96,10 +96,8 @@ int ri_core_topk_batch(const ri_core_items *it, const float *U, size_t ldu, uint
                        const ri_core_filter *filters, uint32_t k, unsigned threads,
                        uint32_t *out_idx, float *out_score, uint32_t *out_count);
 
-/* Name of the BLIS kernel set the batch path uses ("skx", "zen3", ...). */
+/* Name of the micro-kernel set the batch path and every other multiply of
+ * the library run ("skx", "haswell": BLIS's; "portable"), gemm.h. */
 const char *ri_core_blis_arch(void);
-/* That kernel set's BLIS context (cntx_t *), to pass to bli_*_ex calls made
- * elsewhere in the library so they run the same kernels. */
-void *ri_core_blis_context(void);
 
 #endif

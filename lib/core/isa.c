@@ -10,7 +10,7 @@
 #include "kernels.h"
 
 typedef struct {
-    int avx2_fma, avx512f, vnni;
+    int avx2_fma, avx512f, vnni, skx;
 } cpu_caps;
 
 static uint64_t xgetbv0(void)
@@ -23,7 +23,7 @@ static uint64_t xgetbv0(void)
 
 static cpu_caps cpu_detect(void)
 {
-    cpu_caps c = {0, 0, 0};
+    cpu_caps c = {0, 0, 0, 0};
     unsigned a, b, cx, d;
     if (!__get_cpuid(1, &a, &b, &cx, &d))
         return c;
@@ -40,8 +40,13 @@ static cpu_caps cpu_detect(void)
     c.avx2_fma = ymm_os && avx2 && fma;
     c.avx512f = c.avx2_fma && zmm_os && f;
     c.vnni = c.avx512f && bw && vnni;
+    /* BLIS's skx kernels need DQ, CD, BW and VL besides F (bli_cpuid.c) */
+    int dq = (b >> 17) & 1, cd = (b >> 28) & 1, vl = (b >> 31) & 1;
+    c.skx = c.avx512f && dq && cd && bw && vl;
     return c;
 }
+
+int ri_core_cpu_has_skx(void) { return cpu_detect().skx; }
 
 ri_isa ri_core_isa_detect(void)
 {

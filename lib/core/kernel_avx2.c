@@ -28,7 +28,7 @@ T256 static inline unsigned emit(__m256 lo, __m256 hi, __m256 thr, float *out, u
 
 T256 float ri_core_exact_score_fma(const ri_core_items *it, const float *u, uint32_t i)
 {
-    const float *w = it->W + (size_t)i * it->dim;
+    const float *w = ri_item_row(it, i);
     float s = 0.0f;
     for (uint32_t j = 0; j < it->dim; j++)
         s = __builtin_fmaf(u[j], w[j], s);
@@ -83,12 +83,12 @@ T256 void ri_core_score_some_fma(const ri_core_items *it, const float *u, const 
 T256 unsigned ri_fp32_block_avx2(const ri_core_items *it, const float *u, size_t p0, size_t np,
                                  float thr, float *out, uint16_t *mask)
 {
-    const size_t dim = it->dim, stride = dim * RI_PANEL;
+    const size_t dim = it->dim;
     const __m256 t = _mm256_set1_ps(thr);
     unsigned any = 0;
     /* One panel at a time: a sequential read (see kernel_avx512.c). */
     for (size_t p = 0; p < np; p++) {
-        const float *P = it->panels + (p0 + p) * stride;
+        const float *P = ri_panel_f32(it, p0 + p);
         __m256 a0 = _mm256_setzero_ps(), a1 = a0;
         for (size_t j = 0; j < dim; j++) {
             __m256 x = _mm256_broadcast_ss(u + j);
@@ -121,12 +121,12 @@ T256 static inline __m256i dot4(__m256i acc, const uint8_t *r, __m256i x, __m256
 T256 unsigned ri_i8_block_avx2(const ri_core_items *it, const ri_quser *uq, size_t p0, size_t np,
                                float thr, float *out, uint16_t *mask)
 {
-    const size_t groups = ri_q_dim4(it->dim) / 4, stride = groups * 64;
+    const size_t groups = ri_q_dim4(it->dim) / 4;
     const __m256 t = _mm256_set1_ps(thr);
     const __m256i ones = _mm256_set1_epi16(1);
     unsigned any = 0;
     for (size_t p = 0; p < np; p++) {
-        const uint8_t *P = it->qpanels + (p0 + p) * stride;
+        const uint8_t *P = ri_panel_i8(it, p0 + p);
         __m256i lo = _mm256_setzero_si256(), hi = lo, lo2 = lo, hi2 = lo;
         size_t g = 0;
         /* Two groups per step: four independent integer chains. */

@@ -53,7 +53,7 @@ T512 unsigned ri_fp32_block_avx512(const ri_core_items *it, const float *u, size
     unsigned any = 0;
     size_t p = 0;
     for (; p + GROUP <= np; p += GROUP) {
-        const float *P = it->panels + (p0 + p) * stride;
+        const float *P = ri_panel_f32(it, p0 + p);
         __m512 a[GROUP];
 #pragma GCC unroll 8
         for (int g = 0; g < GROUP; g++)
@@ -76,7 +76,7 @@ T512 unsigned ri_fp32_block_avx512(const ri_core_items *it, const float *u, size
             any |= emit16(finish16(it, a[g], p0 + p + g), t, out + (p + g) * RI_PANEL, mask + p + g);
     }
     for (; p < np; p++) {
-        const float *P = it->panels + (p0 + p) * stride;
+        const float *P = ri_panel_f32(it, p0 + p);
         __m512 a = _mm512_setzero_ps();
         for (size_t j = 0; j < dim; j++)
             a = _mm512_fmadd_ps(_mm512_set1_ps(u[j]), _mm512_load_ps(P + j * RI_PANEL), a);
@@ -105,13 +105,14 @@ T512 static inline __m512i user4(const ri_quser *uq, size_t g)
 T512 unsigned ri_i8_block_vnni(const ri_core_items *it, const ri_quser *uq, size_t p0, size_t np,
                                float thr, float *out, uint16_t *mask)
 {
-    const size_t groups = ri_q_dim4(it->dim) / 4, stride = groups * 64;
+    const size_t groups = ri_q_dim4(it->dim) / 4;
     const __m512 t = _mm512_set1_ps(thr);
     unsigned any = 0;
     size_t p = 0;
 #if QGROUP > 1
+    const size_t stride = groups * 64;
     for (; p + QGROUP <= np; p += QGROUP) {
-        const uint8_t *P = it->qpanels + (p0 + p) * stride;
+        const uint8_t *P = ri_panel_i8(it, p0 + p);
         __m512i a[QGROUP];
 #pragma GCC unroll 8
         for (int g = 0; g < QGROUP; g++)
@@ -135,7 +136,7 @@ T512 unsigned ri_i8_block_vnni(const ri_core_items *it, const ri_quser *uq, size
     }
 #endif
     for (; p < np; p++) {
-        const uint8_t *P = it->qpanels + (p0 + p) * stride;
+        const uint8_t *P = ri_panel_i8(it, p0 + p);
         /* Four independent accumulators break the chain of dependent vpdpbusd
          * (latency, not throughput, bounds one chain); integer sums are exact in
          * any order, so the result equals the single chain's. */

@@ -19,7 +19,7 @@ static inline float finish(const ri_core_items *it, float s, size_t i)
 
 static float exact_score_portable(const ri_core_items *it, const float *u, uint32_t i)
 {
-    const float *w = it->W + (size_t)i * it->dim;
+    const float *w = ri_item_row(it, i);
     float s = 0.0f;
     for (uint32_t j = 0; j < it->dim; j++)
         s = __builtin_fmaf(u[j], w[j], s);

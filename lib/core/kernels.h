@@ -40,6 +40,8 @@ void ri_kernels_get(ri_isa isa, int vnni, ri_kernels *out);
 
 /* CPU has AVX-512 VNNI + BW with OS support of the ZMM state. */
 int ri_core_cpu_has_vnni(void);
+/* CPU has the AVX-512 subsets BLIS's skx kernels use (F, DQ, CD, BW, VL). */
+int ri_core_cpu_has_skx(void);
 
 unsigned ri_fp32_block_scalar(const ri_core_items *it, const float *u, size_t p0, size_t np,
                               float thr, float *out, uint16_t *mask);
@@ -65,5 +67,21 @@ void ri_core_score_some_fma(const ri_core_items *it, const float *u, const uint3
 
 /* Dims of the int8 panel layout: dim rounded up to a multiple of 4. */
 static inline uint32_t ri_q_dim4(uint32_t dim) { return (dim + 3u) & ~3u; }
+
+/* Panel p of the fp32 and int8 copies. A dim-0 model (pop) has no panel memory,
+ * and NULL plus even a zero offset is undefined in C; the kernels read nothing
+ * at dim 0, so they get NULL. */
+static inline const float *ri_panel_f32(const ri_core_items *it, size_t p)
+{
+    return it->panels ? it->panels + p * ((size_t)it->dim * RI_PANEL) : NULL;
+}
+static inline const float *ri_item_row(const ri_core_items *it, size_t i)
+{
+    return it->W ? it->W + i * it->dim : NULL;
+}
+static inline const uint8_t *ri_panel_i8(const ri_core_items *it, size_t p)
+{
+    return it->qpanels ? it->qpanels + p * ((size_t)(ri_q_dim4(it->dim) / 4) * 64) : NULL;
+}
 
 #endif

@@ -1,9 +1,8 @@
-/* The row solvers of the als kind: the Gram matrix of a side (BLIS), the
+/* The row solvers of the als kind: the Gram matrix of a side (BLIS kernels), the
  * normal equations of one row and their packed Cholesky factorisation, the
  * portable conjugate-gradient solver (the AVX-512 one is als_cg_avx512.c), and
  * a half sweep that solves every row of one side on the library's threads.
  * The model-level parts (fit, file, serving) are in als.c and als_serve.c. */
-#include <blis.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,23 +10,18 @@
 #include "alloc.h"
 #include "als_internal.h"
 #include "error.h"
+#include "gemm.h"
 #include "parallel.h"
 
 /* Rows handed to a worker at a time: rows differ a lot in length, so hand out
  * small chunks dynamically. */
 #define ROW_CHUNK 32
 
-/* G = Y^T Y (dim x dim, row-major) for Y rows x dim, BLIS in the calling thread:
- * the runtime object is local, so the process's BLIS settings are untouched. */
+/* G = Y^T Y (dim x dim, row-major) for Y rows x dim, in the calling thread
+ * (the library's multiply, lib/core/gemm.h: no allocation, cannot fail). */
 void ri_als_gram(const float *Y, uint32_t rows, uint32_t dim, float *G)
 {
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &rntm);
-    float one = 1.0f, zero = 0.0f;
-    /* Y^T is Y read with swapped strides. */
-    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)dim, (dim_t)dim, (dim_t)rows, &one,
-                 (float *)Y, 1, (inc_t)dim, (float *)Y, (inc_t)dim, 1, &zero, G, (inc_t)dim, 1,
-                 NULL, &rntm);
+    ri_gemm_gram(ri_core_isa_detect(), Y, rows, dim, G);
 }
 
 /* The per-row solvers are compiled twice: for the baseline instruction set and,
@@ -296,11 +290,16 @@ static int half_sweep_range(void *ctx, size_t begin, size_t end, unsigned worker
 }
 
 
+/* Idempotent: the failure path of ri_als_scratch_alloc releases the scratch and
+ * its callers release it again on their own error path. */
 void ri_als_scratch_free(ri_als_scratch *s)
 {
     free(s->G);
     free(s->dscratch);
     free(s->fscratch);
+    s->G = NULL;
+    s->dscratch = NULL;
+    s->fscratch = NULL;
 }
 
 int ri_als_scratch_alloc(ri_als_scratch *s, const ri_als_params *p)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "recint.h"
 #include "rng.h"
 
@@ -79,9 +80,9 @@ static inline float ri_seq_exp_nonpos(float x)
 
 /* C (m x n, row stride ldc) = alpha * op(A) op(B) + beta * C, row-major;
  * ta/tb non-zero: the operand is stored transposed (A stored k x m, lda apart).
- * BLIS, one thread, in the calling thread, with context cx
- * (ri_core_blis_context(); NULL: BLIS's own choice). */
-void ri_seq_gemm(void *cx, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *A,
+ * The library's multiply (lib/core/gemm.h) in the calling thread, with the
+ * kernel and packing workspace of cx (one per thread). */
+void ri_seq_gemm(const ri_gemm_ctx *cx, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *A,
                  size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc);
 
 /* Layer norm of rows x d: y = g * (x - mu) * rstd + b; mu and rstd saved. */
@@ -106,11 +107,11 @@ void ri_seq_dropout_bwd(float *dx, size_t n, float p, const uint8_t *mask);
  * [q | k | v] (3d floats), o gets the heads side by side (n x d, row stride
  * ldo), probs keeps heads x n x n softmax weights (entries above the diagonal
  * are 0). */
-void ri_seq_attn_fwd(void *cx, const float *qkv, uint32_t n, uint32_t d, uint32_t heads, float *probs,
+void ri_seq_attn_fwd(const ri_gemm_ctx *cx, const float *qkv, uint32_t n, uint32_t d, uint32_t heads, float *probs,
                      float *o, size_t ldo);
 /* From do (n x d, ldo apart) the gradient of qkv (n x 3d, overwritten).
  * scratch: n * n floats. */
-void ri_seq_attn_bwd(void *cx, const float *qkv, const float *probs, const float *dout, size_t ldo,
+void ri_seq_attn_bwd(const ri_gemm_ctx *cx, const float *qkv, const float *probs, const float *dout, size_t ldo,
                      uint32_t n, uint32_t d, uint32_t heads, float *dqkv, float *scratch);
 
 /* ---- network (seq_net.c) --------------------------------------------- */
@@ -159,7 +160,8 @@ typedef struct {
 } ri_seq_targets;
 
 /* Loss of H (rows x dim) against E; dH (rows x dim) overwritten and dE
- * (n_items x dim) accumulated. scratch: ri_seq_loss_scratch floats. */
+ * (n_items x dim) accumulated. scratch: ri_seq_loss_scratch floats (the
+ * softmax losses keep their multiply's packing workspace there too). */
 double ri_seq_loss_eval(const ri_seq_arch *a, const ri_seq_rows *s, const float *H,
                         const float *E, const ri_seq_targets *t, float *dH, float *dE,
                         float *scratch);

@@ -1,8 +1,7 @@
 /* The sequential kind's layers: each a forward and a hand-written backward over
  * row-major blocks of rows. Every matrix product goes through ri_seq_gemm
- * (BLIS, one thread per call: the training loop parallelises across
- * sequences, never inside a product). */
-#include <blis.h>
+ * (the library's multiply on BLIS kernels, one thread per call: the training
+ * loop parallelises across sequences, never inside a product). */
 #include <math.h>
 #include <string.h>
 
@@ -11,26 +10,11 @@
 /* Guards the variance of a constant row; small enough to change nothing else. */
 #define LN_EPS 1e-6f
 
-void ri_seq_gemm(void *cx, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+void ri_seq_gemm(const ri_gemm_ctx *cx, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                  size_t ldc)
 {
-    if (m == 0 || n == 0)
-        return;
-    if (k == 0) {
-        /* BLIS would scale C by beta too; keep the call total here. */
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < n; j++)
-                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-        return;
-    }
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &rntm);
-    /* A stored transposed is the same matrix read with swapped strides. */
-    inc_t rsa = ta ? 1 : (inc_t)lda, csa = ta ? (inc_t)lda : 1;
-    inc_t rsb = tb ? 1 : (inc_t)ldb, csb = tb ? (inc_t)ldb : 1;
-    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha,
-                 (float *)A, rsa, csa, (float *)B, rsb, csb, &beta, C, (inc_t)ldc, 1, cx, &rntm);
+    ri_gemm(cx, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void ri_seq_ln_fwd(const float *x, size_t rows, uint32_t d, const float *g, const float *b,
@@ -200,7 +184,7 @@ static void causal_softmax(float *S, uint32_t n)
     }
 }
 
-void ri_seq_attn_fwd(void *cx, const float *qkv, uint32_t n, uint32_t d, uint32_t heads,
+void ri_seq_attn_fwd(const ri_gemm_ctx *cx, const float *qkv, uint32_t n, uint32_t d, uint32_t heads,
                      float *probs, float *o, size_t ldo)
 {
     const uint32_t dh = d / heads;
@@ -215,7 +199,7 @@ void ri_seq_attn_fwd(void *cx, const float *qkv, uint32_t n, uint32_t d, uint32_
     }
 }
 
-void ri_seq_attn_bwd(void *cx, const float *qkv, const float *probs, const float *dout,
+void ri_seq_attn_bwd(const ri_gemm_ctx *cx, const float *qkv, const float *probs, const float *dout,
                      size_t ldo, uint32_t n, uint32_t d, uint32_t heads, float *dqkv,
                      float *scratch)
 {

@@ -104,11 +104,30 @@ static double softmax_row(float *c, size_t n, size_t target, float scale)
     return ce;
 }
 
+/* The multiply's packing workspace sits at the end of the scratch, on the
+ * first cache line boundary (the scratch itself may be unaligned). */
+#define GEMM_FLOATS (RI_GEMM_WS_FLOATS + 16)
+
+static const ri_gemm_ctx *gemm_in(ri_gemm_ctx *g, float *tail)
+{
+    uintptr_t p = ((uintptr_t)tail + 63) & ~(uintptr_t)63;
+    g->ws = (float *)p;
+    g->ws_floats = RI_GEMM_WS_FLOATS;
+    ri_gemm_kernel_get(ri_core_isa_detect(), &g->k);
+    return g;
+}
+
+static size_t sampled_floats(const ri_seq_arch *a, uint32_t n_neg)
+{
+    return 2 * (size_t)n_neg * a->dim + (size_t)a->maxlen * (n_neg + 1);
+}
+
 static double full_softmax(const ri_seq_arch *a, const ri_seq_rows *s, const float *H,
                            const float *E, const ri_seq_targets *t, float *dH, float *dE,
                            float *C)
 {
-    void *cx = ri_core_blis_context();
+    ri_gemm_ctx g;
+    const ri_gemm_ctx *cx = gemm_in(&g, C + (size_t)SOFTMAX_CHUNK * a->n_items);
     const size_t d = a->dim, N = a->n_items, R = n_rows(s);
     const float sc = (float)t->scale;
     double loss = 0.0;
@@ -133,7 +152,8 @@ static double sampled_softmax(const ri_seq_arch *a, const ri_seq_rows *s, const 
                               const float *E, const ri_seq_targets *t, float *dH, float *dE,
                               float *scratch)
 {
-    void *cx = ri_core_blis_context();
+    ri_gemm_ctx g;
+    const ri_gemm_ctx *cx = gemm_in(&g, scratch + sampled_floats(a, t->n_neg));
     const size_t d = a->dim, K = t->n_neg, W = K + 1;
     const float sc = (float)t->scale;
     float *G = scratch, *dG = G + K * d, *C = dG + K * d;
@@ -178,9 +198,9 @@ size_t ri_seq_loss_scratch(const ri_seq_arch *a, ri_seq_loss kind, uint32_t n_ne
 {
     switch (kind) {
     case RI_SEQ_SOFTMAX:
-        return (size_t)SOFTMAX_CHUNK * a->n_items;
+        return (size_t)SOFTMAX_CHUNK * a->n_items + GEMM_FLOATS;
     case RI_SEQ_SAMPLED:
-        return 2 * (size_t)n_neg * a->dim + (size_t)a->maxlen * (n_neg + 1);
+        return sampled_floats(a, n_neg) + GEMM_FLOATS;
     default:
         return 1;
     }

@@ -116,7 +116,8 @@ typedef struct {
 } blk_ws;
 
 struct ri_seq_ws {
-    void *cx;
+    const ri_gemm_ctx *cx; /* &gemm */
+    ri_gemm_ctx gemm;      /* its packing workspace is carved with the rest */
     size_t rows, sum_sq;
     float *x0;
     uint8_t *m0;
@@ -187,6 +188,8 @@ static void layout(const ri_seq_arch *a, arena *ar, size_t R, size_t sq, ri_seq_
     w->dqkv = carve(ar, R * 3 * d, sizeof(float));
     w->dF = carve(ar, R * f, sizeof(float));
     w->ascr = carve(ar, nmax * nmax, sizeof(float));
+    w->gemm.ws = carve(ar, RI_GEMM_WS_FLOATS, sizeof(float));
+    w->gemm.ws_floats = RI_GEMM_WS_FLOATS;
 }
 
 size_t ri_seq_ws_bytes(const ri_seq_arch *a, size_t rows, size_t sum_sq)
@@ -203,7 +206,8 @@ ri_seq_ws *ri_seq_ws_init(const ri_seq_arch *a, void *buf, size_t rows, size_t s
     arena ar = {buf, 0, 0};
     ri_seq_ws *w = carve(&ar, 1, sizeof(ri_seq_ws));
     layout(a, &ar, rows, sum_sq, w);
-    w->cx = ri_core_blis_context();
+    ri_gemm_kernel_get(ri_core_isa_detect(), &w->gemm.k);
+    w->cx = &w->gemm;
     return w;
 }
 
