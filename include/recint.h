@@ -479,12 +479,24 @@ RECINT_API int recint_model_similar_items(const recint_model *m, uint32_t item, 
 
 /* Save to one binary file (docs/file-format.md). Errors: EIO, ESTATE, ENOMEM. */
 RECINT_API int recint_model_save(const recint_model *m, const char *path);
-/* Load a file written by recint_model_save. Errors: EIO (also: path is not a
- * regular file), EFORMAT (truncated, damaged or forged file: the message names the
- * section and the check), EINVAL (NULL), ENOMEM. */
+/* Load a file written by recint_model_save. The load allocates at most
+ * 8 x the file size + 64 MiB, derived arrays included (docs/file-format.md).
+ * Errors: EIO (also: path is not a regular file), EFORMAT (truncated, damaged or
+ * forged file, or a load above that bound: the message names the section and
+ * the check, or the bound), EINVAL (NULL), ENOMEM. */
 RECINT_API int recint_model_load(recint_model **out, const char *path);
 /* Same from memory (copied). */
 RECINT_API int recint_model_load_buffer(recint_model **out, const void *data, size_t size);
+/* recint_model_load / _load_buffer with the caller's load settings: cfg's
+ * load_memory_limit (bytes; 0 or cfg NULL: the default bound) caps what the load
+ * allocates; the model's own configuration still comes from the file. cfg is
+ * only read (the caller keeps it); *out is the caller's to free. Errors: those of
+ * recint_model_load (EFORMAT naming load_memory_limit when the load needs more).
+ * Thread-safe: loads share nothing, cfg may be read by several at once. */
+RECINT_API int recint_model_load_ex(recint_model **out, const char *path,
+                                    const recint_config *cfg);
+RECINT_API int recint_model_load_buffer_ex(recint_model **out, const void *data, size_t size,
+                                           const recint_config *cfg);
 
 /* ------------------------------------------------------------------------ */
 /* Trainer                                                                  */

@@ -3,6 +3,7 @@
  * clusters for every loss and optimizer, determinism, save/load, cancel,
  * sample weights, cold start from features, fold-in, early stopping, partial
  * fits and the error paths. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1129,6 +1130,95 @@ START_TEST(load_validates_sections)
 }
 END_TEST
 
+/* Bytes of m's file. */
+static uint8_t *file_bytes(const recint_model *m, const char *name, size_t *n)
+{
+    char path[256];
+    ri_test_tmp(name, path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(*n);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(fread(b, 1, *n, f), *n);
+    fclose(f);
+    remove(path);
+    return b;
+}
+
+/* Save, load, save again: the same bytes (features and history included). */
+static void expect_identical_resave(const recint_model *m)
+{
+    size_t n1, n2;
+    uint8_t *b1 = file_bytes(m, "resave1.bin", &n1);
+    recint_model *back;
+    RI_OK(recint_model_load_buffer(&back, b1, n1));
+    uint8_t *b2 = file_bytes(back, "resave2.bin", &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_int_eq(memcmp(b1, b2, n1), 0);
+    free(b1);
+    free(b2);
+    recint_model_free(back);
+}
+
+/* Finite parameters whose sums overflow float: the derived user and item
+ * vectors would be infinite, so the file is refused (EFORMAT) rather than
+ * served, or saved into a file load refuses (a history-only model keeps its
+ * sums in the user table it saves). Valid models re-save to the same bytes. */
+START_TEST(load_refuses_infinite_derived_vectors)
+{
+    recint_features *uf, *itf;
+    make_features(&uf, &itf);
+    recint_dataset *ds = random_dataset(4, 5, 60, 12);
+    const char *pairs[] = {"dim=3", "epochs=1", "threads=1", NULL};
+    recint_model *m = fit_hybrid(ds, pairs, uf, itf);
+    expect_identical_resave(m);
+    const hyb_state *s = m->state;
+    /* item 0 = 0.3 E0 - 1.2 E1 + E3 + E5 ([dense 3 | sparse 2 | identity 5]) */
+    float *ie = calloc((size_t)s->item.cols * 3, sizeof *ie);
+    ck_assert_ptr_nonnull(ie);
+    for (int k = 0; k < 3; k++)
+        ie[3 * 3 + k] = ie[5 * 3 + k] = FLT_MAX;
+    ri_test_expect_section_error(m, "HIEMB", ie, (size_t)s->item.cols * 3 * sizeof *ie,
+                                 "item representations computed from the file are not finite");
+    /* user 0 = E0 + 0.5 E4 + 1.5 E6 ([identity 4 | sparse 3]) */
+    float *ue = calloc((size_t)s->user.cols * 3, sizeof *ue);
+    ck_assert_ptr_nonnull(ue);
+    for (int k = 0; k < 3; k++)
+        ue[0 * 3 + k] = ue[6 * 3 + k] = FLT_MAX;
+    ri_test_expect_section_error(m, "HUEMB", ue, (size_t)s->user.cols * 3 * sizeof *ue,
+                                 "user representations computed from the file are not finite");
+    free(ie);
+    free(ue);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+
+    /* sqrt-only with identity users: the user table holds the history sums */
+    recint_dataset *hs = ri_test_timed_dataset(25, 20, 25, 23);
+    const char *hp[] = {"dim=5", "epochs=2", "threads=1", "loss=warp", "user_history=sqrt-only", NULL};
+    m = fit_hybrid(hs, hp, NULL, NULL);
+    expect_identical_resave(m);
+    s = m->state;
+    ck_assert_ptr_eq(s->hsum, s->user.emb);
+    ck_assert_uint_gt(s->hptr[s->user.rows], 0);
+    /* weights 1/sqrt(n): a user with n >= 2 items sums to sqrt(n) x FLT_MAX */
+    float *he = malloc((size_t)s->item.rows * 5 * sizeof *he);
+    ck_assert_ptr_nonnull(he);
+    for (size_t k = 0; k < (size_t)s->item.rows * 5; k++)
+        he[k] = FLT_MAX;
+    ri_test_expect_section_error(m, "HHEMB", he, (size_t)s->item.rows * 5 * sizeof *he,
+                                 "user history sums computed from the file are not finite");
+    free(he);
+    recint_model_free(m);
+    recint_dataset_free(hs);
+    recint_features_free(uf);
+    recint_features_free(itf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hybrid");
@@ -1161,6 +1251,7 @@ int main(void)
     tcase_add_test(tc, partial_fit_continues);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, load_validates_sections);
+    tcase_add_test(tc, load_refuses_infinite_derived_vectors);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }

@@ -508,7 +508,7 @@ int ri_fmt_open(ri_fmt_reader *r, const void *data, size_t size, const char *nam
     if (size < RI_FMT_HEADER_SIZE)
         return ri_error(RECINT_EFORMAT, "%s: truncated: %zu bytes, the header needs %u", name, size,
                         RI_FMT_HEADER_SIZE);
-    ri_fmt_reader tmp = {p, size, 0, 0, name};
+    ri_fmt_reader tmp = {p, size, 0, 0, name, NULL};
     rc = check_header(&tmp, p, size, name);
     if (rc)
         return rc;
@@ -517,6 +517,52 @@ int ri_fmt_open(ri_fmt_reader *r, const void *data, size_t size, const char *nam
         return rc;
     *r = tmp;
     return RECINT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Load budget                                                              */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t sat_mul(uint64_t a, uint64_t b) { return a && b > UINT64_MAX / a ? UINT64_MAX : a * b; }
+static uint64_t sat_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+
+uint64_t ri_fmt_default_limit(uint64_t size)
+{
+    return sat_add(sat_mul(size, RI_FMT_LOAD_FACTOR), RI_FMT_LOAD_BASE);
+}
+
+void ri_fmt_budget_init(ri_fmt_budget *b, uint64_t file_size, uint64_t limit)
+{
+    b->file_size = file_size;
+    b->used = 0;
+    b->from_key = limit != 0;
+    b->limit = limit ? limit : ri_fmt_default_limit(file_size);
+}
+
+int ri_fmt_charge(const ri_fmt_reader *r, uint64_t count, uint64_t size, const char *what)
+{
+    ri_fmt_budget *b = r->budget;
+    if (!b)
+        return RECINT_OK;
+    uint64_t bytes = sat_mul(count, size), total = sat_add(b->used, bytes);
+    if (total <= b->limit) {
+        b->used = total;
+        return RECINT_OK;
+    }
+    if (b->from_key)
+        return ri_error(RECINT_EFORMAT,
+                        "%s: load would allocate %llu bytes (%llu for %s), above the limit of "
+                        "%llu bytes set by load_memory_limit",
+                        r->name, (unsigned long long)total, (unsigned long long)bytes, what,
+                        (unsigned long long)b->limit);
+    return ri_error(RECINT_EFORMAT,
+                    "%s: load would allocate %llu bytes (%llu for %s), above the limit of %llu "
+                    "bytes (%u x the file's %llu bytes + %llu MiB); raise load_memory_limit to "
+                    "allow it",
+                    r->name, (unsigned long long)total, (unsigned long long)bytes, what,
+                    (unsigned long long)b->limit, RI_FMT_LOAD_FACTOR,
+                    (unsigned long long)b->file_size,
+                    (unsigned long long)(RI_FMT_LOAD_BASE >> 20));
 }
 
 int ri_fmt_find(const ri_fmt_reader *r, const char *tag, ri_fmt_section *out)

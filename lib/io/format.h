@@ -74,13 +74,45 @@ typedef struct {
     const void *data; /* inside the reader's buffer */
 } ri_fmt_section;
 
+/* What one model load may allocate (docs/file-format.md, "Bounded loads"):
+ * the file buffer, every copy of a section and every array derived from the
+ * file are charged before they are allocated, so that no file, however
+ * forged, makes a load ask for more than limit bytes. By default the limit is
+ * RI_FMT_LOAD_FACTOR x file size + RI_FMT_LOAD_BASE: the factor covers a
+ * state that copies its sections plus the scoring core's item store (matrix,
+ * SIMD panels and a similar-items copy of each: four times the item vectors)
+ * and id maps with their hash tables; the base covers fixed costs that do not
+ * grow with the file (panel padding, an ALS Gram matrix of dim^2). */
+#define RI_FMT_LOAD_FACTOR 8u
+#define RI_FMT_LOAD_BASE ((uint64_t)64 << 20)
+typedef struct {
+    uint64_t limit;     /* bytes */
+    uint64_t used;      /* charged so far */
+    uint64_t file_size;
+    int from_key;       /* limit set by the caller's load_memory_limit */
+} ri_fmt_budget;
+
+/* The default limit for a file of size bytes (saturates at UINT64_MAX). */
+uint64_t ri_fmt_default_limit(uint64_t size);
+/* A budget for a file of file_size bytes: limit bytes, or the default for 0. */
+void ri_fmt_budget_init(ri_fmt_budget *b, uint64_t file_size, uint64_t limit);
+
 typedef struct {
     const uint8_t *base;
     size_t size;
     uint32_t version;
     uint32_t n_sections;
     const char *name; /* for messages, borrowed */
+    /* The load's budget, charged by ri_fmt_charge; NULL (what ri_fmt_open
+     * sets) charges nothing, for readers other than the model loader. */
+    ri_fmt_budget *budget;
 } ri_fmt_reader;
+
+/* Charge count elements of size bytes that a load is about to allocate for
+ * what ("the item vectors") to r's budget, before allocating them (overflow
+ * saturates, so a forged count is refused, not wrapped). Errors: EFORMAT
+ * naming what, the total, the limit and the key load_memory_limit. */
+int ri_fmt_charge(const ri_fmt_reader *r, uint64_t count, uint64_t size, const char *what);
 
 /* Validate data[0..size) completely: magic, version, header CRC, table CRC and
  * entries, canonical layout (every offset and size checked against size without

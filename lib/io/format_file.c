@@ -1,4 +1,4 @@
-/* Reading a container file whole, for readers other than the model loader. */
+/* Reading a container file whole (model loads, explorer logs). */
 #include <errno.h>
 #include <stdint.h>
 #include <unistd.h>

@@ -538,6 +538,22 @@ static int load_block(const ri_fmt_reader *r, const char *tag, uint32_t rows, ui
     return RECINT_OK;
 }
 
+/* What a loaded state holds (ri_als_state_alloc, _add_biases, _derive): the
+ * factors, the dim x dim Gram matrix that fold-in and partial fits read, and
+ * with biases the augmented item rows, their Gram matrix and offset vector. */
+static int als_charge(const ri_fmt_reader *r, uint32_t n_users, uint32_t n_items, uint32_t dim,
+                      int biases)
+{
+    const uint64_t d = dim, d1 = d + 1, nu = n_users ? n_users : 1;
+    int rc = ri_fmt_charge(r, (nu + n_items) * d, sizeof(float), "the user and item factors");
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, d * d, sizeof(float), "the Gram matrix of the item factors");
+    if (rc == RECINT_OK && biases)
+        rc = ri_fmt_charge(r, nu + n_items + (uint64_t)n_items * d1 + d1 * d1 + d1, sizeof(float),
+                           "the biases and the augmented item rows");
+    return rc;
+}
+
 static int als_load(const recint_model *m, const ri_fmt_reader *r, void **state_out)
 {
     const void *d;
@@ -555,6 +571,8 @@ static int als_load(const recint_model *m, const ri_fmt_reader *r, void **state_
     rc = ri_fmt_array(r, TAG_USER, RI_FMT_F32, (uint64_t)m->n_users * dim, &d, NULL);
     if (rc == RECINT_OK)
         rc = ri_fmt_array(r, TAG_ITEM, RI_FMT_F32, (uint64_t)m->n_items * dim, &d, NULL);
+    if (rc == RECINT_OK)
+        rc = als_charge(r, m->n_users, m->n_items, dim, ri_cfg_bool(m->cfg, RI_P_BIASES));
     if (rc)
         return rc;
     ri_als_state *s = ri_als_state_alloc(m->n_users, m->n_items, dim);

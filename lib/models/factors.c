@@ -194,6 +194,9 @@ static int factors_load(const recint_model *m, const ri_fmt_reader *r, void **st
     ri_fmt_section sec;
     if (rc == RECINT_OK && ri_fmt_find(r, TAG_BIAS, &sec) == RECINT_OK)
         rc = load_block(r, TAG_BIAS, m->n_items, 1, &bias);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, ((uint64_t)m->n_users + m->n_items) * dim + (bias ? m->n_items : 0),
+                           sizeof(float), "the factor vectors");
     if (rc)
         return rc;
     factors_state *s;

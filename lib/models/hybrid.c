@@ -491,6 +491,9 @@ static int load_side_features(const ri_fmt_reader *r, const char *const tags[5],
                                 (unsigned long long)e, idx[e], s->cols);
     }
     rc = finite_floats(r, tags[4], vd, nnz);
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, (uint64_t)rows + 1 + (nnz ? nnz : 1), sizeof(uint64_t),
+                           "the feature rows");
     if (rc)
         return rc;
     s->indptr = RI_NEW_ARRAY(uint64_t, (size_t)rows + 1);
@@ -518,6 +521,14 @@ static int load_side_params(const ri_fmt_reader *r, const char *const tags[5], u
         rc = finite_floats(r, tags[0], ed, (uint64_t)s->cols * dim);
     if (rc == RECINT_OK)
         rc = finite_floats(r, tags[1], bd, s->cols);
+    /* side_params: the embeddings, and for feature rows their representations
+     * (rows x dim derived from a file that may hold a few bytes per row) */
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, (uint64_t)s->cols * ((uint64_t)dim + 1), sizeof(float),
+                           "the feature embeddings");
+    if (rc == RECINT_OK && !ri_hyb_side_is_identity(s))
+        rc = ri_fmt_charge(r, (uint64_t)(s->rows ? s->rows : 1) * ((uint64_t)dim + 1),
+                           sizeof(float), "the representations of the feature rows");
     if (rc)
         return rc;
     if (side_params(s, dim))
@@ -582,6 +593,16 @@ static int load_history(const ri_fmt_reader *r, hyb_state *s)
     rc = finite_floats(r, TAG_HVAL, vd, nnz);
     if (rc == RECINT_OK)
         rc = finite_floats(r, TAG_HEMB, ed, (uint64_t)s->item.rows * d);
+    /* ri_hyb_history_set: the CSR, the table, and per user the history sum and
+     * the whole representation unless both live in the identity table */
+    const int alias = HYB_HIST_IS_ONLY(mode) && ri_hyb_side_is_identity(&s->user) && s->user.emb;
+    const uint64_t nu = rows ? rows : 1;
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, (uint64_t)rows + 1 + (nnz ? nnz : 1), sizeof(uint64_t),
+                           "the user histories");
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, ((uint64_t)(s->item.rows ? s->item.rows : 1) + (alias ? 0 : 2 * nu)) * d,
+                           sizeof(float), "the history embeddings and sums");
     if (rc)
         return rc;
     /* the CSR as it was saved (weights included), then the saved values */
@@ -592,6 +613,38 @@ static int load_history(const ri_fmt_reader *r, hyb_state *s)
         memcpy(s->hval, vd, (size_t)nnz * sizeof(float));
     memcpy(s->hemb, ed, (size_t)s->item.rows * d * sizeof(float));
     return RECINT_OK;
+}
+
+/* Finite parameters can still sum to infinite representations (float
+ * overflow); serving them would rank by NaN, and saving them (a history-only
+ * model keeps its sums in the user table) would write a file load refuses. */
+static int derived_finite(const ri_fmt_reader *r, const char *what, const float *v, uint64_t n)
+{
+    for (uint64_t k = 0; k < n; k++)
+        if (!isfinite(v[k]))
+            return ri_error(RECINT_EFORMAT, "%s: the %s computed from the file are not finite "
+                            "(value %llu overflows float)", r->name, what, (unsigned long long)k);
+    return RECINT_OK;
+}
+
+static int check_derived(const ri_fmt_reader *r, const hyb_state *s)
+{
+    const hyb_side *sides[2] = {&s->user, &s->item};
+    static const char *const names[2][2] = {{"user representations", "user biases"},
+                                            {"item representations", "item biases"}};
+    int rc = RECINT_OK;
+    for (int k = 0; k < 2 && rc == RECINT_OK; k++) {
+        if (ri_hyb_side_is_identity(sides[k]))
+            continue; /* rep is emb, checked as read */
+        rc = derived_finite(r, names[k][0], sides[k]->rep, (uint64_t)sides[k]->rows * s->dim);
+        if (rc == RECINT_OK)
+            rc = derived_finite(r, names[k][1], sides[k]->rep_bias, sides[k]->rows);
+    }
+    if (rc == RECINT_OK && s->hemb)
+        rc = derived_finite(r, "user history sums", s->hsum, (uint64_t)s->user.rows * s->dim);
+    if (rc == RECINT_OK && s->umat && s->umat != s->hsum)
+        rc = derived_finite(r, "user vectors", s->umat, (uint64_t)s->user.rows * s->dim);
+    return rc;
 }
 
 static int hyb_load(const recint_model *m, const ri_fmt_reader *r, void **state_out)
@@ -620,6 +673,8 @@ static int hyb_load(const recint_model *m, const ri_fmt_reader *r, void **state_
         rc = load_history(r, s);
     if (rc == RECINT_OK)
         rc = ri_hyb_refresh(s, 1);
+    if (rc == RECINT_OK)
+        rc = check_derived(r, s);
     if (rc) {
         ri_hyb_destroy(s);
         return rc;

@@ -1,20 +1,16 @@
 /* The model handle: what every kind shares (catalogue, id maps, the training
  * rows to exclude, validation, the file container). Scoring and ranking live in
  * serve.c. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "config.h"
 #include "error.h"
 #include "format.h"
-#include "fileio.h"
 #include "idmap.h"
+#include "items_internal.h"
 #include "model_internal.h"
 #include "numparse.h"
 
@@ -669,6 +665,19 @@ static int parse_meta(const ri_fmt_reader *r, meta_info *mi, recint_config *cfg)
     return RECINT_OK;
 }
 
+/* The most an id map of n ids (blen bytes of string ids, 0 for int ids) holds
+ * while lib/data/idmap.c builds it: arrays grown by doubling (up to 2n entries,
+ * and the old array beside the new one during a realloc) and a hash table at
+ * load <= 0.7 rounded up to a power of two (rebuilt beside the old one). */
+static int charge_idmap(const ri_fmt_reader *r, uint32_t n, uint64_t blen)
+{
+    const char *what = r->budget && blen ? "a string id map" : "an id map";
+    int rc = ri_fmt_charge(r, (uint64_t)n + 16, blen ? 48 : 32, what);
+    if (rc == RECINT_OK && blen)
+        rc = ri_fmt_charge(r, blen + n + 256, 3, what);
+    return rc;
+}
+
 static int load_string_map(const ri_fmt_reader *r, const char *const tags[3], uint32_t n,
                            recint_idmap **out)
 {
@@ -692,7 +701,13 @@ static int load_string_map(const ri_fmt_reader *r, const char *const tags[3], ui
                             (unsigned long long)off[i]);
     if (memchr(blob, '\0', (size_t)blen))
         return ri_error(RECINT_EFORMAT, "%s: section %s: NUL byte inside the ids", r->name, tags[2]);
-    /* Sizes are bounded by the validated file: blen + n <= 2 * file size. */
+    rc = ri_fmt_charge(r, (uint64_t)n + 1, 9, "the string ids' scratch");
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, blen, 1, "the string ids' scratch");
+    if (rc == RECINT_OK)
+        rc = charge_idmap(r, n, blen);
+    if (rc)
+        return rc;
     char *copy = RI_NEW_ARRAY(char, (size_t)blen + n + 1);
     const char **ids = RI_NEW_ARRAY(const char *, (size_t)n + 1);
     if (!copy || !ids) {
@@ -733,6 +748,8 @@ static int load_idmap(const ri_fmt_reader *r, int which, uint32_t n, recint_idma
         return load_string_map(r, tags[which], n, out);
     const void *d;
     int rc = ri_fmt_array(r, tags[which][0], RI_FMT_I64, n, &d, NULL);
+    if (rc == RECINT_OK)
+        rc = charge_idmap(r, n, 0);
     if (rc)
         return rc;
     rc = ri_idmap_new_ints(out, d, n);
@@ -776,6 +793,11 @@ static int load_seen(const ri_fmt_reader *r, fitted_part *p)
                                 r->name, u, (unsigned long long)j);
         }
     }
+    int crc = ri_fmt_charge(r, (uint64_t)p->n_users + 1, sizeof(uint64_t), "the seen items");
+    if (crc == RECINT_OK)
+        crc = ri_fmt_charge(r, nnz ? nnz : 1, sizeof(uint32_t), "the seen items");
+    if (crc)
+        return crc;
     p->seen_indptr = RI_NEW_ARRAY(uint64_t, (size_t)p->n_users + 1);
     p->seen_items = RI_NEW_ARRAY(uint32_t, nnz ? (size_t)nnz : 1);
     if (!p->seen_indptr || !p->seen_items)
@@ -784,6 +806,20 @@ static int load_seen(const ri_fmt_reader *r, fitted_part *p)
     if (nnz)
         memcpy(p->seen_items, idx, (size_t)nnz * sizeof(uint32_t));
     return RECINT_OK;
+}
+
+/* What ri_serving_build allocates for a state of view v: the scoring core's
+ * item store (with the file's int8 copy when it has one) and, with item
+ * vectors, the similar-items store and its norms, charged even when serving
+ * shares the first store (dot similarity without biases): an upper bound. */
+static int charge_serving(const ri_fmt_reader *r, const ri_linear_view *v, uint32_t n, int int8)
+{
+    int rc = ri_fmt_charge(r, 1, ri_core_items_bytes(n, v->dim, v->item_bias != NULL, 0, int8),
+                           "the scoring core's item vectors");
+    if (rc == RECINT_OK && v->dim > 0)
+        rc = ri_fmt_charge(r, 1, ri_core_items_bytes(n, v->dim, 0, 1, 0) + (uint64_t)n * 4,
+                           "the similar-items copy of the item vectors");
+    return rc;
 }
 
 /* The serving side of a loaded state, with the file's int8 copy when it has one
@@ -796,14 +832,15 @@ static int load_serving(const ri_fmt_reader *r, const recint_model *m, fitted_pa
     if (has_codes != has_scales)
         return ri_error(RECINT_EFORMAT, "%s: section %s without section %s", r->name,
                         has_codes ? Q8_CODES : Q8_SCALES, has_codes ? Q8_SCALES : Q8_CODES);
-    if (!has_codes) {
-        ri_int8_copy none = {NULL, NULL};
-        return ri_serving_build(m, p->state, p->n_items, &none, &p->serve);
-    }
     ri_linear_view v;
     int rc = m->ops->linear(m, p->state, &v);
     if (rc)
         return rc;
+    if (!has_codes) {
+        ri_int8_copy none = {NULL, NULL};
+        rc = charge_serving(r, &v, p->n_items, 0);
+        return rc ? rc : ri_serving_build(m, p->state, p->n_items, &none, &p->serve);
+    }
     if (v.dim == 0)
         return ri_error(RECINT_EFORMAT, "%s: section %s in a model without item vectors (dim 0)",
                         r->name, Q8_CODES);
@@ -811,6 +848,8 @@ static int load_serving(const ri_fmt_reader *r, const recint_model *m, fitted_pa
     rc = ri_fmt_array(r, Q8_CODES, RI_FMT_BYTES, (uint64_t)p->n_items * v.dim, &codes, NULL);
     if (rc == RECINT_OK)
         rc = ri_fmt_array(r, Q8_SCALES, RI_FMT_F32, p->n_items, &scales, NULL);
+    if (rc == RECINT_OK)
+        rc = charge_serving(r, &v, p->n_items, 1);
     if (rc)
         return rc;
     ri_int8_copy q = {codes, scales};
@@ -820,10 +859,19 @@ static int load_serving(const ri_fmt_reader *r, const recint_model *m, fitted_pa
     return rc;
 }
 
-static int load_from(recint_model **out, const void *data, size_t size, const char *name)
+/* data (size bytes, 64-byte aligned) holds the file; limit is the caller's
+ * load_memory_limit (0: the default bound). */
+static int load_from(recint_model **out, const void *data, size_t size, const char *name,
+                     uint64_t limit)
 {
     ri_fmt_reader r;
     int rc = ri_fmt_open(&r, data, size, name);
+    if (rc)
+        return rc;
+    ri_fmt_budget budget;
+    ri_fmt_budget_init(&budget, size, limit);
+    r.budget = &budget;
+    rc = ri_fmt_charge(&r, size, 1, "the file's bytes");
     if (rc)
         return rc;
     recint_config *cfg;
@@ -864,77 +912,54 @@ static int load_from(recint_model **out, const void *data, size_t size, const ch
     return RECINT_OK;
 }
 
-RECINT_API int recint_model_load_buffer(recint_model **out, const void *data, size_t size)
+/* The caller's load_memory_limit (0: the default bound). */
+static uint64_t load_limit(const recint_config *cfg)
+{
+    return (uint64_t)ri_cfg_int(cfg, RI_P_LOAD_MEMORY_LIMIT);
+}
+
+RECINT_API int recint_model_load_buffer_ex(recint_model **out, const void *data, size_t size,
+                                           const recint_config *cfg)
 {
     if (!out || (!data && size))
         return ri_error(RECINT_EINVAL, "recint_model_load_buffer: %s is NULL", !out ? "out" : "data");
     if (size < RI_FMT_HEADER_SIZE)
         return ri_error(RECINT_EFORMAT, "model buffer: truncated: %zu bytes, the header needs %u",
                         size, RI_FMT_HEADER_SIZE);
+    uint64_t limit = load_limit(cfg);
+    if (limit && size > limit)
+        return ri_error(RECINT_EFORMAT, "model buffer: %zu bytes, above the limit of %llu bytes "
+                        "set by load_memory_limit", size, (unsigned long long)limit);
     /* The copy gives the sections the alignment the typed views rely on. */
     void *copy = ri_aligned_alloc(size, 1);
     if (!copy)
         return ri_error(RECINT_ENOMEM, "model buffer: cannot copy %zu bytes", size);
     memcpy(copy, data, size);
-    int rc = load_from(out, copy, size, "model buffer");
+    int rc = load_from(out, copy, size, "model buffer", limit);
     ri_aligned_free(copy);
     return rc;
 }
 
-static int io_error(const char *path, const char *what)
+RECINT_API int recint_model_load_buffer(recint_model **out, const void *data, size_t size)
 {
-    char msg[128];
-    return ri_error(RECINT_EIO, "%s: %s: %s", path, what, ri_strerror(errno, msg, sizeof msg));
+    return recint_model_load_buffer_ex(out, data, size, NULL);
+}
+
+RECINT_API int recint_model_load_ex(recint_model **out, const char *path, const recint_config *cfg)
+{
+    if (!out || !path)
+        return ri_error(RECINT_EINVAL, "recint_model_load: %s is NULL", !out ? "out" : "path");
+    void *buf;
+    size_t size;
+    int rc = ri_fmt_read_file(path, &buf, &size);
+    if (rc)
+        return rc;
+    rc = load_from(out, buf, size, path, load_limit(cfg));
+    ri_aligned_free(buf);
+    return rc;
 }
 
 RECINT_API int recint_model_load(recint_model **out, const char *path)
 {
-    if (!out || !path)
-        return ri_error(RECINT_EINVAL, "recint_model_load: %s is NULL", !out ? "out" : "path");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return io_error(path, "cannot open");
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int rc = io_error(path, "cannot stat");
-        close(fd);
-        return rc;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return ri_error(RECINT_EIO, "%s: not a regular file", path);
-    }
-    if (st.st_size < (off_t)RI_FMT_HEADER_SIZE) {
-        close(fd);
-        return ri_error(RECINT_EFORMAT, "%s: truncated: %lld bytes, the header needs %u", path,
-                        (long long)st.st_size, RI_FMT_HEADER_SIZE);
-    }
-    if ((uint64_t)st.st_size > SIZE_MAX) {
-        close(fd);
-        return ri_error(RECINT_ENOMEM, "%s: %lld bytes do not fit in memory", path,
-                        (long long)st.st_size);
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    uint8_t *buf = ri_aligned_alloc(size, 1);
-    if (!buf) {
-        close(fd);
-        return ri_error(RECINT_ENOMEM, "%s: cannot allocate %zu bytes", path, size);
-    }
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int rc = n < 0 ? io_error(path, "read failed")
-                           : ri_error(RECINT_EIO, "%s: file shrank while reading", path);
-            close(fd);
-            ri_aligned_free(buf);
-            return rc;
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    int rc = load_from(out, buf, size, path);
-    ri_aligned_free(buf);
-    return rc;
+    return recint_model_load_ex(out, path, NULL);
 }

@@ -97,6 +97,9 @@ static int pop_load(const recint_model *m, const ri_fmt_reader *r, void **state_
         if (!isfinite(scores[i]))
             return ri_error(RECINT_EFORMAT, "%s: section %s: score of item %u is not finite",
                             r->name, POP_TAG, i);
+    rc = ri_fmt_charge(r, m->n_items ? m->n_items : 1, sizeof(float), "the popularity scores");
+    if (rc)
+        return rc;
     pop_state *s = pop_alloc(m->n_items);
     if (!s)
         return ri_error(RECINT_ENOMEM, "pop load: out of memory for %u items", m->n_items);

@@ -302,6 +302,13 @@ static int seq_load(const recint_model *m, const ri_fmt_reader *r, void **state_
         if (!isfinite(theta[i]))
             return ri_error(RECINT_EFORMAT, "%s: section %s: parameter %zu is not finite",
                             r->name, TAG_PARAM, i);
+    rc = ri_fmt_charge(r, np, sizeof(float), "the network's parameters");
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, (uint64_t)m->n_users + 1, sizeof(uint64_t), "the histories");
+    if (rc == RECINT_OK)
+        rc = ri_fmt_charge(r, n_hist ? n_hist : 1, sizeof(uint32_t), "the histories");
+    if (rc)
+        return rc;
     ri_seq_state *s = RI_NEW_ZEROED(ri_seq_state, 1);
     if (s) {
         s->arch = a;
