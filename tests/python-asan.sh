@@ -11,14 +11,13 @@
 # Exits non-zero when a test fails or a run dies; the last line is
 # "python-asan: N passed, N failed" (tests; a run that dies counts one failure).
 set -u
-cd "$(dirname "$0")/.."
-root=$(pwd)
-
 if [ $# -ne 1 ]; then
     echo "usage: sh tests/python-asan.sh BUILD_DIR (an ASan+UBSan build holding librecint.so)" >&2
     exit 2
 fi
 lib=$(cd "$1" 2>/dev/null && pwd)/librecint.so
+cd "$(dirname "$0")/.."
+root=$(pwd)
 if [ ! -f "$lib" ]; then
     echo "python-asan: $1/librecint.so not found (meson compile -C $1)"
     echo "python-asan: 0 passed, 1 failed"

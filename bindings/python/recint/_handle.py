@@ -178,7 +178,7 @@ class Handle:
         """The owner, for a call on the object; StateError after close() or while
         a change of the object is running."""
         owner = self.__dict__.get("_owner")
-        if owner is None:
+        if owner is None or owner.ptr is None:  # ptr: freed by a collection in progress
             raise _state_error("%s is closed" % type(self).__name__)
         if owner.busy:
             raise _state_error("%s is busy: %s is running on it (e.g. from its progress "

@@ -137,7 +137,6 @@ class Model(Handle):
         """Fit on a Dataset. params override the model's parameters for this
         training run (e.g. threads=1). Returns self. Raises StateError while an
         Explorer of this model exists (close it first, or fit a new model)."""
-        self._own.check_unread("%s.fit" % type(self).__name__)
         with Trainer(self, self._config, **params) as trainer:
             trainer._run("%s.fit" % type(self).__name__, lib.recint_trainer_fit,
                          (train, valid), progress)
