@@ -176,6 +176,15 @@ class DuringFit(unittest.TestCase):
         self.assertEqual(m.n_users, 25)
         self.assertEqual(len(tolist(m.recommend(0, k=3)[0])), 3)  # usable again
 
+    def test_closing_the_trainer_from_the_callback(self):
+        m = recint.ALSModel(**PARAMS)
+        trainer = recint.Trainer(m, threads=1)
+        trainer.fit(lcg_dataset(), progress=lambda *a: trainer.close())
+        self.assertTrue(trainer.closed)
+        self.assertEqual(m.n_users, 40)
+        with self.assertRaises(recint.StateError):
+            trainer.fit(lcg_dataset())
+
     def test_closing_the_model_from_the_callback(self):
         m = recint.ALSModel(**PARAMS)
         m.fit(lcg_dataset(), progress=lambda *a: m.close())
