@@ -396,6 +396,54 @@ START_TEST(header_auto)
 }
 END_TEST
 
+/* header=auto takes a first line for a header only when none of its fields that
+ * must hold a number does; a malformed first row fails at line 1. */
+START_TEST(header_auto_malformed_first_line)
+{
+    recint_dataset *ds = fresh(NULL);
+    expect_format_error(load(ds, "1,2,x,4\n5,6,7,8\n", NULL), 1, "weight 'x' is not a number");
+    expect_format_error(load(ds, "1,2,3,x\n5,6,7,8\n", NULL), 1, "timestamp 'x' is not an integer");
+    expect_format_error(load(ds, "1,2,,4\n5,6,7,8\n", NULL), 1, "weight '' is not a number");
+    /* Half a header is not a header. */
+    expect_format_error(load(ds, "user,2,rating,timestamp\n5,6,7,8\n", NULL), 1,
+                        "weight 'rating' is not a number");
+    expect_format_error(load(ds, "userId\tmovieId\trating\t964982703\n1\t2\t3\t4\n", NULL), 1,
+                        "weight 'rating' is not a number");
+    /* String ids: a number in the weight makes the line a row. */
+    expect_format_error(load(ds, "alice,book,4,x\nbob,pen,3,5\n", NULL), 1,
+                        "timestamp 'x' is not an integer");
+    /* ids=int with user and item only: a half-numeric first line is a bad row. */
+    expect_format_error(load(ds, "1,x\n2,3\n", "columns=user,item", "ids=int", NULL), 1,
+                        "item id 'x' is not an integer");
+    expect_format_error(load(ds, "1.5,2\n2,3\n", "columns=user,item", "ids=int", NULL), 1,
+                        "user id '1.5' is not an integer");
+    /* An int dataset judges ids too. */
+    recint_dataset *ints = fresh(NULL);
+    RI_OK(load(ints, "1,2\n", "columns=user,item", NULL));
+    expect_format_error(load(ints, "3,y\n4,5\n", "columns=user,item", NULL), 1,
+                        "item id 'y' is not an integer");
+    RI_OK(load(ints, "user,item\n4,5\n", "columns=user,item", NULL));
+    expect_counts(ints, 2, 2, 2);
+    recint_dataset_free(ints);
+    expect_counts(ds, 0, 0, 0);
+
+    /* Headers still recognised: all text where numbers are expected. */
+    RI_OK(load(ds, "user,item,rating\nalice,book,4\n", "columns=user,item,weight", NULL));
+    expect_counts(ds, 1, 1, 1);
+    ck_assert(row_str(ds, "alice", "book", NULL, NULL));
+    recint_dataset_free(ds);
+    ds = fresh(NULL);
+    RI_OK(load(ds, "a,1\n2,3\n", "columns=user,item", NULL)); /* a number: a row */
+    expect_counts(ds, 2, 2, 2);
+    ck_assert(row_str(ds, "a", "1", NULL, NULL));
+    recint_dataset_free(ds);
+    ds = fresh(NULL);
+    RI_OK(load(ds, "user id,item id,weight,time\n1,1,4.0,964982703\n", NULL));
+    expect_row(ds, 1, 1, 4.0f, 964982703);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(header_yes_no)
 {
     recint_dataset *ds = fresh(NULL);
@@ -634,6 +682,31 @@ START_TEST(crlf_and_empty_lines)
     expect_row(ds, 1, 1, 4.0f, 964982703);
     recint_dataset_free(ds);
 
+    /* CR-only line ends (old Mac spreadsheets) are line ends too, also mixed. */
+    ds = fresh(NULL);
+    RI_OK(load(ds, "1,2,3,4\r5,6,7,8\r", NULL));
+    expect_counts(ds, 2, 2, 2);
+    expect_row(ds, 5, 6, 7.0f, 8);
+    RI_OK(load(ds, "userId,movieId,rating,timestamp\r9,2,1,4\r\r\n9,3,2,5", NULL));
+    expect_counts(ds, 4, 3, 3);
+    expect_row(ds, 9, 3, 2.0f, 5);
+    recint_dataset_free(ds);
+    ds = fresh(NULL);
+    RI_OK(load(ds, "u1\ti1\ru2\ti2\r", "columns=user,item", NULL));
+    expect_counts(ds, 2, 2, 2);
+    ck_assert(row_str(ds, "u1", "i1", NULL, NULL));
+    ck_assert(row_str(ds, "u2", "i2", NULL, NULL));
+    recint_dataset_free(ds);
+    /* ... and from a file. */
+    char path[512];
+    write_file("cr-only.csv", "user,item,rating,timestamp\r1,2,3,4\r5,6,7,8\r", path, sizeof path);
+    ds = fresh(NULL);
+    RI_OK(recint_dataset_load(ds, path, NULL));
+    expect_counts(ds, 2, 2, 2);
+    expect_row(ds, 1, 2, 3.0f, 4);
+    unlink(path);
+    recint_dataset_free(ds);
+
     /* Empty input and input of blank lines load nothing. */
     ds = fresh(NULL);
     RI_OK(load(ds, "", NULL));
@@ -654,8 +727,9 @@ START_TEST(timestamps)
     expect_format_error(load(ds, "1,2,1,0\n1,2,1,12.5\n", NULL), 2, "timestamp '12.5' is not an integer");
     expect_format_error(load(ds, "1,2,1,0\n1,2,1,1e9\n", NULL), 2, "timestamp '1e9'");
     expect_format_error(load(ds, "1,2,1,99999999999999999999\n", "header=no", NULL), 1, "int64 range");
-    /* On the first line a non-numeric timestamp means a header (header=auto). */
-    RI_OK(load(ds, "1,2,1,1e9\n", NULL));
+    /* On the first line too (header=auto): numbers in the other fields make it a
+     * row, not a header to drop. */
+    expect_format_error(load(ds, "1,2,1,1e9\n", NULL), 1, "timestamp '1e9' is not an integer");
     expect_counts(ds, 3, 1, 3);
     recint_dataset_free(ds);
 }
@@ -775,8 +849,9 @@ START_TEST(missing_file)
     RI_FAILS(RECINT_EIO, recint_dataset_load(ds, path, NULL));
     ck_assert_ptr_nonnull(strstr(recint_last_error(), path));
     ck_assert_ptr_nonnull(strstr(recint_last_error(), "No such file"));
-    /* A directory opens but cannot be read. */
+    /* A directory is refused when opened (test_util covers FIFOs and devices). */
     RI_FAILS(RECINT_EIO, recint_dataset_load(ds, "/", NULL));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "not a regular file (directory)"));
     expect_counts(ds, 0, 0, 0);
     recint_dataset_free(ds);
 }
@@ -1397,6 +1472,7 @@ int main(void)
     tcase_add_test(fmt, wrong_delimiter_fails);
     tcase_add_test(fmt, header_auto);
     tcase_add_test(fmt, header_yes_no);
+    tcase_add_test(fmt, header_auto_malformed_first_line);
     tcase_add_test(fmt, column_variants);
     tcase_add_test(fmt, column_spec_errors);
     tcase_add_test(fmt, string_ids);

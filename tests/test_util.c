@@ -15,10 +15,13 @@
 #include "crc32.h"
 #include "error.h"
 #include "fileio.h"
+#include "format.h"
+#include "idmap.h"
 #include "numparse.h"
 #include "parallel.h"
 #include "rng.h"
 #include "testutil.h"
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -913,6 +916,281 @@ START_TEST(atomic_file_concurrent)
 }
 END_TEST
 
+/* ---------------------------------------------------------- line ends */
+
+typedef struct {
+    char text[64];  /* lines joined by '|' */
+    size_t len;
+    uint64_t lines, longest;
+} line_log;
+
+static int log_line(void *ctx, const char *s, size_t n, uint64_t line)
+{
+    line_log *g = ctx;
+    ck_assert_uint_eq(line, g->lines + 1);
+    g->lines = line;
+    if (n > g->longest)
+        g->longest = n;
+    if (n < 16 && g->len + n + 1 < sizeof g->text) {
+        memcpy(g->text + g->len, s, n);
+        g->len += n;
+        g->text[g->len++] = '|';
+        g->text[g->len] = '\0';
+    }
+    return RECINT_OK;
+}
+
+static const char *lines_of(const char *text, line_log *g)
+{
+    memset(g, 0, sizeof *g);
+    RI_OK(ri_read_lines_buffer(text, strlen(text), log_line, g));
+    return g->text;
+}
+
+START_TEST(line_ends)
+{
+    line_log g;
+    ck_assert_str_eq(lines_of("a\nb\r\nc\rd", &g), "a|b|c|d|");
+    ck_assert_str_eq(lines_of("a\r\rb\r\n\r\nc\r", &g), "a||b||c|");
+    ck_assert_str_eq(lines_of("\r", &g), "|");
+    ck_assert_str_eq(lines_of("x\n\r", &g), "x||");
+    ck_assert_str_eq(lines_of("\xEF\xBB\xBFh\rw", &g), "h|w|");
+}
+END_TEST
+
+/* A "\r\n" split between two read blocks (8 MiB, LINE_BLOCK in fileio.c) is one
+ * line end, and a lone "\r" closing a block is one too. */
+START_TEST(line_ends_across_blocks)
+{
+    const size_t block = (size_t)8 << 20;
+    char path[512];
+    ri_test_tmp("cr-blocks.txt", path, sizeof path);
+    for (int lone = 0; lone < 2; lone++) {
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        for (size_t i = 0; i + 1 < block; i++)
+            fputc('a', f);
+        fputs(lone ? "\rb\rc" : "\r\nb\r\nc", f);
+        ck_assert_int_eq(fclose(f), 0);
+        line_log g;
+        memset(&g, 0, sizeof g);
+        RI_OK(ri_read_lines(path, log_line, &g));
+        ck_assert_uint_eq(g.lines, 3);
+        ck_assert_uint_eq(g.longest, block - 1);
+        ck_assert_str_eq(g.text, "b|c|");
+    }
+    unlink(path);
+}
+END_TEST
+
+/* ------------------------------------------------ non-regular files */
+
+/* Every reader of a file by path opens it through ri_open_regular: a FIFO (here
+ * one nobody writes to, whose plain open would wait for a writer forever), a
+ * directory and a device are refused at once with EIO and the reason. The alarm
+ * turns a reader that blocks into a failure (libcheck's timeout does too, but
+ * not when CK_FORK=no). */
+enum { HANG_SECONDS = 30, N_SPECIAL = 3 };
+
+typedef struct {
+    char path[N_SPECIAL][512];
+    const char *kind[N_SPECIAL];
+} special_files;
+
+static void special_make(special_files *sp)
+{
+    ri_test_tmp("fifo", sp->path[0], sizeof sp->path[0]);
+    ri_test_tmp("dir", sp->path[1], sizeof sp->path[1]);
+    snprintf(sp->path[2], sizeof sp->path[2], "/dev/null");
+    unlink(sp->path[0]);
+    rmdir(sp->path[1]);
+    ck_assert_msg(mkfifo(sp->path[0], 0600) == 0, "mkfifo %s: %s", sp->path[0], strerror(errno));
+    ck_assert_msg(mkdir(sp->path[1], 0700) == 0, "mkdir %s: %s", sp->path[1], strerror(errno));
+    sp->kind[0] = "not a regular file (FIFO)";
+    sp->kind[1] = "not a regular file (directory)";
+    sp->kind[2] = "not a regular file (character device)";
+}
+
+static void special_remove(const special_files *sp)
+{
+    unlink(sp->path[0]);
+    rmdir(sp->path[1]);
+}
+
+/* A reader under test: returns its status for path. */
+typedef int (*path_reader)(const char *path, void *ctx);
+
+static void expect_refused(const char *what, path_reader read, void *ctx)
+{
+    special_files sp;
+    special_make(&sp);
+    for (int k = 0; k < N_SPECIAL; k++) {
+        alarm(HANG_SECONDS);
+        int rc = read(sp.path[k], ctx);
+        alarm(0);
+        const char *msg = recint_last_error();
+        ck_assert_msg(rc == RECINT_EIO, "%s(%s) -> %d, want EIO (%s)", what, sp.path[k], rc, msg);
+        ck_assert_msg(strstr(msg, sp.path[k]) && strstr(msg, sp.kind[k]),
+                      "%s(%s): message '%s' lacks the path or '%s'", what, sp.path[k], msg, sp.kind[k]);
+    }
+    special_remove(&sp);
+}
+
+static int count_line(void *ctx, const char *s, size_t n, uint64_t line)
+{
+    (void)s, (void)n, (void)line;
+    ++*(int *)ctx;
+    return RECINT_OK;
+}
+
+static int read_lines_at(const char *path, void *ctx) { return ri_read_lines(path, count_line, ctx); }
+
+static int open_regular_at(const char *path, void *ctx)
+{
+    int fd = -1;
+    uint64_t size = 0;
+    int rc = ri_open_regular(path, &fd, &size);
+    if (rc == RECINT_OK)
+        close(fd);
+    *(int *)ctx += rc == RECINT_OK;
+    return rc;
+}
+
+static int container_at(const char *path, void *ctx)
+{
+    void *data = NULL;
+    size_t size = 0;
+    int rc = ri_fmt_read_file(path, &data, &size);
+    ri_aligned_free(data);
+    *(int *)ctx += rc == RECINT_OK;
+    return rc;
+}
+
+START_TEST(fileio_refuses_non_regular)
+{
+    int calls = 0;
+    expect_refused("ri_read_lines", read_lines_at, &calls);
+    expect_refused("ri_open_regular", open_regular_at, &calls);
+    expect_refused("ri_fmt_read_file", container_at, &calls);
+    ck_assert_int_eq(calls, 0); /* no line handed over, nothing opened */
+
+    /* A regular file still opens and reads, with blocking reads. */
+    char path[512];
+    ri_test_tmp("regular.txt", path, sizeof path);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("a\nb\n", f);
+    fclose(f);
+    int fd = -1;
+    uint64_t size = 0;
+    RI_OK(ri_open_regular(path, &fd, &size));
+    ck_assert_uint_eq(size, 4);
+    ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    close(fd);
+    RI_OK(ri_read_lines(path, count_line, &calls));
+    ck_assert_int_eq(calls, 2);
+    unlink(path);
+}
+END_TEST
+
+static int dataset_at(const char *path, void *ctx)
+{
+    return recint_dataset_load(ctx, path, NULL);
+}
+
+static int sparse_at(const char *path, void *ctx)
+{
+    recint_features *f = NULL;
+    int rc = recint_features_load_sparse(&f, NULL, path, ctx, NULL);
+    ck_assert_ptr_null(f);
+    return rc;
+}
+
+static int npy_at(const char *path, void *ctx)
+{
+    (void)ctx;
+    recint_features *f = NULL;
+    int rc = recint_features_load_npy(&f, path, NULL);
+    ck_assert_ptr_null(f);
+    return rc;
+}
+
+static int raw_at(const char *path, void *ctx)
+{
+    (void)ctx;
+    recint_features *f = NULL;
+    int rc = recint_features_load_raw(&f, path, 2, NULL);
+    ck_assert_ptr_null(f);
+    return rc;
+}
+
+START_TEST(data_loaders_refuse_non_regular)
+{
+    recint_dataset *ds = NULL;
+    RI_OK(recint_dataset_new(&ds, NULL));
+    expect_refused("recint_dataset_load", dataset_at, ds);
+    ck_assert_uint_eq(recint_dataset_n_users(ds), 0);
+    recint_dataset_free(ds);
+    recint_idmap *rows = NULL;
+    RI_OK(ri_idmap_new_range(&rows, 3));
+    expect_refused("recint_features_load_sparse", sparse_at, rows);
+    ri_idmap_free(rows);
+    expect_refused("recint_features_load_npy", npy_at, NULL);
+    expect_refused("recint_features_load_raw", raw_at, NULL);
+}
+END_TEST
+
+static int model_at(const char *path, void *ctx)
+{
+    (void)ctx;
+    recint_model *m = NULL;
+    int rc = recint_model_load(&m, path);
+    ck_assert_ptr_null(m);
+    return rc;
+}
+
+START_TEST(model_load_refuses_non_regular)
+{
+    expect_refused("recint_model_load", model_at, NULL);
+}
+END_TEST
+
+static recint_explorer *small_explorer(recint_model **m)
+{
+    const float U[] = {1, 0, 0, 1}, V[] = {1, 0, 0, 1, 1, 1};
+    RI_OK(recint_model_new_factors(m, 2, 3, 2, U, V, NULL, NULL));
+    recint_explorer *e = NULL;
+    RI_OK(recint_explorer_new(&e, *m, NULL));
+    return e;
+}
+
+static int replay_at(const char *path, void *ctx)
+{
+    uint64_t mismatches = 12345;
+    int rc = recint_explorer_replay(ctx, path, &mismatches);
+    ck_assert_uint_eq(mismatches, 12345);
+    return rc;
+}
+
+static int evaluate_at(const char *path, void *ctx)
+{
+    double out[4] = {-1, -1, -1, -1};
+    int rc = recint_explorer_evaluate(ctx, path, RECINT_OPE_IPS, out, 4);
+    ck_assert(out[0] == -1 && out[3] == -1);
+    return rc;
+}
+
+START_TEST(explorer_logs_refuse_non_regular)
+{
+    recint_model *m = NULL;
+    recint_explorer *e = small_explorer(&m);
+    expect_refused("recint_explorer_replay", replay_at, e);
+    expect_refused("recint_explorer_evaluate", evaluate_at, e);
+    recint_explorer_free(e);
+    recint_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("util");
@@ -954,7 +1232,17 @@ int main(void)
     tcase_add_test(io, strerror_wrapper);
     tcase_add_test(io, atomic_file_basics);
     tcase_add_test(io, atomic_file_concurrent);
+    tcase_add_test(io, line_ends);
+    tcase_add_test(io, line_ends_across_blocks);
     suite_add_tcase(s, io);
+    TCase *special = tcase_create("non-regular files");
+    /* A reader that blocks on a FIFO fails here rather than hanging. */
+    tcase_set_timeout(special, 2 * HANG_SECONDS);
+    tcase_add_test(special, fileio_refuses_non_regular);
+    tcase_add_test(special, data_loaders_refuse_non_regular);
+    tcase_add_test(special, model_load_refuses_non_regular);
+    tcase_add_test(special, explorer_logs_refuse_non_regular);
+    suite_add_tcase(s, special);
     suite_add_tcase(s, err);
     return ri_test_run(s);
 }

@@ -436,10 +436,15 @@ static int detect_delim(const char *s, size_t n)
     return D_SPACE;
 }
 
-/* header=auto on the first non-empty line. A header is recognised by a weight or
- * timestamp field that is not a number, or (ids int) a user/item that is not an
- * integer. With ids=auto and no numeric column to judge by, the next line decides:
- * integer ids there make this line a header ("user,item" then "1,2"). */
+/* header=auto on the first non-empty line. It is a header only when it cannot
+ * be a row: no field that must hold a number does (weight, timestamp, and user
+ * and item unless ids are strings), as no column name is a number. A line with
+ * a number in any of those fields is a row, so a malformed first row fails at
+ * line 1 instead of vanishing as a header. A line with text ids only (ids=auto,
+ * no weight or timestamp column) may be a header or a row of string ids: the
+ * next line decides, integer ids there making this line a header ("user,item"
+ * then "1,2"). With ids=string and no weight or timestamp nothing tells a
+ * header, so the line is a row. */
 static int first_line(loader *L, const char *s, size_t n)
 {
     if (L->header == H_YES)
@@ -447,23 +452,19 @@ static int first_line(loader *L, const char *s, size_t n)
     ri_span f[MAX_COLUMNS];
     if (L->header == H_NO || split(L->delim, s, n, f, L->nfields) < L->nfields)
         return data_line(L, s, n, L->line);
-    int numeric = 0;
-    if (L->col[C_WEIGHT] >= 0) {
-        if (!is_number(ri_span_trim(f[L->col[C_WEIGHT]])))
-            return RECINT_OK;
-        numeric = 1;
+    int numbers = 0, texts = 0; /* of the fields that must hold a number */
+    for (int r = 0; r < C_KINDS; r++) {
+        if (L->col[r] < 0 || ((r == C_USER || r == C_ITEM) && L->ids == RECINT_IDS_STRING))
+            continue;
+        if (is_number(ri_span_trim(f[L->col[r]])))
+            numbers++;
+        else
+            texts++;
     }
-    if (L->col[C_TIME] >= 0) {
-        int64_t t;
-        if (parse_time(ri_span_trim(f[L->col[C_TIME]]), &t) == -1)
-            return RECINT_OK;
-        numeric = 1;
-    }
-    int ints = is_int(ri_span_trim(f[L->col[C_USER]])) && is_int(ri_span_trim(f[L->col[C_ITEM]]));
-    if (L->ids == RECINT_IDS_INT)
-        return ints ? data_line(L, s, n, L->line) : RECINT_OK;
-    if (numeric || ints || L->ids == RECINT_IDS_STRING)
+    if (numbers > 0 || texts == 0)
         return data_line(L, s, n, L->line);
+    if (L->col[C_WEIGHT] >= 0 || L->col[C_TIME] >= 0 || L->ids == RECINT_IDS_INT)
+        return RECINT_OK;
     L->pending = ri_malloc_array(n ? n : 1, 1);
     if (!L->pending)
         return RECINT_ENOMEM;

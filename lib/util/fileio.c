@@ -212,8 +212,6 @@ typedef struct {
 static int one_line(line_reader *R, const char *s, size_t n)
 {
     R->line++;
-    if (n && s[n - 1] == '\r')
-        n--;
     if (R->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
         s += 3; /* UTF-8 byte order mark of spreadsheet exports */
         n -= 3;
@@ -222,19 +220,37 @@ static int one_line(line_reader *R, const char *s, size_t n)
 }
 
 /* The complete lines of [p, p+len); with final, the unterminated tail too.
- * *used receives the bytes consumed. */
+ * *used receives the bytes consumed. A line ends at "\n", "\r\n" or a lone
+ * "\r": spreadsheets on old Macs write CR-only text, which read as one line
+ * would be misparsed as a single row. */
 static int feed_lines(line_reader *R, const char *p, size_t len, int final, size_t *used)
 {
     const char *s = p, *end = p + len;
+    /* The next '\n' at or after s (end when none) is kept across lines: in a
+     * CR-only text a search per line would rescan the rest of the block. */
+    const char *nl = NULL;
     int rc = RECINT_OK;
     while (s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        if (!nl && !final)
+        if (!nl || nl < s) {
+            nl = memchr(s, '\n', (size_t)(end - s));
+            if (!nl)
+                nl = end;
+        }
+        const char *cr = memchr(s, '\r', (size_t)(nl - s));
+        const char *stop = cr ? cr : nl, *next;
+        if (cr && cr + 1 == end && !final)
+            break; /* a "\r\n" may be split across blocks */
+        if (cr)
+            next = cr + 1 < end && cr[1] == '\n' ? cr + 2 : cr + 1;
+        else if (nl < end)
+            next = nl + 1;
+        else if (final)
+            next = end;
+        else
             break;
-        const char *stop = nl ? nl : end;
         if ((rc = one_line(R, s, (size_t)(stop - s))) != RECINT_OK)
             break;
-        s = nl ? nl + 1 : end;
+        s = next;
     }
     *used = (size_t)(s - p);
     return rc;
