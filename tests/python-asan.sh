@@ -24,11 +24,18 @@ if [ ! -f "$lib" ]; then
     exit 1
 fi
 
+if ! nm -D "$lib" 2>/dev/null | grep -q ' __asan_'; then
+    echo "python-asan: $lib is not an AddressSanitizer build (configure with -Db_sanitize=address,undefined)"
+    echo "python-asan: 0 passed, 1 failed"
+    exit 1
+fi
+
 # The runtimes the library itself was linked with (gcc: libasan.so.N, libubsan.so.N);
-# the compiler's own are the fallback.
+# the compiler's own are the fallback (a library that expects the runtime in the
+# executable, as clang builds without -shared-libasan do).
 runtime() {
     found=$(ldd "$lib" | awk -v n="$1" 'index($1, n ".so") == 1 && $3 ~ /^\// {print $3; exit}')
-    if [ -z "$found" ]; then
+    if [ -z "$found" ] && nm -D "$lib" 2>/dev/null | grep -q " __${1#lib}_"; then
         found=$(${CC:-gcc} -print-file-name="$1.so" 2>/dev/null)
         case "$found" in /*) ;; *) found="" ;; esac
     fi
@@ -37,7 +44,7 @@ runtime() {
 asan=$(runtime libasan)
 ubsan=$(runtime libubsan)
 if [ -z "$asan" ]; then
-    echo "python-asan: $lib is not linked against libasan (configure with -Db_sanitize=address,undefined)"
+    echo "python-asan: no libasan runtime found for $lib (set CC to the compiler that built it)"
     echo "python-asan: 0 passed, 1 failed"
     exit 1
 fi
@@ -47,8 +54,9 @@ preload=$asan${ubsan:+:$ubsan}
 # LeakSanitizer would report. allocator_may_return_null=1: the suite checks that
 # absurd sizes fail with ENOMEM, which ASan would otherwise turn into an abort.
 # verify_asan_link_order=0: the interpreter itself is not instrumented.
-ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:verify_asan_link_order=0:halt_on_error=1:abort_on_error=0:exitcode=86
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# The caller's options come first, so these win (run-all.sh exports detect_leaks=1).
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:allocator_may_return_null=1:verify_asan_link_order=0:halt_on_error=1:exitcode=86
+UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1
 # Python objects in malloc'ed memory, where ASan sees every block (pymalloc arenas hide them).
 PYTHONMALLOC=malloc
 RECINT_LIBRARY=$lib
