@@ -272,7 +272,12 @@ END_TEST
 START_TEST(process_state_unchanged)
 {
     /* A host that set BLIS to 2 threads keeps that setting; the call leaves no
-     * thread (ours or BLIS's) behind, whatever its own thread count. */
+     * thread (ours or BLIS's) behind, whatever its own thread count. This test
+     * plays the host and calls BLIS itself, which aborts under the invalid
+     * BLIS_ARCH_TYPE run-all sets to show the library never reads it: the
+     * host's BLIS gets a clean environment (this test runs in its own process). */
+    unsetenv("BLIS_ARCH_TYPE");
+    unsetenv("BLIS_ARCH_DEBUG");
     bli_thread_set_num_threads(2);
     dim_t before = bli_thread_get_num_threads();
     int tasks = task_count();
