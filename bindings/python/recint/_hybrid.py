@@ -1,7 +1,5 @@
 """The hybrid kind (LightFM-like): users and items as sums of feature embeddings."""
 
-import ctypes
-
 from . import _arrays, _errors
 from ._features import Features
 from ._lib import lib

@@ -2,7 +2,7 @@ import os
 import unittest
 
 import recint
-from support import TmpDirCase, np, tolist
+from support import TmpDirCase, tolist
 
 
 def clustered(n_users=40, n_items=40, per_user=8, skip_item=None):
