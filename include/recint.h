@@ -180,9 +180,13 @@ RECINT_API int recint_dataset_reserve_ids_str(recint_dataset *ds, size_t n_users
 
 /* Load delimited text and append it (as recint_dataset_add). cfg keys: delimiter
  * (auto|tab|comma|ml|space), columns ("user,item,weight,timestamp", "skip" ignores
- * a column), header (auto|yes|no), ids (auto|int|string). A file starting with
+ * a column), header (auto|yes|no), ids (auto|int|string). header=auto: the first
+ * line is a header only when none of its fields that must hold a number (weight,
+ * timestamp; user and item unless ids are strings) does; otherwise it is a row
+ * (docs/api-guide.md). Lines end with "\n", "\r\n" or "\r". A file starting with
  * "# recint-dataset" (recint_dataset_save) describes itself: those keys do not apply.
- * Errors: EIO, EFORMAT with "path:line: reason", plus those of recint_dataset_add. */
+ * Errors: EIO (also: not a regular file, refused at once: FIFO, device, directory),
+ * EFORMAT with "path:line: reason", plus those of recint_dataset_add. */
 RECINT_API int recint_dataset_load(recint_dataset *ds, const char *path, const recint_config *cfg);
 /* Same from a memory buffer; name is used in messages. */
 RECINT_API int recint_dataset_load_buffer(recint_dataset *ds, const char *text, size_t len,
@@ -282,8 +286,9 @@ RECINT_API int recint_features_row_dense(const recint_features *f, uint32_t r, f
  * files often cover a larger catalogue) or an ENOTFOUND error (=error). Columns are
  * feature names in first-seen order; feature_names (may be NULL) receives them as a
  * new string id map owned by the caller (recint_idmap_free). Errors: EINVAL (NULL,
- * empty rows map), EIO, EFORMAT "path:line: reason" (also: no feature at all),
- * ENOTFOUND, ENOMEM. Nothing is allocated on failure. Thread-safe. */
+ * empty rows map), EIO (also: not a regular file), EFORMAT "path:line: reason"
+ * (also: no feature at all), ENOTFOUND, ENOMEM. Nothing is allocated on failure.
+ * Thread-safe. */
 RECINT_API int recint_features_load_sparse(recint_features **out, recint_idmap **feature_names,
                                            const char *path, const recint_idmap *rows,
                                            const recint_config *cfg);
@@ -295,15 +300,15 @@ RECINT_API int recint_features_load_sparse_buffer(recint_features **out,
 /* Dense features from a NumPy .npy file (format 1.0 or 2.0, 2-D, C order, dtype
  * '<f4' or '<f8'; float64 must stay finite as float32). Row r of the file describes
  * index r of rows, so the file needs exactly recint_idmap_size(rows) rows (rows NULL:
- * any count). Errors: EINVAL (NULL, row count), EIO, EFORMAT (damaged header,
- * truncated or extra data, non-finite value), EUNSUPPORTED (other dtype, Fortran
- * order, not 2-D, version), ENOMEM. Thread-safe. */
+ * any count). Errors: EINVAL (NULL, row count), EIO (also: not a regular file),
+ * EFORMAT (damaged header, truncated or extra data, non-finite value), EUNSUPPORTED
+ * (other dtype, Fortran order, not 2-D, version), ENOMEM. Thread-safe. */
 RECINT_API int recint_features_load_npy(recint_features **out, const char *path,
                                         const recint_idmap *rows);
 /* Dense features from raw little-endian float32, cols values per row, rows back to
  * back without a header; rows as recint_features_load_npy. Errors: EINVAL (NULL,
- * cols 0, row count), EIO, EFORMAT (size not a multiple of a row, empty, non-finite
- * value), ENOMEM. Thread-safe. */
+ * cols 0, row count), EIO (also: not a regular file), EFORMAT (size not a multiple
+ * of a row, empty, non-finite value), ENOMEM. Thread-safe. */
 RECINT_API int recint_features_load_raw(recint_features **out, const char *path, uint32_t cols,
                                         const recint_idmap *rows);
 /* Release an id map the caller owns (from recint_features_load_sparse; never one
@@ -481,9 +486,9 @@ RECINT_API int recint_model_similar_items(const recint_model *m, uint32_t item, 
 RECINT_API int recint_model_save(const recint_model *m, const char *path);
 /* Load a file written by recint_model_save. The load allocates at most
  * 8 x the file size + 64 MiB, derived arrays included (docs/file-format.md).
- * Errors: EIO (also: path is not a regular file), EFORMAT (truncated, damaged or
- * forged file, or a load above that bound: the message names the section and
- * the check, or the bound), EINVAL (NULL), ENOMEM. */
+ * Errors: EIO (also: not a regular file, refused at once), EFORMAT (truncated,
+ * damaged or forged file, or a load above that bound: the message names the
+ * section and the check, or the bound), EINVAL (NULL), ENOMEM. */
 RECINT_API int recint_model_load(recint_model **out, const char *path);
 /* Same from memory (copied). */
 RECINT_API int recint_model_load_buffer(recint_model **out, const void *data, size_t size);
@@ -612,7 +617,8 @@ RECINT_API int recint_explorer_log_save_text(const recint_explorer *e, const cha
  * config; the log written by log_save or log_save_text): re-run each round's
  * recommend, compare items and propensities bit for
  * bit, then observe the logged rewards. *mismatches (may be NULL) counts records
- * that differ. Errors: EIO, EFORMAT (damaged log), ERANGE, ENOMEM. */
+ * that differ. Errors: EIO (also: not a regular file), EFORMAT (damaged log), ERANGE,
+ * ENOMEM. */
 RECINT_API int recint_explorer_replay(recint_explorer *e, const char *path, uint64_t *mismatches);
 
 /* Off-policy estimators of recint_explorer_evaluate. */
@@ -624,8 +630,8 @@ RECINT_API int recint_explorer_replay(recint_explorer *e, const char *path, uint
  * out[0] estimate, out[1] standard error, out[2], out[3] a 95% confidence
  * interval (normal approximation; delta method for SNIPS). DR's reward model is
  * target's posterior mean score clipped to [0, 1]. Errors: EINVAL (estimator,
- * out_len < 4), EIO, EFORMAT, ERANGE (log names users or items outside the model),
- * ESTATE (no usable record). */
+ * out_len < 4), EIO (also: not a regular file), EFORMAT, ERANGE (log names users or
+ * items outside the model), ESTATE (no usable record). */
 RECINT_API int recint_explorer_evaluate(const recint_explorer *target, const char *log_path,
                                         int estimator, double *out, size_t out_len);
 
