@@ -595,6 +595,351 @@ START_TEST(io_errors)
 }
 END_TEST
 
+/* ---- bounded loads (docs/file-format.md) -------------------------------- */
+
+/* Load with the caller's load_memory_limit (0: the default bound). */
+static int load_limited(const blob *b, uint64_t limit)
+{
+    recint_config *cfg;
+    RI_OK(recint_config_new(&cfg));
+    char v[32];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)limit);
+    RI_OK(recint_config_set(cfg, "load_memory_limit", v));
+    recint_model *m = NULL;
+    int rc = recint_model_load_buffer_ex(&m, b->data, b->size, cfg);
+    ck_assert(rc == RECINT_OK || m == NULL);
+    recint_model_free(m);
+    recint_config_free(cfg);
+    return rc;
+}
+
+/* What a load of b charges its budget: the smallest limit it loads under. */
+static uint64_t charged(const blob *b)
+{
+    uint64_t lo = 1, hi = ri_fmt_default_limit(b->size);
+    RI_OK(load_limited(b, hi));
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (load_limited(b, mid) == RECINT_OK)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static long long status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256];
+    long long kb = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0)
+            kb = atoll(line + n + 1);
+    fclose(f);
+    return kb;
+}
+
+/* Growth of resident memory at its peak during a default load of b, in
+ * bytes: the kernel's high-water mark is reset first (clear_refs 5, Linux
+ * >= 4.0), so this counts every page the load touched; -1 when it cannot be
+ * reset. The load's status goes to *rc. */
+static long long load_peak(const blob *b, int *rc)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    int reset = f && fputs("5", f) >= 0;
+    if (f)
+        reset = fclose(f) == 0 && reset;
+    long long before = status_kb("VmRSS:");
+    *rc = load(b->data, b->size);
+    long long peak = status_kb("VmHWM:");
+    return reset && before >= 0 && peak >= 0 ? (peak - before) * 1024 : -1;
+}
+
+/* A file's load stays within the documented bound, by the budget's count and
+ * by resident memory; returns the status. */
+static int expect_load_within_bound(const char *what, const blob *b)
+{
+    const uint64_t bound = ri_fmt_default_limit(b->size);
+    int rc;
+    long long peak = load_peak(b, &rc);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", rc ? recint_last_error() : "");
+    if (rc == RECINT_OK) {
+        uint64_t used = charged(b);
+        printf("bounded load: %s: file %zu bytes, bound %llu, charged %llu, peak RSS growth %lld\n",
+               what, b->size, (unsigned long long)bound, (unsigned long long)used, peak);
+        ck_assert_uint_le(used, bound);
+    } else {
+        printf("bounded load: %s: file %zu bytes, bound %llu, refused (%d), peak RSS growth %lld: "
+               "%s\n", what, b->size, (unsigned long long)bound, rc, peak, msg);
+    }
+    fflush(stdout);
+    ck_assert_msg(peak <= (long long)bound, "%s: peak %lld > bound %llu", what, peak,
+                  (unsigned long long)bound);
+    return rc;
+}
+
+/* A container of the listed sections. */
+typedef struct {
+    const char *tag;
+    ri_fmt_type type;
+    const void *data;
+    uint64_t size;
+} sec_spec;
+
+static blob container(const sec_spec *sp, size_t n)
+{
+    ri_fmt_writer w;
+    ri_fmt_writer_init(&w);
+    for (size_t i = 0; i < n; i++)
+        RI_OK(ri_fmt_add(&w, sp[i].tag, sp[i].type, sp[i].data, sp[i].size));
+    void *out;
+    size_t size;
+    RI_OK(ri_fmt_write_buffer(&w, &out, &size));
+    ri_fmt_writer_free(&w);
+    blob b = {malloc(size), size};
+    memcpy(b.data, out, size);
+    ri_aligned_free(out);
+    return b;
+}
+
+static int64_t *range_ids(uint32_t n)
+{
+    int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    ck_assert_ptr_nonnull(ids);
+    for (uint32_t i = 0; i < n; i++)
+        ids[i] = i;
+    return ids;
+}
+
+/* A forged hybrid file (valid CRCs): n_feat rows of one side have features of
+ * one column and no entries, so the file holds 16 bytes per row (its id and
+ * its row pointer) while a load derives dim floats per row (the issue's
+ * 356 KB file at dim 4096 loaded at 1.6 GB). The other side has one identity
+ * row. side 1: the items have the features. */
+static blob forged_hybrid(int side, uint32_t n_feat, uint32_t dim)
+{
+    const uint32_t nu = side ? 1 : n_feat, ni = side ? n_feat : 1;
+    char meta[160];
+    snprintf(meta, sizeof meta, "kind=hybrid\nn_users=%u\nn_items=%u\nconfig.dim=%u\n", nu, ni, dim);
+    int64_t *uid = range_ids(nu), *iid = range_ids(ni);
+    uint64_t *seen = calloc((size_t)nu + 1, sizeof *seen), *ptr = calloc((size_t)n_feat + 1, 8);
+    float *emb = calloc(dim, sizeof *emb), bias = 0.0f;
+    ck_assert(seen && ptr && emb);
+    const char *const t[2][5] = {{"HUEMB", "HUBIAS", "HUPTR", "HUIDX", "HUVAL"},
+                                 {"HIEMB", "HIBIAS", "HIPTR", "HIIDX", "HIVAL"}};
+    const int f = side, id = !side; /* the featured side, the identity side */
+    const sec_spec sp[] = {
+        {"META", RI_FMT_TEXT, meta, strlen(meta)},
+        {"USERIDS", RI_FMT_I64, uid, (uint64_t)nu * 8},
+        {"ITEMIDS", RI_FMT_I64, iid, (uint64_t)ni * 8},
+        {"SEENPTR", RI_FMT_U64, seen, ((uint64_t)nu + 1) * 8},
+        {"SEENIDX", RI_FMT_U32, NULL, 0},
+        {"HYBDIM", RI_FMT_U32, &dim, 4},
+        {t[id][0], RI_FMT_F32, emb, (uint64_t)dim * 4},
+        {t[id][1], RI_FMT_F32, &bias, 4},
+        {t[f][0], RI_FMT_F32, emb, (uint64_t)dim * 4},
+        {t[f][1], RI_FMT_F32, &bias, 4},
+        {t[f][2], RI_FMT_U64, ptr, ((uint64_t)n_feat + 1) * 8},
+        {t[f][3], RI_FMT_U32, NULL, 0},
+        {t[f][4], RI_FMT_F32, NULL, 0},
+    };
+    blob b = container(sp, sizeof sp / sizeof sp[0]);
+    free(uid);
+    free(iid);
+    free(seen);
+    free(ptr);
+    free(emb);
+    return b;
+}
+
+/* The issue's files (item features, dim 4096: 356 KB asked for 1.6 GB, 3.2 MB
+ * for about 16 GB), up to 4 MB, and the same on the user side: each refused
+ * with a message naming the limit, within the bound. */
+START_TEST(forged_hybrid_refused_within_bound)
+{
+    limit_memory();
+    /* rows of 24 bytes on the user side (a SEENPTR entry too), 16 on the item side */
+    const uint32_t rows[2][3] = {{14000, 130000, 170000}, {21000, 200000, 250000}};
+    for (int side = 1; side >= 0; side--) {
+        for (size_t k = 0; k < 3; k++) {
+            blob b = forged_hybrid(side, rows[side][k], 4096);
+            ck_assert_uint_le(b.size, 4u << 20);
+            char what[64];
+            snprintf(what, sizeof what, "hybrid, %u %s with features, dim 4096", rows[side][k],
+                     side ? "items" : "users");
+            RI_FAILS(RECINT_EFORMAT, expect_load_within_bound(what, &b));
+            ck_assert_ptr_nonnull(strstr(recint_last_error(), "raise load_memory_limit"));
+            ck_assert_ptr_nonnull(strstr(recint_last_error(), "representations of the feature rows"));
+            free(b.data);
+        }
+    }
+}
+END_TEST
+
+/* The same shape within reach: refused by default, loaded once the caller
+ * raises load_memory_limit above what it charges, refused again just below. */
+START_TEST(load_memory_limit_raises_the_bound)
+{
+    blob b = forged_hybrid(1, 4000, 1024);
+    const uint64_t bound = ri_fmt_default_limit(b.size);
+    ck_assert_uint_eq(bound, (uint64_t)b.size * RI_FMT_LOAD_FACTOR + RI_FMT_LOAD_BASE);
+    RI_FAILS(RECINT_EFORMAT, load(b.data, b.size));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "raise load_memory_limit"));
+    RI_FAILS(RECINT_EFORMAT, load_limited(&b, 0));
+    RI_OK(load_limited(&b, (uint64_t)1 << 30));
+    /* find what it charges: above the default bound, and enough */
+    uint64_t lo = bound, hi = (uint64_t)1 << 30;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (load_limited(&b, mid) == RECINT_OK)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    /* 4000 x 1024 floats of representations, four times that for serving */
+    ck_assert_uint_ge(lo, (uint64_t)5 * 4000 * 1024 * 4);
+    RI_FAILS(RECINT_EFORMAT, load_limited(&b, lo - 1));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "set by load_memory_limit"));
+    /* the file's own config cannot raise the caller's limit */
+    blob m = section_copy(&b, "META");
+    static const char raise[] = "config.load_memory_limit=9223372036854775807\n";
+    char *meta = malloc(m.size + sizeof raise);
+    ck_assert_ptr_nonnull(meta);
+    memcpy(meta, m.data, m.size);
+    memcpy(meta + m.size, raise, sizeof raise);
+    blob f = rebuild(&b, NULL, "META", meta, m.size + sizeof raise - 1);
+    RI_FAILS(RECINT_EFORMAT, load(f.data, f.size));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "raise load_memory_limit"));
+    free(f.data);
+    free(meta);
+    free(m.data);
+    /* a limit below the file itself refuses before copying it */
+    RI_FAILS(RECINT_EFORMAT, load_limited(&b, b.size - 1));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "load_memory_limit"));
+    free(b.data);
+}
+END_TEST
+
+/* ALS keeps dim x dim Gram matrices: a tiny file at dim 4096 with biases asks
+ * for 128 MiB of them, above the bound. */
+START_TEST(forged_als_gram_refused)
+{
+    const uint32_t dim = 4096;
+    static const char meta[] = "kind=als\nn_users=1\nn_items=1\nconfig.dim=4096\nconfig.biases=true\n";
+    const int64_t id = 0;
+    const uint64_t seen[2] = {0, 0};
+    float *v = calloc(dim, sizeof *v), b0 = 0.0f;
+    ck_assert_ptr_nonnull(v);
+    const sec_spec sp[] = {
+        {"META", RI_FMT_TEXT, meta, strlen(meta)}, {"USERIDS", RI_FMT_I64, &id, 8},
+        {"ITEMIDS", RI_FMT_I64, &id, 8},          {"SEENPTR", RI_FMT_U64, seen, 16},
+        {"SEENIDX", RI_FMT_U32, NULL, 0},         {"ALSDIM", RI_FMT_U32, &dim, 4},
+        {"ALSUSER", RI_FMT_F32, v, dim * 4},      {"ALSITEM", RI_FMT_F32, v, dim * 4},
+        {"ALSUBIAS", RI_FMT_F32, &b0, 4},         {"ALSIBIAS", RI_FMT_F32, &b0, 4},
+    };
+    blob b = container(sp, sizeof sp / sizeof sp[0]);
+    RI_FAILS(RECINT_EFORMAT, expect_load_within_bound("als, 1 x 1 at dim 4096 with biases", &b));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "augmented item rows"));
+    free(b.data);
+    free(v);
+}
+END_TEST
+
+/* meta with the value of key replaced (the line "key=...\n"). */
+static char *meta_with(const blob *file, const char *key, const char *value)
+{
+    blob m = section_copy(file, "META");
+    char *out = malloc(m.size + 64);
+    ck_assert_ptr_nonnull(out);
+    char pat[64];
+    snprintf(pat, sizeof pat, "\n%s=", key);
+    char *text = malloc(m.size + 1);
+    memcpy(text, m.data, m.size);
+    text[m.size] = '\0';
+    char *at = strstr(text, pat);
+    ck_assert_ptr_nonnull(at);
+    char *end = strchr(at + 1, '\n');
+    snprintf(out, m.size + 64, "%.*s\n%s=%s%s", (int)(at - text), text, key, value, end);
+    free(text);
+    free(m.data);
+    return out;
+}
+
+static blob file_of(recint_model *m, const char *name)
+{
+    char path[512];
+    ri_test_tmp(name, path, sizeof path);
+    RI_OK(recint_model_save(m, path));
+    recint_model_free(m);
+    blob b = read_file(path);
+    remove(path);
+    return b;
+}
+
+static recint_model *trained(const char *kind, const char *const *pairs, int timed)
+{
+    recint_config *cfg;
+    RI_OK(recint_config_new(&cfg));
+    for (; *pairs; pairs++)
+        RI_OK(recint_config_set_pair(cfg, *pairs));
+    recint_dataset *ds = timed ? ri_test_timed_dataset(40, 30, 20, 5)
+                               : ri_test_random_dataset(40, 30, 20, 3, 5);
+    recint_model *m;
+    recint_trainer *t;
+    RI_OK(recint_model_new(&m, kind, cfg));
+    RI_OK(recint_trainer_new(&t, m, cfg));
+    RI_OK(recint_trainer_fit(t, ds, NULL, NULL, NULL));
+    recint_trainer_free(t);
+    recint_dataset_free(ds);
+    recint_config_free(cfg);
+    return m;
+}
+
+/* Every kind: a saved model loads within the bound (the budget's count and
+ * resident memory), and forged catalogue sizes are refused within it too. */
+START_TEST(every_kind_loads_within_bound)
+{
+    limit_memory();
+    static const char *const als[] = {"dim=16", "iterations=2", "biases=true", NULL};
+    static const char *const hyb[] = {"dim=16", "epochs=1", "threads=1", "user_history=mean", NULL};
+    static const char *const seq[] = {"dim=16", "epochs=1", "threads=1", "blocks=1", "maxlen=8", NULL};
+    static const char *const q8[] = {"dim=16", "iterations=1", "quantize=int8", NULL};
+    float U[3 * 4] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, V[5 * 4] = {0}, bias[5] = {1, 2, 3, 4, 5};
+    recint_model *fm;
+    RI_OK(recint_model_new_factors(&fm, 3, 5, 4, U, V, bias, NULL));
+    struct {
+        const char *what;
+        blob b;
+    } files[] = {
+        {"pop", model_file(0)},
+        {"pop, string ids", model_file(1)},
+        {"factors", file_of(fm, "bound-factors.bin")},
+        {"als with biases", file_of(trained("als", als, 0), "bound-als.bin")},
+        {"als with int8", file_of(trained("als", q8, 0), "bound-q8.bin")},
+        {"hybrid with history", file_of(trained("hybrid", hyb, 1), "bound-hyb.bin")},
+        {"sequential", file_of(trained("sequential", seq, 1), "bound-seq.bin")},
+    };
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        RI_OK(expect_load_within_bound(files[k].what, &files[k].b));
+        static const char *const keys[] = {"n_users", "n_items"};
+        for (int j = 0; j < 2; j++) {
+            char *meta = meta_with(&files[k].b, keys[j], "4000000000");
+            blob f = rebuild(&files[k].b, NULL, "META", meta, strlen(meta));
+            char what[96];
+            snprintf(what, sizeof what, "%s, %s forged to 4e9", files[k].what, keys[j]);
+            RI_FAILS(RECINT_EFORMAT, expect_load_within_bound(what, &f));
+            free(f.data);
+            free(meta);
+        }
+        free(files[k].b.data);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("format");
@@ -609,6 +954,10 @@ int main(void)
     tcase_add_test(tc, missing_sections);
     tcase_add_test(tc, forged_contents);
     tcase_add_test(tc, io_errors);
+    tcase_add_test(tc, forged_hybrid_refused_within_bound);
+    tcase_add_test(tc, load_memory_limit_raises_the_bound);
+    tcase_add_test(tc, forged_als_gram_refused);
+    tcase_add_test(tc, every_kind_loads_within_bound);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }

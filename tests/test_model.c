@@ -602,6 +602,67 @@ START_TEST(set_features_refused_by_featureless_kinds)
 }
 END_TEST
 
+/* recint_model_load_ex / _load_buffer_ex: NULL cfg and a cfg without the key
+ * load as recint_model_load does; a limit below what the load needs refuses
+ * it with EFORMAT naming the key and leaves out untouched; the file's own
+ * config.load_memory_limit never raises the caller's. */
+START_TEST(load_ex_reads_the_callers_limit)
+{
+    recint_dataset *ds = small_int_dataset();
+    recint_config *cfg;
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_set(cfg, "load_memory_limit", "1000000000"));
+    recint_model *m, *back = NULL;
+    RI_OK(recint_model_new(&m, "pop", cfg));
+    recint_trainer *t;
+    RI_OK(recint_trainer_new(&t, m, NULL));
+    RI_OK(recint_trainer_fit(t, ds, NULL, NULL, NULL));
+    recint_trainer_free(t);
+    char path[512];
+    ri_test_tmp("limit.bin", path, sizeof path);
+    RI_OK(recint_model_save(m, path)); /* saves config.load_memory_limit=1000000000 */
+
+    RI_OK(recint_model_load_ex(&back, path, NULL));
+    expect_same_model(m, back);
+    recint_model_free(back);
+    recint_config *plain;
+    RI_OK(recint_config_new(&plain));
+    RI_OK(recint_model_load_ex(&back, path, plain));
+    expect_same_model(m, back);
+    recint_model_free(back);
+
+    RI_OK(recint_config_set(plain, "load_memory_limit", "4096"));
+    back = (recint_model *)&back;
+    RI_FAILS(RECINT_EFORMAT, recint_model_load_ex(&back, path, plain));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "above the limit of 4096 bytes set by load_memory_limit"));
+    ck_assert_ptr_eq(back, (recint_model *)&back);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    ck_assert_uint_gt(n, 64);
+    ck_assert_uint_lt(n, sizeof buf);
+    RI_FAILS(RECINT_EFORMAT, recint_model_load_buffer_ex(&back, buf, n, plain));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "load_memory_limit"));
+    ck_assert_ptr_eq(back, (recint_model *)&back);
+    RI_OK(recint_config_set(plain, "load_memory_limit", "0"));
+    back = NULL;
+    RI_OK(recint_model_load_buffer_ex(&back, buf, n, plain));
+    expect_same_model(m, back);
+    recint_model_free(back);
+
+    RI_FAILS(RECINT_EINVAL, recint_model_load_ex(NULL, path, plain));
+    RI_FAILS(RECINT_EINVAL, recint_model_load_ex(&back, NULL, plain));
+    RI_FAILS(RECINT_EINVAL, recint_model_load_buffer_ex(NULL, buf, n, plain));
+    remove(path);
+    recint_config_free(plain);
+    recint_config_free(cfg);
+    recint_model_free(m);
+    recint_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -616,6 +677,7 @@ int main(void)
     tcase_add_test(tc, concurrent_recommend_matches_serial);
     tcase_add_test(tc, p1_popularity_row);
     tcase_add_test(tc, set_features_refused_by_featureless_kinds);
+    tcase_add_test(tc, load_ex_reads_the_callers_limit);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }
