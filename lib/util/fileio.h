@@ -36,8 +36,9 @@ int ri_atomic_commit(ri_atomic_file *f);
 /* Remove the temporary and release f (after a failure of the caller's own). */
 void ri_atomic_abort(ri_atomic_file *f);
 
-/* Called with each line of a text (without its "\n" or "\r\n"; on line 1 without
- * a UTF-8 byte order mark); line is 1-based. A non-OK return stops the reading. */
+/* Called with each line of a text (without its end: "\n", "\r\n" or a lone "\r";
+ * on line 1 without a UTF-8 byte order mark); line is 1-based. A non-OK return
+ * stops the reading. */
 typedef int (*ri_line_fn)(void *ctx, const char *s, size_t n, uint64_t line);
 /* Hand every line of the regular file at path (opened by ri_open_regular) to fn,
  * the last one even without a final newline. The file is read in large blocks,
