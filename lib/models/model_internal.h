@@ -87,7 +87,9 @@ typedef struct {
     /* Add the kind's sections (borrowing state's arrays) to w. */
     int (*save_sections)(const recint_model *m, const void *state, ri_fmt_writer *w);
     /* Build a state from a validated container. m holds the catalogue sizes, config
-     * and seen items already; every array must be checked (sizes, finite values). */
+     * and seen items already; every array must be checked (sizes, finite values,
+     * and derived arrays too) and charged to the load's budget with ri_fmt_charge
+     * before it is allocated (docs/file-format.md, "Bounded loads"). */
     int (*load_sections)(const recint_model *m, const ri_fmt_reader *r, void **state_out);
     /* Non-zero: the kind reads model->user_features / item_features in fit. */
     int uses_features;
