@@ -238,19 +238,30 @@ RECINT_API int recint_model_score(const recint_model *m, const uint32_t *users, 
         return ri_error(RECINT_EINVAL, "%s: %zu users x %zu items overflows", fn, n_users, cols);
     if (n_users == 0 || cols == 0)
         return RECINT_OK;
-    vec_scratch vs;
-    float *room = vec_room(&vs, m->serve.view.dim);
-    if (!room)
-        return ri_error(RECINT_ENOMEM, "%s: out of memory for a user vector", fn);
+    /* A kind that computes its user vectors (and may fail on any of them) has
+     * them all computed before the first score is written, so that a failure
+     * leaves out as it was. Borrowed vectors cannot fail. */
+    const uint32_t dim = m->serve.view.dim;
+    const int computed = dim > 0 && !m->serve.view.user_mat;
+    float *vecs = NULL, none[1];
+    if (computed) {
+        if (!(vecs = ri_malloc_array(n_users, (size_t)dim * sizeof(float))))
+            return ri_error(RECINT_ENOMEM, "%s: out of memory for %zu user vectors", fn, n_users);
+        for (size_t r = 0; r < n_users && rc == RECINT_OK; r++) {
+            const float *u = NULL;
+            rc = user_vec(m, users[r], vecs + r * dim, &u);
+        }
+    }
     for (size_t r = 0; r < n_users && rc == RECINT_OK; r++) {
-        const float *u = NULL;
-        rc = user_vec(m, users[r], room, &u);
+        const float *u = computed ? vecs + r * dim : NULL;
+        if (!computed)
+            rc = user_vec(m, users[r], none, &u);
         if (rc == RECINT_OK && items)
             ri_core_score_some(m->serve.items, u, items, n_items, out + r * cols);
         else if (rc == RECINT_OK)
             ri_core_score_all(m->serve.items, u, m->serve.isa, out + r * cols);
     }
-    free(vs.heap);
+    free(vecs);
     return rc;
 }
 
