@@ -58,6 +58,8 @@ int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const floa
                       size_t stride, const uint32_t *hist, size_t n_hist, double prior_precision,
                       double history_precision);
 void ri_posterior_free(ri_posterior *p);
+/* A deep copy of src into dst (nothing allocated on failure). Errors: ENOMEM. */
+int ri_posterior_copy(ri_posterior *dst, const ri_posterior *src);
 /* Sherman-Morrison: A += x x^T (cov updated in O(dim^2), and R by a rank-one
  * Cholesky update, also O(dim^2), when keep_chol; else R goes stale), b += r x,
  * mean = cov b. */

@@ -205,16 +205,93 @@ static int read_container(const char *path, uint32_t n_users, uint32_t n_items,
 
 static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
 
+/* A copy of e's learnt state (posteriors, log, logging) in a new explorer over
+ * the same model and configuration. */
+static int shadow_of(const recint_explorer *e, recint_explorer **out)
+{
+    recint_explorer *s;
+    int rc = recint_explorer_new(&s, e->m, e->cfg);
+    if (rc)
+        return rc;
+    s->logging = e->logging;
+    if (e->log_n) {
+        if (!(s->log = ri_malloc_array((size_t)e->log_n, sizeof *s->log)))
+            rc = RECINT_ENOMEM;
+        else {
+            memcpy(s->log, e->log, (size_t)e->log_n * sizeof *s->log);
+            s->log_n = s->log_cap = e->log_n;
+        }
+    }
+    for (uint32_t u = 0; rc == RECINT_OK && u < e->n_users; u++) {
+        if (!e->users[u])
+            continue;
+        if (!(s->users[u] = RI_NEW_ZEROED(ri_posterior, 1)))
+            rc = RECINT_ENOMEM;
+        else if ((rc = ri_posterior_copy(s->users[u], e->users[u])) != RECINT_OK) {
+            free(s->users[u]);
+            s->users[u] = NULL;
+        }
+    }
+    if (rc) {
+        recint_explorer_free(s);
+        return ri_error(RECINT_ENOMEM, "out of memory for a copy of the explorer's state");
+    }
+    *out = s;
+    return RECINT_OK;
+}
+
+/* Exchange the learnt state of a and b (same model and configuration). */
+static void swap_state(recint_explorer *a, recint_explorer *b)
+{
+    ri_posterior **users = a->users;
+    ri_log_record *log = a->log;
+    uint64_t n = a->log_n, cap = a->log_cap;
+    a->users = b->users;
+    a->log = b->log;
+    a->log_n = b->log_n;
+    a->log_cap = b->log_cap;
+    b->users = users;
+    b->log = log;
+    b->log_n = n;
+    b->log_cap = cap;
+}
+
+static int replay_records(recint_explorer *e, const ri_log_record *recs, uint64_t n,
+                          uint64_t *mismatches);
+
+/* Every round allocates, so a failure could strike after some rounds have
+ * changed the posteriors: the rounds run on a copy of e's state that replaces
+ * e's only when all of them succeeded, leaving e as it was on any failure. */
 RECINT_API int recint_explorer_replay(recint_explorer *e, const char *path, uint64_t *mismatches)
 {
     static const char fn[] = "recint_explorer_replay";
     if (!e || !path)
         return ri_error(RECINT_EINVAL, "%s: %s is NULL", fn, !e ? "explorer" : "path");
     ri_log_record *recs;
-    uint64_t n;
+    uint64_t n, bad = 0;
     int rc = ri_explore_log_read(path, e->n_users, e->n_items, &recs, &n);
     if (rc)
         return ri_error_prefix(rc, "%s: ", fn);
+    recint_explorer *s = NULL;
+    rc = shadow_of(e, &s);
+    if (rc == RECINT_OK)
+        rc = replay_records(s, recs, n, &bad);
+    free(recs);
+    if (rc) {
+        recint_explorer_free(s);
+        return ri_error_prefix(rc, "%s: ", fn);
+    }
+    swap_state(e, s);
+    recint_explorer_free(s);
+    if (mismatches)
+        *mismatches = bad;
+    return RECINT_OK;
+}
+
+static int replay_records(recint_explorer *e, const ri_log_record *recs, uint64_t n,
+                          uint64_t *mismatches)
+{
+    int rc = RECINT_OK;
     uint32_t *items = NULL;
     double *prop = NULL;
     uint64_t bad = 0;
@@ -230,7 +307,7 @@ RECINT_API int recint_explorer_replay(recint_explorer *e, const char *path, uint
         items = RI_NEW_ARRAY(uint32_t, k);
         prop = RI_NEW_ARRAY(double, k);
         if (!items || !prop) {
-            rc = ri_error(RECINT_ENOMEM, "%s: out of memory", fn);
+            rc = ri_error(RECINT_ENOMEM, "out of memory for a round of %u slots", k);
             break;
         }
         rc = recint_explorer_recommend(e, recs[t].user, k, items, prop, &got);
@@ -243,9 +320,7 @@ RECINT_API int recint_explorer_replay(recint_explorer *e, const char *path, uint
     }
     free(items);
     free(prop);
-    free(recs);
-    if (rc == RECINT_OK && mismatches)
-        *mismatches = bad;
+    *mismatches = bad;
     return rc;
 }
 

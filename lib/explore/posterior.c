@@ -140,6 +140,32 @@ int ri_posterior_init(ri_posterior *p, uint32_t dim, const float *u0, const floa
     return RECINT_OK;
 }
 
+int ri_posterior_copy(ri_posterior *dst, const ri_posterior *src)
+{
+    memset(dst, 0, sizeof *dst);
+    const size_t d = src->dim, dd = d * d; /* src was allocated: no overflow */
+    ri_posterior c = *src;
+    c.cov = ri_malloc_array(dd, sizeof(double));
+    c.chol = ri_malloc_array(dd, sizeof(double));
+    c.scratch = ri_malloc_array(d, sizeof(double));
+    c.b = ri_malloc_array(d, sizeof(double));
+    c.mean = ri_malloc_array(d, sizeof(double));
+    c.mean_f = ri_malloc_array(d, sizeof(float));
+    if (!c.cov || !c.chol || !c.scratch || !c.b || !c.mean || !c.mean_f) {
+        ri_posterior_free(&c);
+        return ri_error(RECINT_ENOMEM, "explorer: out of memory for a copy of a posterior of dim %u",
+                        src->dim);
+    }
+    memcpy(c.cov, src->cov, dd * sizeof(double));
+    memcpy(c.chol, src->chol, dd * sizeof(double));
+    memcpy(c.scratch, src->scratch, d * sizeof(double));
+    memcpy(c.b, src->b, d * sizeof(double));
+    memcpy(c.mean, src->mean, d * sizeof(double));
+    memcpy(c.mean_f, src->mean_f, d * sizeof(float));
+    *dst = c;
+    return RECINT_OK;
+}
+
 void ri_posterior_free(ri_posterior *p)
 {
     if (!p)
