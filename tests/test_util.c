@@ -958,6 +958,59 @@ START_TEST(line_ends)
 }
 END_TEST
 
+/* Random texts of 'a', '\r' and '\n' split as a plain reference splitter does. */
+typedef struct {
+    size_t starts[64], lens[64];
+    const char *base;
+    size_t n;
+} line_spans;
+
+static int span_line(void *ctx, const char *s, size_t n, uint64_t line)
+{
+    line_spans *g = ctx;
+    ck_assert_uint_lt(g->n, 64);
+    ck_assert_uint_eq(line, g->n + 1);
+    g->starts[g->n] = (size_t)(s - g->base);
+    g->lens[g->n++] = n;
+    return RECINT_OK;
+}
+
+START_TEST(line_ends_random)
+{
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    char text[40];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 0;
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        size_t want = (size_t)(x >> 59); /* 0..31 */
+        while (len < want) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            unsigned c = (unsigned)(x >> 62);
+            text[len++] = c == 0 ? '\r' : c == 1 ? '\n' : 'a';
+        }
+        text[len] = '\0';
+        line_spans got = {.base = text};
+        RI_OK(ri_read_lines_buffer(text, len, span_line, &got));
+        /* Reference: a line ends at "\r\n", "\r" or "\n"; a non-empty tail is one more. */
+        size_t k = 0, start = 0;
+        for (size_t i = 0; i <= len; i++) {
+            int stop = i < len && (text[i] == '\r' || text[i] == '\n');
+            if (!stop && !(i == len && start < len))
+                continue;
+            ck_assert_uint_lt(k, got.n);
+            ck_assert_msg(got.starts[k] == start && got.lens[k] == i - start,
+                          "text %d: line %zu at %zu+%zu, want %zu+%zu", round, k, got.starts[k],
+                          got.lens[k], start, i - start);
+            k++;
+            if (i < len && text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+                i++;
+            start = i + 1;
+        }
+        ck_assert_uint_eq(got.n, k);
+    }
+}
+END_TEST
+
 /* A "\r\n" split between two read blocks (8 MiB, LINE_BLOCK in fileio.c) is one
  * line end, and a lone "\r" closing a block is one too. */
 START_TEST(line_ends_across_blocks)
@@ -1233,6 +1286,7 @@ int main(void)
     tcase_add_test(io, atomic_file_basics);
     tcase_add_test(io, atomic_file_concurrent);
     tcase_add_test(io, line_ends);
+    tcase_add_test(io, line_ends_random);
     tcase_add_test(io, line_ends_across_blocks);
     suite_add_tcase(s, io);
     TCase *special = tcase_create("non-regular files");
