@@ -6,7 +6,9 @@
  *
  * RECINT_ALLOCFAIL_FULL=1 sweeps every N of every flow (tests/allocfail-full.sh);
  * otherwise the expensive flows are sampled at a fixed stride so that the suite
- * stays short under ASan. */
+ * stays short under ASan. RECINT_ALLOCFAIL_STICKY=1 fails every allocation from
+ * the N-th on (until the failing call returns) instead of the N-th alone.
+ * RECINT_ALLOCFAIL_FLOW=prefix sweeps only the flows whose name starts so. */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -989,9 +991,9 @@ static void report(const flow *f, uint64_t n, const run *r, const char *what, ui
                what, r->fail_rc, recint_last_error());
 }
 
-static int full_sweep(void)
+static int env_on(const char *name)
 {
-    const char *e = getenv("RECINT_ALLOCFAIL_FULL");
+    const char *e = getenv(name);
     return e && e[0] && strcmp(e, "0") != 0;
 }
 
@@ -1004,7 +1006,6 @@ static uint64_t next_site(uint64_t n, uint64_t sites, uint64_t stride)
     return n + stride <= sites ? n + stride : sites;
 }
 
-/* RECINT_ALLOCFAIL_FLOW=prefix runs only the flows whose name starts with it. */
 static int selected(const char *name)
 {
     const char *want = getenv("RECINT_ALLOCFAIL_FLOW");
@@ -1043,10 +1044,13 @@ START_TEST(sweep)
     printf("allocfail: %s: %llu sites\n", f->name, (unsigned long long)sites);
 
     uint64_t stride = 1;
-    if (!full_sweep() && f->ci_runs && sites > f->ci_runs)
+    if (!env_on("RECINT_ALLOCFAIL_FULL") && f->ci_runs && sites > f->ci_runs)
         stride = (sites + f->ci_runs - 1) / f->ci_runs;
     tally t = {0};
     int leak_checks = 1;
+    /* Sticky: every allocation from the N-th on fails until the failing step
+     * returns, so error paths that allocate while unwinding fail too. */
+    const int sticky = env_on("RECINT_ALLOCFAIL_STICKY");
     for (uint64_t n = 1; n <= sites; n = next_site(n, sites, stride)) {
         const char *defect = known_defect(f->name, n);
         if (defect) {
@@ -1058,7 +1062,10 @@ START_TEST(sweep)
         run r = {.flow = f->name};
         current_n = n;
         uint64_t inj = ri_alloc_injected();
-        ri_alloc_fail_at(n);
+        if (sticky)
+            ri_alloc_fail_from(n);
+        else
+            ri_alloc_fail_at(n);
         f->fn(&r, &fx);
         ri_alloc_fail_at(0);
         current_n = 0;
@@ -1087,11 +1094,12 @@ START_TEST(sweep)
             leak_checks = 0;
         }
     }
-    printf("allocfail: %s: %llu of %llu sites swept%s; not reached %llu, OK after failure %llu, "
+    printf("allocfail: %s: %llu of %llu sites swept%s%s; not reached %llu, OK after failure %llu, "
            "wrong code %llu, outputs touched %llu, no message %llu, retry failed %llu, "
            "diverged %llu, unexpected %llu, leaks %llu, skipped %llu\n",
            f->name, (unsigned long long)t.runs, (unsigned long long)sites,
-           stride > 1 ? " (CI stride)" : "", (unsigned long long)t.not_reached,
+           stride > 1 ? " (CI stride)" : "", sticky ? " (sticky)" : "",
+           (unsigned long long)t.not_reached,
            (unsigned long long)t.ok_after_failure, (unsigned long long)t.wrong_code,
            (unsigned long long)t.touched, (unsigned long long)t.no_message,
            (unsigned long long)t.retry_failed, (unsigned long long)t.diverged,
