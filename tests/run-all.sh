@@ -2,7 +2,9 @@
 # Build librecint and run every test twice: a normal release build (`build`), then
 # an AddressSanitizer + UndefinedBehaviorSanitizer build (`build-asan`); then the
 # serving and explore suites (concurrent calls on one model / explorer) under
-# ThreadSanitizer (`build-tsan`).
+# ThreadSanitizer (`build-tsan`); then the whole suite again built by clang with its
+# UndefinedBehaviorSanitizer, pointer-overflow included (`build-clang`); last, every
+# libFuzzer target for a short while (tests/fuzz/run.sh, `build-fuzz`).
 # Exits non-zero when any build or test fails. MovieLens-based tests read
 # ../shared/datasets (meson option datasets_dir) and skip when it is absent.
 set -eu
@@ -85,6 +87,33 @@ else
     echo "(try: sudo sysctl vm.mmap_rnd_bits=28)"
     failed=$((failed + 1))
     status=1
+fi
+
+echo "== clang undefined-behaviour build: build-clang/ (undefined, pointer-overflow)"
+# A second compiler's UBSan: clang's checks are not GCC's, and its pointer-overflow
+# check (named explicitly) flags p + n wrapping and NULL plus a non-zero offset.
+# -fno-sanitize-recover=all makes any report fail its test.
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export UBSAN_OPTIONS
+[ -f build-clang/build.ninja ] ||
+    CC=clang meson setup build-clang -Dbuildtype=debugoptimized -Db_sanitize=undefined \
+        -Db_lundef=false -Dpython_tests=false \
+        "-Dc_args=-fsanitize=pointer-overflow -fno-sanitize-recover=all"
+run_suite build-clang
+
+echo "== fuzz targets: build-fuzz/ (libFuzzer, address, undefined; ${FUZZ_SECONDS:=15} s each)"
+# Each target passes or fails as a whole (and the saved reproducers of each as
+# one more check); the counts come from run.sh's last line.
+fuzz_log=$(mktemp)
+if sh tests/fuzz/run.sh "$FUZZ_SECONDS" | tee "$fuzz_log"; then :; else status=1; fi
+set -- $(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$fuzz_log")
+rm -f "$fuzz_log"
+if [ $# -eq 2 ]; then
+    passed=$((passed + $1))
+    failed=$((failed + $2))
+else
+    echo "fuzz: no summary line (the build or the corpus generator failed): counted as a failure"
+    failed=$((failed + 1))
 fi
 
 [ "$failed" -eq 0 ] || status=1

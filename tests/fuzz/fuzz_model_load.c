@@ -1,8 +1,9 @@
 /* recint_model_load_buffer. The first byte chooses how the rest is read: even,
  * as the bytes of a model file (the container's own checks); odd, as a section
  * list sealed with valid CRCs (fuzz_common.h), which is what reaches the model
- * kinds' loaders. A model that loads must serve finite scores, and save and load
- * back (from the file) to one that serves the same results bit for bit. */
+ * kinds' loaders. A model that loads must serve ranked scores that are not NaN,
+ * and save and load back (from the file) to one that serves the same results
+ * bit for bit. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,12 @@ static void serve(const recint_model *m, served *s)
         FZ_ASSERT(s->n[j] <= K, "recommend wrote %u of %u", s->n[j], K);
         for (uint32_t r = 0; r < s->n[j]; r++) {
             FZ_ASSERT(s->items[j][r] < s->n_items, "item %u >= %u", s->items[j][r], s->n_items);
-            FZ_ASSERT(isfinite(s->scores[j][r]), "user %u: score %g of item %u is not finite",
-                      users[j], s->scores[j][r], s->items[j][r]);
+            /* Finite vectors may still overflow to an infinite score (1e30 x 1e30);
+             * NaN, which ranks nowhere, is what must not come out. */
+            FZ_ASSERT(!isnan(s->scores[j][r]), "user %u: score of item %u is NaN", users[j],
+                      s->items[j][r]);
+            FZ_ASSERT(r == 0 || s->scores[j][r - 1] >= s->scores[j][r],
+                      "user %u: scores not descending at rank %u", users[j], r);
         }
     }
     uint32_t sim[K], n_sim = 0;

@@ -5,7 +5,8 @@
 # Sets up and builds build-fuzz (clang; ASan, UBSan, libFuzzer coverage in the
 # library) when needed, makes the seed corpora from the library's synthetic data,
 # first replays every saved reproducer under tests/fuzz/regressions/TARGET/ (they
-# must all pass), then fuzzes. New corpus entries stay in build-fuzz/fuzz-corpus/
+# must pass, except open-* ones: defects not fixed yet, expected to fail), then
+# fuzzes. New corpus entries stay in build-fuzz/fuzz-corpus/
 # and crash inputs go to build-fuzz/fuzz-artifacts/TARGET/. SECONDS 0 only runs
 # the seeds and the reproducers once. Prints, per target, the executions and
 # crashes, and last "fuzz: N passed, N failed"; exits non-zero on any crash or
@@ -42,6 +43,7 @@ rm -rf "$seeds"
 
 passed=0
 failed=0
+open=0
 logs="$build/fuzz-logs"
 mkdir -p "$logs"
 
@@ -60,15 +62,37 @@ dict_of() {
 
 for t in $targets; do
     exe="$build/tests/fuzz/fuzz_$t"
+    # Saved reproducers run once each. One named open-* reproduces a defect not
+    # fixed yet: it is expected to fail (and reported), and once it passes it
+    # must lose its open- prefix, so that it guards the fix from then on.
     reg="tests/fuzz/regressions/$t"
     if [ -d "$reg" ] && [ -n "$(ls "$reg")" ]; then
-        log="$logs/$t-regressions.log"
-        n=$(ls "$reg" | wc -l)
-        if "$exe" "$reg"/* >"$log" 2>&1 && ! reported "$log"; then
-            echo "fuzz $t: $n saved reproducers pass"
+        bad=0
+        for f in "$reg"/*; do
+            name=$(basename "$f")
+            log="$logs/$t-regression-$name.log"
+            if "$exe" "$f" >"$log" 2>&1 && ! reported "$log"; then ok=1; else ok=0; fi
+            case $name in
+                open-*)
+                    if [ "$ok" -eq 1 ]; then
+                        echo "fuzz $t: $name passes now: rename it without open- (log: $log)"
+                        bad=$((bad + 1))
+                    else
+                        echo "fuzz $t: $name still fails (open defect, expected; log: $log)"
+                        open=$((open + 1))
+                    fi ;;
+                *)
+                    if [ "$ok" -eq 0 ]; then
+                        echo "fuzz $t: reproducer $name fails (log: $log)"
+                        grep -m 2 -E 'ERROR:|runtime error:|fuzz check failed' "$log" | sed 's/^/    /' || true
+                        bad=$((bad + 1))
+                    fi ;;
+            esac
+        done
+        if [ "$bad" -eq 0 ]; then
+            echo "fuzz $t: $(ls "$reg" | wc -l) saved reproducers behave as expected"
             passed=$((passed + 1))
         else
-            echo "fuzz $t: a saved reproducer fails (log: $log)"
             failed=$((failed + 1))
         fi
     fi
@@ -102,5 +126,6 @@ for t in $targets; do
     fi
 done
 
+[ "$open" -eq 0 ] || echo "fuzz: $open saved reproducers of open defects still fail (expected)"
 echo "fuzz: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
