@@ -149,15 +149,18 @@ void ri_atomic_abort(ri_atomic_file *f)
 
 /* The rename is durable only once the directory entry is synced. Filesystems
  * that cannot sync a directory (EINVAL) and directories the process may write
- * but not open for reading (EACCES) are left as they are. */
-static int sync_directory(const char *path)
+ * but not open for reading (EACCES) are left as they are. tmp, the temporary's
+ * name (unused once renamed, and in the destination's directory), is cut down
+ * to that directory: nothing is allocated after the destination was replaced,
+ * where a failure could no longer leave it as it was. */
+static int sync_directory(char *tmp)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? ri_strdup(path) : ri_strdup(".");
-    if (!dir)
-        return RECINT_ENOMEM;
-    if (slash)
-        dir[slash == path ? 1 : (size_t)(slash - path)] = '\0';
+    char *slash = strrchr(tmp, '/');
+    const char *dir = ".";
+    if (slash) {
+        slash[slash == tmp ? 1 : 0] = '\0';
+        dir = tmp;
+    }
     int rc = RECINT_OK;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -168,7 +171,6 @@ static int sync_directory(const char *path)
             rc = io_error("saved, but cannot sync the directory", dir, errno);
         close(fd);
     }
-    free(dir);
     return rc;
 }
 
@@ -194,7 +196,7 @@ int ri_atomic_commit(ri_atomic_file *f)
         release(f);
         return rc;
     }
-    rc = sync_directory(f->path);
+    rc = sync_directory(f->tmp);
     release(f);
     return rc;
 }
