@@ -138,7 +138,8 @@ static int quantize(ri_core_items *it)
         return ri_error(RECINT_ENOMEM, "int8 copy: out of memory for %zu items x %zu dims", n, dim);
     }
     for (size_t i = 0; i < n; i++) {
-        const float *row = it->W + i * dim;
+        /* dim 0 (pop) has no W: NULL plus an offset, even 0, is undefined */
+        const float *row = dim ? it->W + i * dim : NULL;
         float m = 0.0f;
         for (size_t j = 0; j < dim; j++)
             m = fmaxf(m, fabsf(row[j]));
