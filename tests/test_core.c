@@ -736,6 +736,7 @@ END_TEST
 
 /* ---- allocation failures ------------------------------------------------ */
 
+#if !defined(__SANITIZE_ADDRESS__)
 /* Bytes of address space the process has mapped now (/proc/self/statm). */
 static size_t mapped_bytes(void)
 {
@@ -746,6 +747,7 @@ static size_t mapped_bytes(void)
     fclose(f);
     return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
 }
+#endif
 
 /* n items of dim 1 whose matrix and panels fit under the address-space limit
  * set here but whose bias (or scale) copy does not: the copy's failure must be

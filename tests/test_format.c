@@ -940,6 +940,43 @@ START_TEST(every_kind_loads_within_bound)
 }
 END_TEST
 
+/* The allocation-failure hook of builds with -Dalloc_failpoints=true
+ * (lib/util/alloc.c); NULL otherwise, and the sweep is skipped. */
+extern void ri_alloc_fail_at(uint64_t n) __attribute__((weak));
+extern uint64_t ri_alloc_count(void) __attribute__((weak));
+
+/* Every allocation of a load of every kind, failed in turn: ENOMEM, never a
+ * claim of damage (EFORMAT) or a model without its serving side. */
+START_TEST(every_load_allocation_failure_is_enomem)
+{
+    if (!ri_alloc_fail_at || !ri_alloc_count) {
+        printf("skip: built without the allocation-failure hook (-Dalloc_failpoints=true)\n");
+        return;
+    }
+    static const char *const q8[] = {"dim=4", "iterations=1", "quantize=int8", "biases=true", NULL};
+    static const char *const hyb[] = {"dim=4", "epochs=1", "threads=1", "user_history=mean", NULL};
+    static const char *const seq[] = {"dim=4", "epochs=1", "threads=1", "blocks=1", "maxlen=4", NULL};
+    blob files[] = {model_file(0), model_file(1), file_of(trained("als", q8, 0), "sweep-als.bin"),
+                    file_of(trained("hybrid", hyb, 1), "sweep-hyb.bin"),
+                    file_of(trained("sequential", seq, 1), "sweep-seq.bin")};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        uint64_t before = ri_alloc_count();
+        RI_OK(load(files[f].data, files[f].size));
+        const uint64_t steps = ri_alloc_count() - before;
+        for (uint64_t k = 1; k <= steps; k++) {
+            recint_model *m = (recint_model *)&m;
+            ri_alloc_fail_at(k);
+            int rc = recint_model_load_buffer(&m, files[f].data, files[f].size);
+            ri_alloc_fail_at(0);
+            ck_assert_msg(rc == RECINT_ENOMEM, "file %zu, allocation %llu of %llu failed: status %d (%s)",
+                          f, (unsigned long long)k, (unsigned long long)steps, rc, recint_last_error());
+            ck_assert_ptr_eq(m, (recint_model *)&m);
+        }
+        free(files[f].data);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("format");
@@ -958,6 +995,7 @@ int main(void)
     tcase_add_test(tc, load_memory_limit_raises_the_bound);
     tcase_add_test(tc, forged_als_gram_refused);
     tcase_add_test(tc, every_kind_loads_within_bound);
+    tcase_add_test(tc, every_load_allocation_failure_is_enomem);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }
