@@ -552,7 +552,7 @@ int ri_fmt_charge(const ri_fmt_reader *r, uint64_t count, uint64_t size, const c
     if (b->from_key)
         return ri_error(RECINT_EFORMAT,
                         "%s: load would allocate %llu bytes (%llu for %s), above the limit of "
-                        "%llu bytes set by load_memory_limit",
+                        "%llu bytes set by load_memory_limit; raise it to allow it",
                         r->name, (unsigned long long)total, (unsigned long long)bytes, what,
                         (unsigned long long)b->limit);
     return ri_error(RECINT_EFORMAT,

@@ -665,15 +665,15 @@ static int parse_meta(const ri_fmt_reader *r, meta_info *mi, recint_config *cfg)
     return RECINT_OK;
 }
 
-/* The most an id map of n ids (blen bytes of string ids, 0 for int ids) holds
+/* The most an id map of n ids (strings: blen bytes of string ids) holds
  * while lib/data/idmap.c builds it: arrays grown by doubling (up to 2n entries,
  * and the old array beside the new one during a realloc) and a hash table at
  * load <= 0.7 rounded up to a power of two (rebuilt beside the old one). */
-static int charge_idmap(const ri_fmt_reader *r, uint32_t n, uint64_t blen)
+static int charge_idmap(const ri_fmt_reader *r, uint32_t n, int strings, uint64_t blen)
 {
-    const char *what = r->budget && blen ? "a string id map" : "an id map";
-    int rc = ri_fmt_charge(r, (uint64_t)n + 16, blen ? 48 : 32, what);
-    if (rc == RECINT_OK && blen)
+    const char *what = strings ? "a string id map" : "an id map";
+    int rc = ri_fmt_charge(r, (uint64_t)n + 16, strings ? 48 : 32, what);
+    if (rc == RECINT_OK && strings)
         rc = ri_fmt_charge(r, blen + n + 256, 3, what);
     return rc;
 }
@@ -705,7 +705,7 @@ static int load_string_map(const ri_fmt_reader *r, const char *const tags[3], ui
     if (rc == RECINT_OK)
         rc = ri_fmt_charge(r, blen, 1, "the string ids' scratch");
     if (rc == RECINT_OK)
-        rc = charge_idmap(r, n, blen);
+        rc = charge_idmap(r, n, 1, blen);
     if (rc)
         return rc;
     char *copy = RI_NEW_ARRAY(char, (size_t)blen + n + 1);
@@ -749,7 +749,7 @@ static int load_idmap(const ri_fmt_reader *r, int which, uint32_t n, recint_idma
     const void *d;
     int rc = ri_fmt_array(r, tags[which][0], RI_FMT_I64, n, &d, NULL);
     if (rc == RECINT_OK)
-        rc = charge_idmap(r, n, 0);
+        rc = charge_idmap(r, n, 0, 0);
     if (rc)
         return rc;
     rc = ri_idmap_new_ints(out, d, n);
