@@ -92,13 +92,13 @@ class HybridModel(Model):
         return out
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, **params):
         """A hybrid model saved by save(); a file of another kind raises ValueError."""
-        return _only_hybrid(super().load(path))
+        return _only_hybrid(super().load(path, **params))
 
     @classmethod
-    def from_bytes(cls, data):
-        return _only_hybrid(super().from_bytes(data))
+    def from_bytes(cls, data, **params):
+        return _only_hybrid(super().from_bytes(data, **params))
 
 
 def _only_hybrid(model):

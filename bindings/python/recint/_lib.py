@@ -169,6 +169,8 @@ PROTOTYPES = [
     ("recint_model_save", c_int, [ModelP, c_char_p]),
     ("recint_model_load", c_int, [P(ModelP), c_char_p]),
     ("recint_model_load_buffer", c_int, [P(ModelP), c_void_p, c_size]),
+    ("recint_model_load_ex", c_int, [P(ModelP), c_char_p, ConfigP]),
+    ("recint_model_load_buffer_ex", c_int, [P(ModelP), c_void_p, c_size, ConfigP]),
     # trainer
     ("recint_trainer_new", c_int, [P(TrainerP), ModelP, ConfigP]),
     ("recint_trainer_free", None, [TrainerP]),

@@ -329,10 +329,21 @@ class Model(Handle):
         _errors.check(lib.recint_model_save(self._p, fspath_bytes(path)))
 
     @classmethod
-    def load(cls, path):
-        """A model saved by save(); a damaged file raises FormatError."""
+    def load(cls, path, **params):
+        """A model saved by save(); a damaged file raises FormatError. params are
+        load settings: load_memory_limit=BYTES caps what the load allocates (0,
+        the default: 8 x the file size + 64 MiB); a load needing more raises
+        FormatError naming the limit. The model's own settings come from the file."""
+        cfg = _config.make(params)
         ptr = ModelP()
-        _errors.check(lib.recint_model_load(ctypes.byref(ptr), fspath_bytes(path)))
+        # Without params the 0.1 call, so that loading still works on a library
+        # older than recint_model_load_ex.
+        if cfg is None:
+            rc = lib.recint_model_load(ctypes.byref(ptr), fspath_bytes(path))
+        else:
+            rc = lib.recint_model_load_ex(ctypes.byref(ptr), fspath_bytes(path),
+                                          _config.ptr_of(cfg))
+        _errors.check(rc)
         return cls(_ptr=ptr)
 
     @classmethod
@@ -360,11 +371,18 @@ class Model(Handle):
         return cls(_ptr=ptr)
 
     @classmethod
-    def from_bytes(cls, data):
-        """A model from the bytes of a saved file (copied by the library)."""
+    def from_bytes(cls, data, **params):
+        """A model from the bytes of a saved file (copied by the library);
+        params as for load()."""
         data = bytes(data)
+        cfg = _config.make(params)
         ptr = ModelP()
-        _errors.check(lib.recint_model_load_buffer(ctypes.byref(ptr), data, len(data)))
+        if cfg is None:
+            rc = lib.recint_model_load_buffer(ctypes.byref(ptr), data, len(data))
+        else:
+            rc = lib.recint_model_load_buffer_ex(ctypes.byref(ptr), data, len(data),
+                                                 _config.ptr_of(cfg))
+        _errors.check(rc)
         return cls(_ptr=ptr)
 
     # --------------------------------------------------------------------- reads
@@ -446,13 +464,13 @@ class ALSModel(Model):
         return self
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, **params):
         """An als model saved by save(); a file of another kind raises ValueError."""
-        return _only_als(super().load(path))
+        return _only_als(super().load(path, **params))
 
     @classmethod
-    def from_bytes(cls, data):
-        return _only_als(super().from_bytes(data))
+    def from_bytes(cls, data, **params):
+        return _only_als(super().from_bytes(data, **params))
 
 
 def _only_als(model):

@@ -46,13 +46,13 @@ class SequentialModel(Model):
                                      exclude=hist if exclude_history else None)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, **params):
         """A sequential model saved by save(); a file of another kind raises ValueError."""
-        return _only_sequential(super().load(path))
+        return _only_sequential(super().load(path, **params))
 
     @classmethod
-    def from_bytes(cls, data):
-        return _only_sequential(super().from_bytes(data))
+    def from_bytes(cls, data, **params):
+        return _only_sequential(super().from_bytes(data, **params))
 
 
 def _only_sequential(model):

@@ -127,6 +127,35 @@ class Pop(TmpDirCase):
         with self.assertRaises(recint.FormatError):
             recint.Model.from_bytes(data[: len(data) // 2])
 
+    def test_load_memory_limit(self):
+        # docs/file-format.md "Bounded loads": the caller's limit replaces the
+        # default bound (8 x file size + 64 MiB) and a refusal names the key.
+        path = self.path("pop.rim")
+        self.model.save(path)
+        with open(path, "rb") as f:
+            data = f.read()
+        refused = "above the limit of 16 bytes set by load_memory_limit"
+        for load in (lambda **p: recint.Model.load(path, **p),
+                     lambda **p: recint.Model.from_bytes(data, **p)):
+            with self.assertRaises(recint.FormatError) as cm:
+                load(load_memory_limit=16)
+            self.assertEqual(cm.exception.code, recint._lib.EFORMAT)
+            self.assertIn(refused, str(cm.exception))
+            for params in ({}, {"load_memory_limit": 0}, {"load_memory_limit": 1 << 30}):
+                back = load(**params)
+                self.assertEqual(tolist(back.score([0])), [POP], params)
+            with self.assertRaises(recint.InvalidArgumentError):
+                load(load_memory_limit=-1)
+            with self.assertRaises(recint.NotFoundError):
+                load(load_memory_limt=1 << 30)
+        # The kind-checking subclasses pass the settings on.
+        for cls in (recint.ALSModel, recint.SequentialModel, recint.HybridModel):
+            with self.assertRaises(recint.FormatError) as cm:
+                cls.load(path, load_memory_limit=16)
+            self.assertIn(refused, str(cm.exception))
+            with self.assertRaises(recint.FormatError):
+                cls.from_bytes(data, load_memory_limit=16)
+
     def test_fit_params_are_checked(self):
         with self.assertRaises(recint.NotFoundError):
             recint.Model("pop").fit(self.train, thread=1)
