@@ -96,6 +96,12 @@ int ri_core_topk_batch(const ri_core_items *it, const float *U, size_t ldu, uint
                        const ri_core_filter *filters, uint32_t k, unsigned threads,
                        uint32_t *out_idx, float *out_score, uint32_t *out_count);
 
+/* Bytes ri_core_items_new (and ri_core_items_set_int8 when int8) allocates
+ * for n items of dim with a bias and/or scale: what a model load charges its
+ * budget before building the serving side (saturates at UINT64_MAX). Kept
+ * beside the allocations it counts. */
+uint64_t ri_core_items_bytes(uint32_t n, uint32_t dim, int bias, int scale, int int8);
+
 /* Name of the micro-kernel set the batch path and every other multiply of
  * the library run ("skx", "haswell": BLIS's; "portable"), gemm.h. */
 const char *ri_core_blis_arch(void);

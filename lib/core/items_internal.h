@@ -40,10 +40,5 @@ struct ri_core_items {
     int vnni;         /* AVX-512 VNNI usable */
 };
 
-/* Bytes ri_core_items_new (and ri_core_items_set_int8 when int8) allocates
- * for n items of dim with a bias and/or scale: what a model load charges its
- * budget before building the serving side (saturates at UINT64_MAX). Kept
- * beside the allocations it counts. */
-uint64_t ri_core_items_bytes(uint32_t n, uint32_t dim, int bias, int scale, int int8);
 
 #endif

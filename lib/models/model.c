@@ -10,7 +10,6 @@
 #include "error.h"
 #include "format.h"
 #include "idmap.h"
-#include "items_internal.h"
 #include "model_internal.h"
 #include "numparse.h"
 
