@@ -178,6 +178,23 @@ if expect 0 "eval" "$recint" eval --model-file "$tmp/m.bin" --train "$syn.train.
     json_check "eval agrees with experiment on the same split (4 decimals)" "$out" \
         "all(round(d[m], 4) == round(json.load(open('$tmp/syn.json'))[m], 4) for m in ('precision','recall','ndcg','auc'))"
 fi
+# Every command that loads a model passes its config to recint_model_load_ex.
+limited="--set load_memory_limit=16"
+refused="^recint: .*m.bin: load would allocate [0-9]* bytes .*above the limit of 16 bytes set by load_memory_limit"
+if expect 1 "info under a 16-byte load_memory_limit exits 1" "$recint" info "$tmp/m.bin" $limited; then
+    check "load_memory_limit: info gives the library's message" has "$refused" "$err"
+fi
+if expect 1 "recommend under a 16-byte load_memory_limit exits 1" "$recint" recommend \
+    --model-file "$tmp/m.bin" --user "$user" $limited; then
+    check "load_memory_limit: recommend gives the library's message" has "$refused" "$err"
+fi
+if expect 1 "eval under a 16-byte load_memory_limit exits 1" "$recint" eval --model-file "$tmp/m.bin" \
+    --train "$syn.train.tsv" --test "$syn.test.tsv" $limited; then
+    check "load_memory_limit: eval gives the library's message" has "$refused" "$err"
+fi
+if expect 0 "info with load_memory_limit=0 (the default bound)" "$recint" info "$tmp/m.bin" --set load_memory_limit=0; then
+    check "load_memory_limit=0: the model loads" has "^users *2000 " "$out"
+fi
 printf 'garbage, not a model\n' >"$tmp/bad.bin"
 if expect 1 "info on a damaged file exits 1" "$recint" info "$tmp/bad.bin"; then
     check "damaged file: library message" has "^recint: " "$err"

@@ -542,13 +542,20 @@ static int cmd_train(const cli_args *a)
 
 /* ------------------------------------------------------------------- eval -- */
 
+/* Every model file goes through here, so that --set load_memory_limit=BYTES
+ * reaches each command's load. */
+static int load_model_file(const cli_args *a, const char *path, recint_model **m)
+{
+    int rc = recint_model_load_ex(m, path, a->cfg);
+    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+}
+
 static int load_model(const cli_args *a, recint_model **m)
 {
     const char *path = cli_get(a, "model-file");
     if (!path)
         return cli_usage(a->cmd, "--model-file FILE is required");
-    int rc = recint_model_load(m, path);
-    return rc == RECINT_OK ? CLI_OK : cli_fail(rc);
+    return load_model_file(a, path, m);
 }
 
 /* Load a file into a dataset whose indices are the model's, so that the model's
@@ -681,9 +688,9 @@ static const char *ids_name(const recint_idmap *map)
 static int cmd_info(const cli_args *a)
 {
     recint_model *m = NULL;
-    int rc = recint_model_load(&m, a->pos[0]);
-    if (rc != RECINT_OK)
-        return cli_fail(rc);
+    int status = load_model_file(a, a->pos[0], &m);
+    if (status != CLI_OK)
+        return status;
     printf("file      %s\nkind      %s\nusers     %u (%s ids)\nitems     %u (%s ids)\n", a->pos[0],
            recint_model_kind(m), recint_model_n_users(m), ids_name(recint_model_users(m)),
            recint_model_n_items(m), ids_name(recint_model_items(m)));
@@ -780,6 +787,7 @@ static int cmd_params(const cli_args *a)
 #define OPT_K {"k", "K", "k", "cut-off of the top-k metrics", NULL}
 #define OPT_SPLIT {"split", "SPEC", "split", "random:F, temporal:F or loo", NULL}
 #define OPT_JSON {"json", NULL, NULL, "print one JSON object instead of text", NULL}
+#define OPT_SET_LOAD {"set", "KEY=VALUE", CLI_KEY_PAIR, "set a parameter, e.g. load_memory_limit=BYTES for the model load (repeatable)", NULL}
 #define OPTS_DATA                                                                             \
     {"columns", "LIST", "columns", "meaning of the text columns", NULL},                    \
     {"delimiter", "D", "delimiter", "field separator: auto, tab, comma, ml, space", NULL},   \
@@ -814,12 +822,15 @@ static const cli_opt eval_opts[] = {
     {"test", "FILE", NULL, "held-out interactions to find", NULL},
     OPTS_DATA, OPT_K, OPT_JSON,
     {"next", NULL, NULL, "also next-item metrics (train is each user's history)", NULL},
-    OPT_SET, OPT_END};
+    {"set", "KEY=VALUE", CLI_KEY_PAIR,
+     "set any parameter listed below, or load_memory_limit=BYTES for the model load (repeatable)",
+     NULL},
+    OPT_END};
 static const cli_opt recommend_opts[] = {
     {"model-file", "FILE", NULL, "model saved by 'recint train'", NULL},
     {"user", "ID", NULL, "external user id", NULL},
-    {"k", "K", "k", "how many items", NULL}, OPT_END};
-static const cli_opt info_opts[] = {OPT_END};
+    {"k", "K", "k", "how many items", NULL}, OPT_SET_LOAD, OPT_END};
+static const cli_opt info_opts[] = {OPT_SET_LOAD, OPT_END};
 static const cli_opt params_opts[] = {{"markdown", NULL, NULL, "print docs/parameters.md", NULL}, OPT_END};
 static const cli_opt simulate_opts[] = {
     {"policy", "NAME", "policy", "greedy, epsilon, softmax, linucb, thompson or uniform", NULL},
@@ -846,10 +857,11 @@ const cli_cmd cli_commands[] = {
     {"eval", "--model-file FILE --train FILE --test FILE [options]",
      "Evaluate a saved model on held-out interactions.",
      eval_opts, "data,eval,run", 0, cmd_eval},
-    {"recommend", "--model-file FILE --user ID [--k K]",
+    {"recommend", "--model-file FILE --user ID [--k K] [--set KEY=VALUE]",
      "Top-k items for one user of a saved model (items seen in training excluded).",
      recommend_opts, NULL, 0, cmd_recommend},
-    {"info", "FILE", "Kind and catalogue of a saved model.", info_opts, NULL, 1, cmd_info},
+    {"info", "FILE [--set KEY=VALUE]", "Kind and catalogue of a saved model.", info_opts, NULL, 1,
+     cmd_info},
     {"params", "[--markdown]", "List every parameter of the library's table.", params_opts, NULL, 0,
      cmd_params},
     {"simulate", "--policy NAME [--seed N] [--ope] [--json] [options]",
