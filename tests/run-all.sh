@@ -95,10 +95,15 @@ echo "== clang undefined-behaviour build: build-clang/ (undefined, pointer-overf
 # -fno-sanitize-recover=all makes any report fail its test.
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export UBSAN_OPTIONS
+# clang leaves the UBSan runtime out of shared objects, which the library's
+# -Wl,--no-undefined refuses: every binary links clang's shared runtime instead,
+# found through an rpath to clang's own folder.
+ubsan_dir=$(dirname "$(clang -print-file-name=libclang_rt.ubsan_standalone-x86_64.so)")
 [ -f build-clang/build.ninja ] ||
     CC=clang meson setup build-clang -Dbuildtype=debugoptimized -Db_sanitize=undefined \
         -Db_lundef=false -Dpython_tests=false \
-        "-Dc_args=-fsanitize=pointer-overflow -fno-sanitize-recover=all"
+        "-Dc_args=-fsanitize=pointer-overflow -fno-sanitize-recover=all" \
+        "-Dc_link_args=-shared-libsan -Wl,-rpath,$ubsan_dir"
 run_suite build-clang
 
 echo "== fuzz targets: build-fuzz/ (libFuzzer, address, undefined; ${FUZZ_SECONDS:=15} s each)"
