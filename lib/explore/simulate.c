@@ -377,13 +377,22 @@ RECINT_API int recint_simulate(const recint_config *cfg, double *out, size_t out
         return ri_error(RECINT_EINVAL, "%s: per_round holds %zu values, %llu rounds need %llu", fn,
                         per_round_len, (unsigned long long)T,
                         (unsigned long long)(T * RECINT_SIM_COUNT));
+    /* The rows fill round by round and a later round may fail: they are kept
+     * aside and copied out only when every round succeeded. */
+    double *rows = NULL;
+    if (per_round && T && !(rows = ri_malloc_array((size_t)T, RECINT_SIM_COUNT * sizeof(double))))
+        return ri_error(RECINT_ENOMEM, "%s: out of memory for %llu rounds' totals", fn,
+                        (unsigned long long)T);
     ri_sim_world w;
     int rc = ri_sim_world_build(&w, cfg);
-    if (rc)
-        return ri_error_prefix(rc, "%s: ", fn);
     double tmp[RECINT_SIM_COUNT] = {0};
-    rc = ri_sim_run(&w, cfg, tmp, per_round);
-    ri_sim_world_free(&w);
+    if (rc == RECINT_OK) {
+        rc = ri_sim_run(&w, cfg, tmp, rows);
+        ri_sim_world_free(&w);
+    }
+    if (rc == RECINT_OK && rows)
+        memcpy(per_round, rows, (size_t)T * RECINT_SIM_COUNT * sizeof(double));
+    free(rows);
     if (rc)
         return ri_error_prefix(rc, "%s: ", fn);
     memcpy(out, tmp, sizeof tmp);
