@@ -177,6 +177,12 @@ int ri_explore_log_read(const char *path, uint32_t n_users, uint32_t n_items,
 int ri_explore_log_check(const char *where, const ri_log_record *x, uint32_t n_users,
                          uint32_t n_items);
 
+/* ope.c: the estimate of recint_explorer_evaluate from records already read
+ * (all: n_all malloc'd records, reordered and freed here; name names them in
+ * messages). Errors: ESTATE (no usable record), ENOMEM. */
+int ri_explore_estimate(const recint_explorer *target, ri_log_record *all, uint64_t n_all,
+                        const char *name, int estimator, double *out);
+
 /* log_text.c: the same log as tab-separated text. */
 #define RI_LOG_TEXT_MAGIC "# recint-explore-log 1"
 /* *text = 1 when the file at path starts with the text header. Errors: EIO. */

@@ -139,20 +139,27 @@ RECINT_API int recint_explorer_evaluate(const recint_explorer *target, const cha
     if (estimator < RECINT_OPE_IPS || estimator > RECINT_OPE_DR)
         return ri_error(RECINT_EINVAL, "%s: unknown estimator %d (RECINT_OPE_IPS, _SNIPS, _DR)",
                         fn, estimator);
-    recint_explorer *e = (recint_explorer *)target; /* for its locks only */
     ri_log_record *all;
     uint64_t n_all;
-    int rc = ri_explore_log_read(log_path, e->n_users, e->n_items, &all, &n_all);
+    int rc = ri_explore_log_read(log_path, target->n_users, target->n_items, &all, &n_all);
     if (rc)
         return ri_error_prefix(rc, "%s: ", fn);
+    rc = ri_explore_estimate(target, all, n_all, log_path, estimator, out);
+    return rc ? ri_error_prefix(rc, "%s: ", fn) : RECINT_OK;
+}
+
+int ri_explore_estimate(const recint_explorer *target, ri_log_record *all, uint64_t n_all,
+                        const char *name, int estimator, double *out)
+{
+    recint_explorer *e = (recint_explorer *)target; /* for its locks only */
+    int rc = RECINT_OK;
     size_t n = 0;
     for (uint64_t t = 0; t < n_all; t++)
         if (all[t].slot == 0 && !isnan(all[t].reward))
             all[n++] = all[t];
     if (n == 0) {
         free(all);
-        return ri_error(RECINT_ESTATE, "%s: %s holds no first-slot record with a reward", fn,
-                        log_path);
+        return ri_error(RECINT_ESTATE, "%s holds no first-slot record with a reward", name);
     }
     qsort(all, n, sizeof *all, cmp_user);
     const uint32_t N = e->pp.candidates;
@@ -160,7 +167,7 @@ RECINT_API int recint_explorer_evaluate(const recint_explorer *target, const cha
     user_view v = {RI_NEW_ARRAY(uint32_t, N), RI_NEW_ARRAY(const float *, N), RI_NEW_ARRAY(float, N),
                    RI_NEW_ARRAY(float, N), RI_NEW_ARRAY(double, N)};
     if (!w || !ips || !dr || !v.items || !v.x || !v.base || !v.inv_norm || !v.probs)
-        rc = ri_error(RECINT_ENOMEM, "%s: out of memory for %zu records", fn, n);
+        rc = ri_error(RECINT_ENOMEM, "out of memory for %zu records", n);
     for (size_t t = 0; rc == RECINT_OK && t < n;) {
         size_t end = t + 1;
         while (end < n && all[end].user == all[t].user)
@@ -202,5 +209,5 @@ RECINT_API int recint_explorer_evaluate(const recint_explorer *target, const cha
     free(ips);
     free(dr);
     view_free(&v);
-    return rc ? ri_error_prefix(rc, "%s: ", fn) : RECINT_OK;
+    return rc;
 }

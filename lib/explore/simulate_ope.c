@@ -52,8 +52,10 @@ static int ope_users(void *ctx, size_t begin, size_t end, unsigned worker)
     return RECINT_OK;
 }
 
+/* A frozen run of policy (NULL: cfg's) over the explored users into *value;
+ * with logger non-NULL it logs, draws clicks and hands its explorer over. */
 static int run_frozen(const ri_sim_world *w, const recint_config *cfg, const char *policy,
-                      const char *log_path, double *value)
+                      recint_explorer **logger, double *value)
 {
     recint_config *c = NULL;
     recint_explorer *e = NULL;
@@ -67,21 +69,23 @@ static int run_frozen(const ri_sim_world *w, const recint_config *cfg, const cha
         rc = recint_config_set(c, "online", "false");
     if (rc == RECINT_OK)
         rc = recint_explorer_new(&e, w->model, c);
-    if (rc == RECINT_OK && log_path)
+    if (rc == RECINT_OK && logger)
         rc = recint_explorer_set_logging(e, 1);
     if (rc == RECINT_OK) {
-        ope_ctx x = {w, e, (uint32_t)ri_cfg_int(cfg, RI_P_SIM_OPE_ROUNDS), log_path != NULL,
+        ope_ctx x = {w, e, (uint32_t)ri_cfg_int(cfg, RI_P_SIM_OPE_ROUNDS), logger != NULL,
                      per_user};
         rc = ri_parallel_for(ri_threads_resolve(ri_cfg_int(cfg, RI_P_THREADS)), explored, 16,
                              ope_users, &x);
     }
-    if (rc == RECINT_OK && log_path)
-        rc = recint_explorer_log_save(e, log_path);
     if (rc == RECINT_OK) {
         double s = 0.0;
         for (uint32_t u = 0; u < explored; u++)
             s += per_user[u];
         *value = s / explored;
+    }
+    if (rc == RECINT_OK && logger) {
+        *logger = e;
+        e = NULL;
     }
     recint_explorer_free(e);
     recint_config_free(c);
@@ -104,8 +108,8 @@ RECINT_API int recint_simulate_ope(const recint_config *cfg, const char *log_pat
         return ri_error_prefix(rc, "%s: ", fn);
     double tmp[RECINT_OPE_SIM_COUNT], logged = 0.0;
     recint_config *tc = NULL;
-    recint_explorer *target = NULL;
-    rc = run_frozen(&w, cfg, "uniform", log_path, &logged);
+    recint_explorer *target = NULL, *logger = NULL;
+    rc = run_frozen(&w, cfg, "uniform", &logger, &logged);
     if (rc == RECINT_OK)
         rc = run_frozen(&w, cfg, NULL, NULL, &tmp[0]);
     if (rc == RECINT_OK)
@@ -114,8 +118,24 @@ RECINT_API int recint_simulate_ope(const recint_config *cfg, const char *log_pat
         rc = recint_config_set(tc, "online", "false");
     if (rc == RECINT_OK)
         rc = recint_explorer_new(&target, w.model, tc);
-    for (int est = RECINT_OPE_IPS; rc == RECINT_OK && est <= RECINT_OPE_DR; est++)
-        rc = recint_explorer_evaluate(target, log_path, est, tmp + 1 + 4 * est, 4);
+    /* The estimators read the logger's records in memory (the file holds the
+     * same bits) and the file is written last, so that no failure after it can
+     * leave log_path replaced by a call that reports an error. */
+    for (int est = RECINT_OPE_IPS; rc == RECINT_OK && est <= RECINT_OPE_DR; est++) {
+        const uint64_t n = logger->log_n;
+        ri_log_record *recs = ri_malloc_array(n ? (size_t)n : 1, sizeof *recs);
+        if (!recs) {
+            rc = ri_error(RECINT_ENOMEM, "out of memory for %llu log records",
+                          (unsigned long long)n);
+            break;
+        }
+        if (n)
+            memcpy(recs, logger->log, (size_t)n * sizeof *recs);
+        rc = ri_explore_estimate(target, recs, n, "the simulated log", est, tmp + 1 + 4 * est);
+    }
+    if (rc == RECINT_OK)
+        rc = recint_explorer_log_save(logger, log_path);
+    recint_explorer_free(logger);
     recint_explorer_free(target);
     recint_config_free(tc);
     ri_sim_world_free(&w);
