@@ -263,7 +263,7 @@ static int bufs_alloc(call_bufs *b, float *rows, uint32_t n, uint32_t k)
     if (b->items && b->x && b->base && b->inv_norm && b->rows && b->pos && b->prop && b->rec)
         return RECINT_OK;
     bufs_free(b);
-    return ri_error(RECINT_ENOMEM, "recint_explorer_recommend: out of memory for %u candidates", n);
+    return ri_error(RECINT_ENOMEM, "out of memory for %u candidates", n);
 }
 
 /* Exploration is worth most while little is known: shrinking the width with
