@@ -875,6 +875,32 @@ done:
     recint_config_free(c);
 }
 
+/* The simulator's world, model and rounds (lib/explore/simulate*.c). */
+static const char *const SIM_CFG[] = {"threads=1", "sim_users=12", "sim_items=40",
+                                      "sim_clusters=4", "sim_rounds=2", "sim_ope_rounds=1",
+                                      "sim_history=6", "dim=4", "iterations=1", "candidates=8",
+                                      "k=2", NULL};
+
+static void flow_simulate(run *r, fixture *fx)
+{
+    recint_config *c = NULL;
+    struct {
+        double totals[RECINT_SIM_COUNT];
+        double rows[2 * RECINT_SIM_COUNT];
+    } sim;
+    double ope[RECINT_OPE_SIM_COUNT];
+    STEP_NEW(r, &c, recint_config_new(&c));
+    for (const char *const *p = SIM_CFG; *p; p++)
+        STEP(r, recint_config_set_pair(c, *p));
+    STEP_OUT(r, &sim, recint_simulate(c, sim.totals, RECINT_SIM_COUNT, sim.rows,
+                                      2 * RECINT_SIM_COUNT));
+    /* the log it writes is an output too */
+    STEP_(r, RECINT_OK, 0, &ope, sizeof ope, 1, fx->log_path,
+          recint_simulate_ope(c, fx->log_path, ope, RECINT_OPE_SIM_COUNT));
+done:
+    recint_config_free(c);
+}
+
 static void explore_fixture(fixture *fx)
 {
     recint_config *c = cfg_of(EXPLORE_CFG);
@@ -962,6 +988,7 @@ static const flow FLOWS[] = {
     {"explore.session", "als", flow_explore_session, 150, 1, 1},
     {"explore.log", "als", flow_explore_log, 0, 1, 1},
     {"explore.replay", "als", flow_explore_replay, 150, 1, 1},
+    {"explore.simulate", NULL, flow_simulate, 200, 0, 1},
     /* The same calls on two worker threads (als results do not depend on the
      * thread count, nor do the synthetic data's). */
     {"dataset.synthetic.mt", NULL, flow_synthetic, 0, 0, 2},
