@@ -694,7 +694,10 @@ static void flow_recommend(run *r, fixture *fx)
         uint32_t n;
     } rec;
     float vec[16];
-    static const uint32_t hist[] = {2, 3, 7};
+    struct {
+        float v[16], bias;
+    } cold;
+    static const uint32_t hist[] = {2, 3, 7}, cold_cols[] = {1, 5};
     int fold = is_kind(fx, "als") || is_kind(fx, "hybrid") || is_kind(fx, "sequential");
     for (uint32_t u = 0; u < 3; u++) {
         STEP_OUT(r, &rec, recint_model_recommend(fx->m, u, K, rec.items, rec.scores, &rec.n));
@@ -709,6 +712,10 @@ static void flow_recommend(run *r, fixture *fx)
                                                         rec.items, rec.scores, &rec.n));
     if (is_kind(fx, "sequential"))
         STEP_OUT(r, &vec, recint_model_sequence_vector(fx->m, hist, 3, vec));
+    /* only hybrid embeds features (docs: EUNSUPPORTED otherwise) */
+    STEP_WANT(r, is_kind(fx, "hybrid") ? RECINT_OK : RECINT_EUNSUPPORTED, &cold,
+              recint_model_feature_vector(fx->m, RECINT_SIDE_ITEM, cold_cols, NULL, 2, cold.v,
+                                          &cold.bias));
 done:
     return;
 }
