@@ -4,6 +4,7 @@
  * and the promise behind it: BLIS's environment variables change nothing and
  * make the library print nothing, because no BLIS framework code runs. */
 #include <check.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,10 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef RI_NO_BLIS
+#include <blis.h>
+#endif
 
 #include "alloc.h"
 #include "gemm.h"
@@ -126,6 +131,23 @@ START_TEST(blocks_and_small_workspaces)
         check_product(&ks[q], RI_GEMM_WS_MIN, 1, 1, 33, 65, 19, 1.0f, 0.0f, 10);
         check_product(&ks[q], 4096, 1, 0, 64, 64, 1000, 1.0f, 0.0f, 11);
     }
+}
+END_TEST
+
+START_TEST(aux_layout_is_blis)
+{
+#ifndef RI_NO_BLIS
+    /* gemm.c mirrors BLIS 0.9's types instead of including blis.h */
+    ck_assert_uint_eq(sizeof(dim_t), sizeof(int64_t));
+    ck_assert_uint_eq(sizeof(inc_t), sizeof(int64_t));
+    ck_assert_uint_eq(sizeof(ri_blis_aux), sizeof(auxinfo_t));
+    ck_assert_uint_eq(offsetof(ri_blis_aux, a_next), offsetof(auxinfo_t, a_next));
+    ck_assert_uint_eq(offsetof(ri_blis_aux, b_next), offsetof(auxinfo_t, b_next));
+    ck_assert_uint_eq(offsetof(ri_blis_aux, is_a), offsetof(auxinfo_t, is_a));
+    ck_assert_uint_eq(offsetof(ri_blis_aux, is_b), offsetof(auxinfo_t, is_b));
+    ck_assert_uint_eq(offsetof(ri_blis_aux, ps_b), offsetof(auxinfo_t, ps_b));
+    ck_assert_uint_eq(offsetof(ri_blis_aux, params), offsetof(auxinfo_t, params));
+#endif
 }
 END_TEST
 
@@ -251,6 +273,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, every_kernel_matches_the_reference);
     tcase_add_test(tc, blocks_and_small_workspaces);
+    tcase_add_test(tc, aux_layout_is_blis);
     tcase_add_test(tc, zero_depth_scales_c);
     tcase_add_test(tc, gram_matches_the_reference);
     tcase_add_test(tc, blis_environment_is_ignored);

@@ -10,21 +10,18 @@
 #include "kernels.h"
 
 #ifndef RI_NO_BLIS
-#include <blis.h>
-/* The kernels are leaf functions of the static archive: they call nothing in
- * BLIS and read nothing of the context (checked by tests/test_gemm.c against
- * the portable kernel on full and partial tiles with a NULL context). */
-void bli_sgemm_skx_asm_32x12_l2(dim_t m, dim_t n, dim_t k, float *alpha, float *a, float *b,
-                                float *beta, float *c, inc_t rs_c, inc_t cs_c, auxinfo_t *data,
-                                cntx_t *cntx);
-void bli_sgemm_haswell_asm_6x16(dim_t m, dim_t n, dim_t k, float *alpha, float *a, float *b,
-                                float *beta, float *c, inc_t rs_c, inc_t cs_c, auxinfo_t *data,
-                                cntx_t *cntx);
-typedef auxinfo_t ri_aux;
-#else
-typedef struct {
-    int unused;
-} ri_aux;
+/* The kernels are leaf functions of BLIS's static archive: they call nothing
+ * in BLIS and read nothing of the context (tests/test_gemm.c holds them
+ * against the portable kernel on full and partial tiles with a NULL context).
+ * blis.h is not included: at -O0 it emits its many static helpers, which
+ * would pull BLIS's framework into the library. Their parameter types are
+ * BLIS 0.9's dim_t and inc_t (int64_t), auxinfo_t is ri_blis_aux. */
+void bli_sgemm_skx_asm_32x12_l2(int64_t m, int64_t n, int64_t k, float *alpha, float *a,
+                                float *b, float *beta, float *c, int64_t rs_c, int64_t cs_c,
+                                void *data, void *cntx);
+void bli_sgemm_haswell_asm_6x16(int64_t m, int64_t n, int64_t k, float *alpha, float *a,
+                                float *b, float *beta, float *c, int64_t rs_c, int64_t cs_c,
+                                void *data, void *cntx);
 #endif
 
 #define KC_MAX 256u
@@ -66,25 +63,10 @@ void ri_gemm_kernel_get(ri_isa isa, ri_gemm_kernel *out)
         isa = best;
     *out = (ri_gemm_kernel){ukr_portable, PMR, PNR, 0, "portable"};
 #ifndef RI_NO_BLIS
-    /* ISO C has no cast between object and function pointers; the kernels'
-     * parameter types are BLIS's spellings of the same ABI as ri_ukr_fn. */
-    if (isa >= RI_ISA_AVX512 && ri_core_cpu_has_skx()) {
-        void (*f)(dim_t, dim_t, dim_t, float *, float *, float *, float *, float *, inc_t, inc_t,
-                  auxinfo_t *, cntx_t *) = bli_sgemm_skx_asm_32x12_l2;
-        memcpy(&out->ukr, &f, sizeof out->ukr);
-        out->mr = 32;
-        out->nr = 12;
-        out->prefers_cols = 1;
-        out->name = "skx";
-    } else if (isa >= RI_ISA_AVX2) {
-        void (*f)(dim_t, dim_t, dim_t, float *, float *, float *, float *, float *, inc_t, inc_t,
-                  auxinfo_t *, cntx_t *) = bli_sgemm_haswell_asm_6x16;
-        memcpy(&out->ukr, &f, sizeof out->ukr);
-        out->mr = 6;
-        out->nr = 16;
-        out->prefers_cols = 0;
-        out->name = "haswell";
-    }
+    if (isa >= RI_ISA_AVX512 && ri_core_cpu_has_skx())
+        *out = (ri_gemm_kernel){bli_sgemm_skx_asm_32x12_l2, 32, 12, 1, "skx"};
+    else if (isa >= RI_ISA_AVX2)
+        *out = (ri_gemm_kernel){bli_sgemm_haswell_asm_6x16, 6, 16, 0, "haswell"};
 #endif
 }
 
@@ -141,23 +123,19 @@ void ri_gemm_packed(const ri_gemm_kernel *k, size_t M, size_t N, size_t K, float
                     size_t cs_c)
 {
     const size_t mr = k->mr, nr = k->nr;
-    ri_aux aux;
+    ri_blis_aux aux;
     memset(&aux, 0, sizeof aux);
-#ifndef RI_NO_BLIS
-    bli_auxinfo_set_is_a(1, &aux);
-    bli_auxinfo_set_is_b(1, &aux);
-#endif
+    aux.is_a = 1;
+    aux.is_b = 1;
     for (size_t jr = 0; jr < N; jr += nr) {
         float *b = (float *)bp + jr * K;
         for (size_t ir = 0; ir < M; ir += mr) {
             float *a = (float *)ap + ir * K;
-#ifndef RI_NO_BLIS
             /* what the kernel prefetches: the next A panel, or the first one
              * and the next B panel at the end of a column of tiles */
             const int last = ir + mr >= M;
-            bli_auxinfo_set_next_a(last ? (float *)ap : a + mr * K, &aux);
-            bli_auxinfo_set_next_b(last && jr + nr < N ? b + nr * K : b, &aux);
-#endif
+            aux.a_next = last ? (float *)ap : a + mr * K;
+            aux.b_next = last && jr + nr < N ? b + nr * K : b;
             float al = alpha, be = beta;
             k->ukr((int64_t)(M - ir < mr ? M - ir : mr), (int64_t)(N - jr < nr ? N - jr : nr),
                    (int64_t)K, &al, a, b, &be, C + ir * rs_c + jr * cs_c, (int64_t)rs_c,

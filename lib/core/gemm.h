@@ -24,6 +24,17 @@ typedef void (*ri_ukr_fn)(int64_t m, int64_t n, int64_t k, float *alpha, float *
                           float *beta, float *c, int64_t rs_c, int64_t cs_c, void *aux,
                           void *cntx);
 
+/* BLIS 0.9's auxinfo_t, the kernels' aux argument (the kernels read a_next
+ * and b_next for prefetching; tests/test_gemm.c checks the layout against
+ * blis.h). */
+typedef struct {
+    int schema_a, schema_b; /* pack_t */
+    void *a_next, *b_next;
+    int64_t is_a, is_b, ps_a, ps_b;
+    void (*ukr)(void);
+    void *params;
+} ri_blis_aux;
+
 typedef struct {
     ri_ukr_fn ukr;
     uint32_t mr, nr;
