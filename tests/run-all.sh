@@ -1,6 +1,8 @@
 #!/bin/sh
-# Build librecint and run every test twice: a normal release build (`build`), then
-# an AddressSanitizer + UndefinedBehaviorSanitizer build (`build-asan`); then the
+# Build librecint and run every test twice: a normal release build (`build`, once
+# more under BLIS_ARCH_TYPE=99 BLIS_ARCH_DEBUG=1), then
+# an AddressSanitizer + UndefinedBehaviorSanitizer build (`build-asan`, with the
+# allocation-failure sweep, and the Python suite against it); then the
 # serving and explore suites (concurrent calls on one model / explorer) under
 # ThreadSanitizer (`build-tsan`); then the whole suite again built by clang with its
 # UndefinedBehaviorSanitizer, pointer-overflow included (`build-clang`); last, every
@@ -66,12 +68,47 @@ tsan_wrapper() {
 echo "== release build: build/"
 run_suite build
 
+echo "== release build under BLIS_ARCH_TYPE=99 BLIS_ARCH_DEBUG=1 (BLIS's framework would abort and print)"
+# The library runs no BLIS framework code (docs/threading.md), so every test passes
+# and nothing says "libblis". The 'python' test is left out: numpy's own BLAS (the
+# system's libblas.so.3 is BLIS) aborts at `import numpy` under these variables,
+# before librecint is loaded; python-no-numpy runs the binding's suite.
+blis_tests=$(meson test -C build --list 2>/dev/null | grep -vx 'python' | tr '\n' ' ')
+BLIS_ARCH_TYPE=99
+BLIS_ARCH_DEBUG=1
+TESTS="$blis_tests"
+export BLIS_ARCH_TYPE BLIS_ARCH_DEBUG TESTS
+run_suite build
+unset BLIS_ARCH_TYPE BLIS_ARCH_DEBUG TESTS
+if grep -q 'libblis' build/meson-logs/testlog.txt; then
+    echo "BLIS printed under the hostile environment:"
+    grep -m 5 'libblis' build/meson-logs/testlog.txt
+    failed=$((failed + 1))
+    status=1
+fi
+
 echo "== sanitizer build: build-asan/ (address, undefined)"
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS ASAN_OPTIONS
+# With the allocation-failure hook (inert until a test arms it): the allocfail
+# suite sweeps the failure of allocations across every flow (a stride of the
+# expensive ones; tests/allocfail-full.sh sweeps all).
 run_suite build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dpython_tests=false
+    -Dpython_tests=false -Dalloc_failpoints=true
+
+echo "== python binding under ASan against build-asan/"
+py_log=$(mktemp)
+if sh tests/python-asan.sh build-asan | tee "$py_log"; then :; else status=1; fi
+set -- $(sed -n 's/^python-asan: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$py_log")
+rm -f "$py_log"
+if [ $# -eq 2 ]; then
+    passed=$((passed + $1))
+    failed=$((failed + $2))
+else
+    echo "python-asan: no summary line: counted as a failure"
+    failed=$((failed + 1))
+fi
 
 echo "== thread sanitizer build: build-tsan/ (serving and explore suites)"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"

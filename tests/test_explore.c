@@ -926,6 +926,8 @@ START_TEST(damaged_text_logs_are_refused)
          "propensity is not"},
         {"# recint-explore-log 1 users=3 items=50\n1\t0\t0\t7\t10\t0\t1\n", RECINT_EFORMAT,
          "not in (0, 1]"},
+        {"# recint-explore-log 1 users=3 items=50\n1\t0\t0\t7\t10\t1e-310\t1\n", RECINT_EFORMAT,
+         "or is subnormal"}, /* its importance weight is infinite (found by fuzzing) */
         {"# recint-explore-log 1 users=3 items=50\n1\t0\t10\t7\t10\t0.1\t1\n", RECINT_EFORMAT,
          "slot 10 of 10"},
         {"# recint-explore-log 1 users=3 items=50\n1\t0\t0\t7\t10\t0.1\tinf\n",

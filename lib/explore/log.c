@@ -1,6 +1,7 @@
 /* The explorer's log: what each round showed, with propensities and rewards,
  * kept in memory and written as the library's one container (lib/io/format.h)
  * with one section per field; the reader validates every field before use. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,9 +132,10 @@ int ri_explore_log_check(const char *where, const ri_log_record *x, uint32_t n_u
     if (x->slot >= x->n_candidates)
         return ri_error(RECINT_EFORMAT, "%s: slot %u of %u candidates", where, x->slot,
                         x->n_candidates);
-    if (!(x->propensity > 0.0 && x->propensity <= 1.0))
-        return ri_error(RECINT_EFORMAT, "%s: propensity %g is not in (0, 1]", where,
-                        x->propensity);
+    /* a subnormal propensity has no finite importance weight */
+    if (!(x->propensity >= DBL_MIN && x->propensity <= 1.0))
+        return ri_error(RECINT_EFORMAT, "%s: propensity %g is not in (0, 1]%s", where,
+                        x->propensity, x->propensity > 0.0 ? " or is subnormal" : "");
     if (isinf(x->reward))
         return ri_error(RECINT_EFORMAT, "%s: infinite reward", where);
     return RECINT_OK;

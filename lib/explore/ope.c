@@ -178,8 +178,8 @@ int ri_explore_estimate(const recint_explorer *target, ri_log_record *all, uint6
         pthread_mutex_unlock(lk);
         t = end;
     }
+    double est = 0.0, se = 0.0;
     if (rc == RECINT_OK) {
-        double est, se;
         if (estimator == RECINT_OPE_IPS) {
             mean_se(ips, n, &est, &se);
         } else if (estimator == RECINT_OPE_DR) {
@@ -199,6 +199,12 @@ int ri_explore_estimate(const recint_explorer *target, ri_log_record *all, uint6
             }
             se = wbar > 0.0 && n > 1 ? sqrt(ss / (n - 1) / n) / wbar : 0.0;
         }
+        /* importance weights of tiny propensities can overflow the sums */
+        if (!isfinite(est) || !isfinite(se))
+            rc = ri_error(RECINT_ERANGE, "%s: the estimate overflows (importance weights up to "
+                          "1 / the smallest logged propensity)", name);
+    }
+    if (rc == RECINT_OK) {
         out[0] = est;
         out[1] = se;
         out[2] = est - Z95 * se;

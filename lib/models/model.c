@@ -425,7 +425,7 @@ static int text_add(text_buf *t, const char *a, const char *b)
         size_t cap = t->cap ? t->cap : 1024;
         while (cap < need)
             cap *= 2;
-        char *s = realloc(t->s, cap);
+        char *s = ri_realloc_array(t->s, cap, 1);
         if (!s)
             return ri_error(RECINT_ENOMEM, "model save: out of memory");
         t->s = s;
