@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,4 +267,16 @@ int fz_sections_unseal(const void *buf, size_t size, uint8_t **list, size_t *len
         *len += REC_HEAD + (size_t)s.size;
     }
     return 0;
+}
+
+void fz_check_rows_finite(const recint_features *f, uint32_t nr, uint32_t nc)
+{
+    float *row = malloc((size_t)nc * sizeof *row);
+    FZ_ASSERT(row != NULL, "out of memory");
+    for (uint32_t r = 0; r < nr; r++) {
+        FZ_ASSERT(FZ_CHECK(recint_features_row_dense(f, r, row)) == RECINT_OK, "row %u", r);
+        for (uint32_t c = 0; c < nc; c++)
+            FZ_ASSERT(isfinite(row[c]), "row %u column %u is not finite", r, c);
+    }
+    free(row);
 }

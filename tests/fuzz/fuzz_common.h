@@ -38,6 +38,9 @@ _Noreturn void fz_fail(const char *file, int line, const char *cond, const char 
  * /dev/shm when present, else $TMPDIR or /tmp; removed at exit with the files
  * made through fz_tmp_path). Static storage per name: one path per call site. */
 const char *fz_tmp_path(const char *name);
+
+/* Every row of a loaded feature matrix reads back with finite values. */
+void fz_check_rows_finite(const recint_features *f, uint32_t nr, uint32_t nc);
 /* Replace the file at path with data[0..n). Aborts on I/O failure (the
  * target's own, not the library's). */
 void fz_write_file(const char *path, const void *data, size_t n);

@@ -34,14 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_ASSERT(nc == cols && (uint64_t)nr * cols * 4 == size - 1, "raw shape %u x %u from %zu bytes",
                   nr, nc, size - 1);
     FZ_ASSERT(nr >= 1 && nc >= 1, "empty shape %u x %u", nr, nc);
-    float *row = malloc((size_t)nc * sizeof *row);
-    FZ_ASSERT(row != NULL, "out of memory");
-    for (uint32_t r = 0; r < nr; r++) {
-        FZ_ASSERT(FZ_CHECK(recint_features_row_dense(f, r, row)) == RECINT_OK, "row %u", r);
-        for (uint32_t c = 0; c < nc; c++)
-            FZ_ASSERT(isfinite(row[c]), "row %u column %u is not finite", r, c);
-    }
-    free(row);
+    fz_check_rows_finite(f, nr, nc);
     recint_features_free(f);
     return 0;
 }

@@ -38,14 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       "%u names for %u columns", recint_idmap_size(names), nc);
             FZ_ASSERT(recint_idmap_kind(names) == RECINT_IDS_STRING, "names are not strings");
         }
-        float *row = malloc((size_t)nc * sizeof *row);
-        FZ_ASSERT(row != NULL, "out of memory");
-        for (uint32_t r = 0; r < nr; r++) {
-            FZ_ASSERT(FZ_CHECK(recint_features_row_dense(f, r, row)) == RECINT_OK, "row %u", r);
-            for (uint32_t c = 0; c < nc; c++)
-                FZ_ASSERT(isfinite(row[c]), "row %u column %u is not finite", r, c);
-        }
-        free(row);
+        fz_check_rows_finite(f, nr, nc);
         recint_features_free(f);
         if (want_names)
             recint_idmap_free(names);
