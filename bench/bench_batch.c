@@ -18,11 +18,11 @@
 
 #include <blis.h>
 
-#include "alloc.h"
-#include "core.h"
-#include "heap.h"
-#include "parallel.h"
-#include "topk.h"
+#include "util/alloc.h"
+#include "core/core.h"
+#include "core/heap.h"
+#include "util/parallel.h"
+#include "core/topk.h"
 
 /* The tile ri_core_topk_batch uses (RI_BATCH_MB/NB in lib/core/batch.c); both
  * files take -D overrides so that other tiles can be measured. */

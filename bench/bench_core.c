@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "core.h"
-#include "items_internal.h"
+#include "core/core.h"
+#include "core/items_internal.h"
 #include "recint.h"
-#include "rng.h"
+#include "util/rng.h"
 
 static double now(void)
 {

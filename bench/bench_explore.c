@@ -21,8 +21,8 @@
 #include <time.h>
 
 #include "bench_clock.h"
-#include "explore_internal.h"
-#include "numparse.h"
+#include "explore/explore_internal.h"
+#include "util/numparse.h"
 
 #define DIM 64
 #define N_CAND 500

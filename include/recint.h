@@ -114,6 +114,8 @@ RECINT_API int recint_config_is_set(const recint_config *cfg, const char *key);
 #define RECINT_PARAM_RANGE   3  /* "[1, 4096]" or "sum|last|max" or "" */
 #define RECINT_PARAM_HELP    4  /* one line of help */
 #define RECINT_PARAM_GROUP   5  /* "run", "data", "filter", "split", "model", "train", "serve", "eval", "synthetic" */
+#define RECINT_PARAM_OWNER   6  /* who reads it: "core", kinds ("als", "hybrid|sequential"), "explore", "simulate" */
+#define RECINT_PARAM_STABILITY 7 /* "stable" or "experimental" (may change between releases) */
 
 /* Number of entries of the parameter table. */
 RECINT_API size_t recint_config_count(void);
@@ -321,8 +323,9 @@ RECINT_API void recint_idmap_free(recint_idmap *map);
 
 
 /* New untrained model of a kind ("pop"; recint_model_kinds lists the others).
- * cfg (NULL = defaults) is copied. Errors: EINVAL, EUNSUPPORTED (unknown kind),
- * ENOMEM. */
+ * cfg (NULL = defaults) is copied. Errors: EINVAL (also: cfg sets a key owned by
+ * other kinds, RECINT_PARAM_OWNER, or a choice the kind lacks), EUNSUPPORTED
+ * (unknown kind), ENOMEM. */
 RECINT_API int recint_model_new(recint_model **out, const char *kind, const recint_config *cfg);
 RECINT_API void recint_model_free(recint_model *m);
 /* "pop|..." — the kinds this build knows. Static string. */
@@ -509,7 +512,7 @@ RECINT_API int recint_model_load_buffer_ex(recint_model **out, const void *data,
 
 
 /* Trainer for m (m must outlive it); cfg (NULL = defaults) is copied.
- * Errors: EINVAL, ENOMEM. */
+ * Errors: EINVAL (also: cfg sets a key owned by kinds other than m's), ENOMEM. */
 RECINT_API int recint_trainer_new(recint_trainer **out, recint_model *m, const recint_config *cfg);
 RECINT_API void recint_trainer_free(recint_trainer *t);
 /* Fit the model on train from scratch (valid may be NULL). progress may be NULL.

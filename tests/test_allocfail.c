@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
+#include "util/alloc.h"
+#include "util/error.h"
 #include "testutil.h"
 
 #if defined(__SANITIZE_ADDRESS__)

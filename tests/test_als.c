@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "als_internal.h"
-#include "format.h"
-#include "model_internal.h"
-#include "parallel.h"
+#include "util/alloc.h"
+#include "models/als_internal.h"
+#include "io/format.h"
+#include "models/model_internal.h"
+#include "util/parallel.h"
 #include "testutil.h"
 
 static recint_dataset *random_dataset(uint32_t n_users, uint32_t n_items, unsigned density_pct,

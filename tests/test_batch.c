@@ -8,9 +8,9 @@
 
 #include <blis.h>
 
-#include "core.h"
-#include "error.h"
-#include "rng.h"
+#include "core/core.h"
+#include "util/error.h"
+#include "util/rng.h"
 #include "testutil.h"
 
 static int task_count(void)

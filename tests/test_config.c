@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "numparse.h"
-#include "rng.h"
+#include "util/config.h"
+#include "util/numparse.h"
+#include "util/rng.h"
 #include "testutil.h"
 
 static const char *field(size_t i, int f) { return recint_config_describe(i, f); }
@@ -31,16 +31,41 @@ static int among_choices(const char *choices, const char *value)
     return 0;
 }
 
+/* An owner is core, explore, simulate, or a '|' list of kinds the library
+ * lists (recint_model_kinds). */
+static int owner_ok(const char *owner)
+{
+    static const char *const others[] = {"core", "explore", "simulate"};
+    if (in_list(owner, others, 3))
+        return 1;
+    const char *p = owner;
+    for (;;) {
+        const char *bar = strchr(p, '|');
+        char kind[32];
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == 0 || len >= sizeof kind)
+            return 0;
+        memcpy(kind, p, len);
+        kind[len] = '\0';
+        if (!among_choices(recint_model_kinds(), kind))
+            return 0;
+        if (!bar)
+            return 1;
+        p = bar + 1;
+    }
+}
+
 START_TEST(table_entries_complete)
 {
     static const char *const types[] = {"int", "float", "bool", "choice", "string"};
     static const char *const groups[] = {"data", "split", "model", "train", "eval",
                                          "synthetic", "run", "filter", "serve"};
+    static const char *const stabilities[] = {"stable", "experimental"};
     size_t n = recint_config_count();
     ck_assert_uint_eq(n, RI_P_COUNT);
     ck_assert_uint_ge(n, 20);
     for (size_t i = 0; i < n; i++) {
-        for (int f = RECINT_PARAM_KEY; f <= RECINT_PARAM_GROUP; f++)
+        for (int f = RECINT_PARAM_KEY; f <= RECINT_PARAM_STABILITY; f++)
             ck_assert_msg(field(i, f) != NULL, "entry %zu field %d is NULL", i, f);
         const char *key = field(i, RECINT_PARAM_KEY), *type = field(i, RECINT_PARAM_TYPE);
         const char *range = field(i, RECINT_PARAM_RANGE);
@@ -49,6 +74,10 @@ START_TEST(table_entries_complete)
         ck_assert_msg(in_list(type, types, 5), "%s: type '%s'", key, type);
         ck_assert_msg(in_list(field(i, RECINT_PARAM_GROUP), groups, 9), "%s: group '%s'", key,
                       field(i, RECINT_PARAM_GROUP));
+        ck_assert_msg(owner_ok(field(i, RECINT_PARAM_OWNER)), "%s: owner '%s'", key,
+                      field(i, RECINT_PARAM_OWNER));
+        ck_assert_msg(in_list(field(i, RECINT_PARAM_STABILITY), stabilities, 2),
+                      "%s: stability '%s'", key, field(i, RECINT_PARAM_STABILITY));
         if (!strcmp(type, "int") || !strcmp(type, "float"))
             ck_assert_msg(range[0] == '[' && strchr(range, ',') && range[strlen(range) - 1] == ']',
                           "%s: range '%s'", key, range);
@@ -59,7 +88,7 @@ START_TEST(table_entries_complete)
             ck_assert_msg(strcmp(key, field(j, RECINT_PARAM_KEY)) != 0, "key %s repeated", key);
     }
     ck_assert_ptr_null(field(n, RECINT_PARAM_KEY));
-    ck_assert_ptr_null(field(0, RECINT_PARAM_GROUP + 1));
+    ck_assert_ptr_null(field(0, RECINT_PARAM_STABILITY + 1));
     ck_assert_ptr_null(field(0, -1));
 }
 END_TEST
@@ -191,38 +220,51 @@ START_TEST(float_text_round_trip)
 }
 END_TEST
 
-/* ri_cfg_choice is the position in the range text, for every choice of every
- * choice parameter (computed here by an independent split of the text). */
-START_TEST(choice_positions)
+/* ri_cfg_pick matches by name, not by position: for every choice of every
+ * choice parameter, a list holding the range's names in reverse order (split
+ * here independently of config.c) finds each at its reversed place, the
+ * default through a NULL config too; a list without the value, a non-choice
+ * parameter and an id past the table give -1. */
+START_TEST(choices_by_name)
 {
     recint_config *cfg = NULL;
     RI_OK(recint_config_new(&cfg));
     int choices_seen = 0;
     for (size_t i = 0; i < recint_config_count(); i++) {
         const char *key = field(i, RECINT_PARAM_KEY);
+        static const char *const other[] = {"no-such-choice"};
         if (strcmp(field(i, RECINT_PARAM_TYPE), "choice") != 0) {
-            ck_assert_int_eq(ri_cfg_choice(cfg, (ri_param_id)i), -1);
+            ck_assert_int_eq(ri_cfg_pick(cfg, (ri_param_id)i, other, 1), -1);
             continue;
         }
         char range[256];
         snprintf(range, sizeof range, "%s", field(i, RECINT_PARAM_RANGE));
-        int pos = 0, default_pos = -1;
-        for (char *tok = strtok(range, "|"); tok; tok = strtok(NULL, "|"), pos++) {
-            if (strcmp(tok, field(i, RECINT_PARAM_DEFAULT)) == 0)
-                default_pos = pos;
-            RI_OK(recint_config_set(cfg, key, tok));
-            ck_assert_msg(ri_cfg_choice(cfg, (ri_param_id)i) == pos, "%s=%s: %d, want %d", key, tok,
-                          ri_cfg_choice(cfg, (ri_param_id)i), pos);
+        const char *names[32];
+        int n = 0;
+        for (char *tok = strtok(range, "|"); tok && n < 32; tok = strtok(NULL, "|"))
+            names[n++] = tok;
+        const char *reversed[32];
+        for (int j = 0; j < n; j++)
+            reversed[j] = names[n - 1 - j];
+        int default_at = -1;
+        for (int j = 0; j < n; j++) {
+            if (strcmp(names[j], field(i, RECINT_PARAM_DEFAULT)) == 0)
+                default_at = n - 1 - j;
+            RI_OK(recint_config_set(cfg, key, names[j]));
+            int got = ri_cfg_pick(cfg, (ri_param_id)i, reversed, (size_t)n);
+            ck_assert_msg(got == n - 1 - j, "%s=%s: %d, want %d", key, names[j], got, n - 1 - j);
+            ck_assert_int_eq(ri_cfg_pick(cfg, (ri_param_id)i, other, 1), -1);
+            /* Only the first n - 1 - j names: the value is missing from the list. */
+            ck_assert_int_eq(ri_cfg_pick(cfg, (ri_param_id)i, reversed, (size_t)(n - 1 - j)), -1);
             choices_seen++;
         }
-        ck_assert_int_ge(default_pos, 0);
-        ck_assert_int_eq(ri_cfg_choice(NULL, (ri_param_id)i), default_pos);
+        ck_assert_int_ge(default_at, 0);
+        ck_assert_int_eq(ri_cfg_pick(NULL, (ri_param_id)i, reversed, (size_t)n), default_at);
     }
     ck_assert_int_ge(choices_seen, 20);
-    ck_assert_int_eq(ri_cfg_choice(cfg, RI_P_COUNT), -1);
-    /* The internal enums follow the text (loader and dataset test their own). */
-    RI_OK(recint_config_set(cfg, "ids", "string"));
-    ck_assert_int_eq(ri_cfg_choice(cfg, RI_P_IDS), 2);
+    static const char *const any[] = {"auto"};
+    ck_assert_int_eq(ri_cfg_pick(cfg, RI_P_COUNT, any, 1), -1);
+    ck_assert_int_eq(ri_cfg_pick(cfg, RI_P_IDS, NULL, 0), -1);
     recint_config_free(cfg);
 }
 END_TEST
@@ -433,7 +475,7 @@ int main(void)
     TCase *values = tcase_create("values");
     tcase_add_test(values, set_get_round_trip);
     tcase_add_test(values, float_text_round_trip);
-    tcase_add_test(values, choice_positions);
+    tcase_add_test(values, choices_by_name);
     tcase_add_test(values, bounds_and_types);
     tcase_add_test(values, choices_rejected);
     tcase_add_test(values, bool_spellings);

@@ -9,10 +9,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "core.h"
-#include "items_internal.h"
-#include "kernels.h"
-#include "rng.h"
+#include "core/core.h"
+#include "core/items_internal.h"
+#include "core/kernels.h"
+#include "util/rng.h"
 #include "testutil.h"
 
 typedef struct {

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data_private.h"
-#include "dataset_internal.h"
-#include "idmap.h"
-#include "rng.h"
+#include "data/data_private.h"
+#include "data/dataset_internal.h"
+#include "data/idmap.h"
+#include "util/rng.h"
 #include "testutil.h"
 
 static recint_dataset *new_ds(const char *duplicates)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "explore_internal.h"
+#include "util/alloc.h"
+#include "explore/explore_internal.h"
 #include "testutil.h"
 
 static uint64_t rng_state;

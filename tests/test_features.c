@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "features_internal.h"
+#include "data/features_internal.h"
 #include "testutil.h"
 
 static void expect_row(const recint_features *f, uint32_t r, const float *want, uint32_t cols)

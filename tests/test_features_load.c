@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "fileio.h"
+#include "util/config.h"
+#include "util/fileio.h"
 #include "testutil.h"
 
 /* A dataset whose users are the given int ids (no interactions). */

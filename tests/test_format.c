@@ -9,9 +9,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "crc32.h"
-#include "format.h"
+#include "util/alloc.h"
+#include "util/crc32.h"
+#include "io/format.h"
 #include "testutil.h"
 
 /* ---- byte helpers mirroring docs/file-format.md ------------------------ */

@@ -17,9 +17,9 @@
 #include <blis.h>
 #endif
 
-#include "alloc.h"
-#include "gemm.h"
-#include "kernels.h"
+#include "util/alloc.h"
+#include "core/gemm.h"
+#include "core/kernels.h"
 #include "recint.h"
 #include "testutil.h"
 
@@ -215,16 +215,19 @@ static void blis_env_child(void)
     if (recint_config_new(&cfg) || recint_config_set(cfg, "seed", "3") ||
         recint_config_set(cfg, "syn_users", "100") || recint_config_set(cfg, "syn_items", "400") ||
         recint_config_set(cfg, "syn_interactions", "1500") ||
-        recint_config_set(cfg, "epochs", "2") || recint_config_set(cfg, "iterations", "2") ||
         recint_dataset_synthetic(&ds, cfg, NULL))
         child_fails(10);
-    const char *kinds[] = {"als", "sequential"};
+    /* Each kind its own config: a model refuses another kind's keys. */
+    const char *kinds[] = {"als", "sequential"}, *passes[] = {"iterations", "epochs"};
     for (size_t q = 0; q < 2; q++) {
         recint_model *m = NULL;
         recint_trainer *t = NULL;
-        if (recint_model_new(&m, kinds[q], cfg) || recint_trainer_new(&t, m, cfg) ||
+        recint_config *kc = NULL;
+        if (recint_config_copy(&kc, cfg) || recint_config_set(kc, passes[q], "2") ||
+            recint_model_new(&m, kinds[q], kc) || recint_trainer_new(&t, m, kc) ||
             recint_trainer_fit(t, ds, NULL, NULL, NULL))
             child_fails(11 + (int)q);
+        recint_config_free(kc);
         uint32_t users[3] = {0, 1, 2}, idx[30], cnt[3];
         float sc[30];
         if (recint_model_recommend_batch(m, users, 3, 10, NULL, cfg, idx, sc, cnt))

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "format.h"
-#include "hybrid_internal.h"
-#include "model_internal.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "io/format.h"
+#include "models/hybrid_internal.h"
+#include "models/model_internal.h"
 #include "testutil.h"
 
 static recint_config *cfg_of(const char *const *pairs)

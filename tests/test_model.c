@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "models/model_internal.h"
 #include "testutil.h"
 
 /* users 10, 20, 30 -> 0, 1, 2; items 100..500 -> 0..4 (500 reserved, never seen).
@@ -663,6 +663,92 @@ START_TEST(load_ex_reads_the_callers_limit)
 }
 END_TEST
 
+/* Keys belong to kinds (the owner field of the table): a model or a trainer
+ * refuses a key set for other kinds, naming the key and its kind, and leaves
+ * *out alone; the same key is accepted by its own kind, and keys of core,
+ * explore and simulate by every kind. Checked for every kind-owned key of the
+ * table against every trainable kind, the expectation read from the owner
+ * field by an independent split here. */
+static int owner_lists(const char *owner, const char *kind)
+{
+    size_t n = strlen(kind);
+    for (const char *p = owner; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, kind, n) == 0)
+            return 1;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+START_TEST(keys_of_other_kinds_refused)
+{
+    recint_config *cfg = NULL;
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_set(cfg, "blocks", "4"));
+    recint_model *m = (recint_model *)&cfg;
+    RI_FAILS(RECINT_EINVAL, recint_model_new(&m, "als", cfg));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "'blocks'"));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "sequential"));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "'als'"));
+    ck_assert_ptr_eq(m, (recint_model *)&cfg);
+    RI_OK(recint_model_new(&m, "sequential", cfg));
+    recint_model_free(m);
+
+    /* The trainer checks its own config against the model's kind. */
+    RI_OK(recint_model_new(&m, "als", NULL));
+    recint_trainer *t = (recint_trainer *)&cfg;
+    RI_FAILS(RECINT_EINVAL, recint_trainer_new(&t, m, cfg));
+    ck_assert_ptr_nonnull(strstr(recint_last_error(), "'blocks'"));
+    ck_assert_ptr_eq(t, (recint_trainer *)&cfg);
+    recint_config_free(cfg);
+    RI_OK(recint_config_new(&cfg));
+    RI_OK(recint_config_set(cfg, "iterations", "3"));
+    RI_OK(recint_config_set(cfg, "threads", "1"));
+    RI_OK(recint_config_set(cfg, "policy", "linucb"));
+    RI_OK(recint_config_set(cfg, "sim_rounds", "3"));
+    RI_OK(recint_trainer_new(&t, m, cfg));
+    recint_trainer_free(t);
+    recint_model_free(m);
+    recint_config_free(cfg);
+
+    static const char *const kinds[] = {"pop", "als", "hybrid", "sequential"};
+    int refused = 0, accepted = 0;
+    for (size_t i = 0; i < recint_config_count(); i++) {
+        const char *key = recint_config_describe(i, RECINT_PARAM_KEY);
+        const char *owner = recint_config_describe(i, RECINT_PARAM_OWNER);
+        const char *def = recint_config_describe(i, RECINT_PARAM_DEFAULT);
+        int any_kind = !strcmp(owner, "core") || !strcmp(owner, "explore") ||
+                       !strcmp(owner, "simulate");
+        for (size_t q = 0; q < sizeof kinds / sizeof kinds[0]; q++) {
+            RI_OK(recint_config_new(&cfg));
+            RI_OK(recint_config_set(cfg, key, def));
+            int want = any_kind || owner_lists(owner, kinds[q]);
+            m = NULL;
+            int rc = recint_model_new(&m, kinds[q], cfg);
+            if (want) {
+                ck_assert_msg(rc == RECINT_OK, "%s=%s on %s: %s", key, def, kinds[q],
+                              recint_last_error());
+                accepted++;
+            } else {
+                ck_assert_msg(rc == RECINT_EINVAL, "%s on %s: rc %d", key, kinds[q], rc);
+                ck_assert_msg(strstr(recint_last_error(), key) && strstr(recint_last_error(), owner),
+                              "%s on %s: %s", key, kinds[q], recint_last_error());
+                ck_assert_ptr_null(m);
+                refused++;
+            }
+            recint_model_free(m);
+            recint_config_free(cfg);
+        }
+    }
+    ck_assert_int_ge(refused, 40);
+    ck_assert_int_ge(accepted, 100);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -678,6 +764,7 @@ int main(void)
     tcase_add_test(tc, p1_popularity_row);
     tcase_add_test(tc, set_features_refused_by_featureless_kinds);
     tcase_add_test(tc, load_ex_reads_the_callers_limit);
+    tcase_add_test(tc, keys_of_other_kinds_refused);
     suite_add_tcase(s, tc);
     return ri_test_run(s);
 }

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "format.h"
-#include "model_internal.h"
-#include "seq_internal.h"
+#include "util/alloc.h"
+#include "io/format.h"
+#include "models/model_internal.h"
+#include "models/seq_internal.h"
 #include "testutil.h"
 
 /* The layers' multiply context: the CPU's kernel and a packing workspace

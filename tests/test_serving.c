@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "core.h"
-#include "format.h"
-#include "model_internal.h"
+#include "util/alloc.h"
+#include "core/core.h"
+#include "io/format.h"
+#include "models/model_internal.h"
 #include "testutil.h"
 
 /* ---- deterministic test data ---------------------------------------------------- */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "features_internal.h"
+#include "data/features_internal.h"
 #include "testutil.h"
 
 #define T0 INT64_C(1600000000)

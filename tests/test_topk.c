@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
+#include "util/rng.h"
 #include "testutil.h"
-#include "topk.h"
+#include "core/topk.h"
 
 typedef struct {
     float s;

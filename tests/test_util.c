@@ -11,15 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "crc32.h"
-#include "error.h"
-#include "fileio.h"
-#include "format.h"
-#include "idmap.h"
-#include "numparse.h"
-#include "parallel.h"
-#include "rng.h"
+#include "util/alloc.h"
+#include "util/crc32.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "io/format.h"
+#include "data/idmap.h"
+#include "util/numparse.h"
+#include "util/parallel.h"
+#include "util/rng.h"
 #include "testutil.h"
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "format.h"
+#include "util/alloc.h"
+#include "io/format.h"
 
 const char *ri_test_datasets(void)
 {

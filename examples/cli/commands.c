@@ -730,13 +730,18 @@ static void params_markdown(void)
            "(`lib/util/params.def`); regenerate it rather than editing it by hand.\n\n"
            "Every parameter is set by name: `recint_config_set(cfg, \"key\", \"value\")` in C,\n"
            "`--set key=value` on the command line, a keyword argument in Python. Unknown keys\n"
-           "and values outside the range fail with a message naming the valid ones.\n");
+           "and values outside the range fail with a message naming the valid ones.\n\n"
+           "The owner says who reads a key: `core` (data, evaluation, serving; every model),\n"
+           "model kinds, `explore` or `simulate`. A model or trainer refuses a key set for\n"
+           "other kinds than its own. Experimental keys may change between releases\n"
+           "(docs/api-stability.md).\n");
     size_t n = recint_config_count();
     for (size_t i = 0; i < n; i++) {
         if (!first_of_group(i))
             continue;
         const char *g = recint_config_describe(i, RECINT_PARAM_GROUP);
-        printf("\n## %s\n\n| key | type | default | range | description |\n|---|---|---|---|---|\n", g);
+        printf("\n## %s\n\n| key | type | default | range | owner | description |\n"
+               "|---|---|---|---|---|---|\n", g);
         for (size_t j = i; j < n; j++) {
             if (strcmp(recint_config_describe(j, RECINT_PARAM_GROUP), g) != 0)
                 continue;
@@ -745,6 +750,9 @@ static void params_markdown(void)
             md_cell(recint_config_describe(j, RECINT_PARAM_TYPE), 0);
             md_cell(recint_config_describe(j, RECINT_PARAM_DEFAULT), 1);
             md_cell(recint_config_describe(j, RECINT_PARAM_RANGE), 1);
+            md_cell(recint_config_describe(j, RECINT_PARAM_OWNER), 0);
+            if (strcmp(recint_config_describe(j, RECINT_PARAM_STABILITY), "experimental") == 0)
+                printf(" *experimental:*");
             md_cell(recint_config_describe(j, RECINT_PARAM_HELP), 0);
             printf("\n");
         }
@@ -763,9 +771,13 @@ static void params_plain(void)
             if (strcmp(recint_config_describe(j, RECINT_PARAM_GROUP), g) != 0)
                 continue;
             const char *range = recint_config_describe(j, RECINT_PARAM_RANGE);
-            printf("  %s = %s  (%s%s%s)\n      %s\n", recint_config_describe(j, RECINT_PARAM_KEY),
+            int experimental =
+                strcmp(recint_config_describe(j, RECINT_PARAM_STABILITY), "experimental") == 0;
+            printf("  %s = %s  (%s%s%s; %s%s)\n      %s\n",
+                   recint_config_describe(j, RECINT_PARAM_KEY),
                    recint_config_describe(j, RECINT_PARAM_DEFAULT),
                    recint_config_describe(j, RECINT_PARAM_TYPE), *range ? " " : "", range,
+                   recint_config_describe(j, RECINT_PARAM_OWNER), experimental ? ", experimental" : "",
                    recint_config_describe(j, RECINT_PARAM_HELP));
         }
     }

@@ -8,14 +8,15 @@
 
 #include <immintrin.h>
 
-#include "alloc.h"
-#include "core.h"
-#include "error.h"
-#include "gemm.h"
-#include "heap.h"
-#include "items_internal.h"
-#include "kernels.h"
-#include "parallel.h"
+#include "util/alloc.h"
+#include "core/core.h"
+#include "util/error.h"
+#include "core/gemm.h"
+#include "core/heap.h"
+#include "core/items_internal.h"
+#include "core/kernels.h"
+#include "util/parallel.h"
+#include "core/target.h"
 
 /* Tile of one sgemm call: RI_BATCH_MB users x RI_BATCH_NB items, 1 MiB of
  * scores, the size of this CPU's L2 (measured in docs/batch-scoring.md). */
@@ -148,7 +149,7 @@ __attribute__((noinline)) static void take_hits(row_state *r, const float *v, ui
 /* Items scanned in ascending order enter a full heap only when strictly above
  * its root (an equal score loses on the larger index), so one vector compare
  * per 16 scores filters nearly everything. */
-__attribute__((target("avx512f"))) static void scan_avx512(row_state *r, const float *c,
+RI_TARGET_AVX512 static void scan_avx512(row_state *r, const float *c,
                                                            uint32_t i0, uint32_t nb,
                                                            const float *bias, const float *scale)
 {
@@ -195,7 +196,7 @@ __attribute__((target("avx512f"))) static void scan_avx512(row_state *r, const f
         scan_scalar(r, c + j, i0 + j, nb - j, bias, scale);
 }
 
-__attribute__((target("avx2,fma"))) static void scan_avx2(row_state *r, const float *c,
+RI_TARGET_AVX2 static void scan_avx2(row_state *r, const float *c,
                                                           uint32_t i0, uint32_t nb,
                                                           const float *bias, const float *scale)
 {

@@ -3,11 +3,11 @@
  * micro-kernel: a kc x nc block of the kernel's B side packed once per
  * (column block, depth block), an mc x kc block of its A side per row block,
  * then micro-tiles of mr x nr. */
-#include "gemm.h"
+#include "core/gemm.h"
 
 #include <string.h>
 
-#include "kernels.h"
+#include "core/kernels.h"
 
 #ifndef RI_NO_BLIS
 /* The kernels are leaf functions of BLIS's static archive: they call nothing

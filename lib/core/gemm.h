@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core.h"
+#include "core/core.h"
 
 /* The micro-kernel ABI of BLIS 0.9 (sgemm_ukr_ft): C (m x n, m <= mr,
  * n <= nr, strides rs_c, cs_c) = alpha * a * b + beta * C, where a is an

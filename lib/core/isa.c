@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
-#include "error.h"
-#include "kernels.h"
+#include "core/core.h"
+#include "util/error.h"
+#include "core/kernels.h"
 
 typedef struct {
     int avx2_fma, avx512f, vnni, skx;
@@ -37,12 +37,14 @@ static cpu_caps cpu_detect(void)
         return c;
     __cpuid_count(7, 0, a, b, cx, d);
     int avx2 = (b >> 5) & 1, f = (b >> 16) & 1, bw = (b >> 30) & 1, vnni = (cx >> 11) & 1;
-    c.avx2_fma = ymm_os && avx2 && fma;
-    c.avx512f = c.avx2_fma && zmm_os && f;
-    c.vnni = c.avx512f && bw && vnni;
-    /* BLIS's skx kernels need DQ, CD, BW and VL besides F (bli_cpuid.c) */
     int dq = (b >> 17) & 1, cd = (b >> 28) & 1, vl = (b >> 31) & 1;
-    c.skx = c.avx512f && dq && cd && bw && vl;
+    c.avx2_fma = ymm_os && avx2 && fma;
+    /* The AVX-512 level is the set core/target.h compiles its kernels for: F
+     * alone (Knights Landing) would run VL and DQ instructions it lacks. It is
+     * also what BLIS's skx kernels need (bli_cpuid.c). */
+    c.avx512f = c.avx2_fma && zmm_os && f && cd && bw && dq && vl;
+    c.vnni = c.avx512f && vnni;
+    c.skx = c.avx512f;
     return c;
 }
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "kernels.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "core/kernels.h"
 
 static int check_finite(const char *what, const float *v, size_t n)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core.h"
+#include "core/core.h"
 
 /* Items per panel of the SIMD layout: one AVX-512 register of floats. */
 #define RI_PANEL 16

@@ -3,11 +3,11 @@
  * bit-identical to kernel_scalar.c. */
 #include <immintrin.h>
 
-#include "kernels.h"
+#include "core/kernels.h"
+#include "core/target.h"
 
-#define T256 __attribute__((target("avx2,fma")))
 
-T256 static inline __m256 finish8(const ri_core_items *it, __m256 s, size_t first)
+RI_TARGET_AVX2 static inline __m256 finish8(const ri_core_items *it, __m256 s, size_t first)
 {
     if (it->scale)
         s = _mm256_mul_ps(s, _mm256_load_ps(it->scale + first));
@@ -16,7 +16,7 @@ T256 static inline __m256 finish8(const ri_core_items *it, __m256 s, size_t firs
     return s;
 }
 
-T256 static inline unsigned emit(__m256 lo, __m256 hi, __m256 thr, float *out, uint16_t *mask)
+RI_TARGET_AVX2 static inline unsigned emit(__m256 lo, __m256 hi, __m256 thr, float *out, uint16_t *mask)
 {
     _mm256_storeu_ps(out, lo);
     _mm256_storeu_ps(out + 8, hi);
@@ -26,7 +26,7 @@ T256 static inline unsigned emit(__m256 lo, __m256 hi, __m256 thr, float *out, u
     return m;
 }
 
-T256 float ri_core_exact_score_fma(const ri_core_items *it, const float *u, uint32_t i)
+RI_TARGET_AVX2 float ri_core_exact_score_fma(const ri_core_items *it, const float *u, uint32_t i)
 {
     const float *w = ri_item_row(it, i);
     float s = 0.0f;
@@ -44,7 +44,7 @@ T256 float ri_core_exact_score_fma(const ri_core_items *it, const float *u, uint
  * ri_core_exact_score_fma; eight chains in flight hide the FMA latency that
  * makes one chain slow. Every item must be < it->n, and it->n * dim must fit
  * in 31 bits (the gather's signed offsets). */
-T256 static void exact_score8(const ri_core_items *it, const float *u, const uint32_t *items,
+RI_TARGET_AVX2 static void exact_score8(const ri_core_items *it, const float *u, const uint32_t *items,
                               float *out)
 {
     const int dim = (int)it->dim;
@@ -63,7 +63,7 @@ T256 static void exact_score8(const ri_core_items *it, const float *u, const uin
     _mm256_storeu_ps(out, acc);
 }
 
-T256 void ri_core_score_some_fma(const ri_core_items *it, const float *u, const uint32_t *items,
+RI_TARGET_AVX2 void ri_core_score_some_fma(const ri_core_items *it, const float *u, const uint32_t *items,
                                  size_t n, float *out)
 {
     size_t t = 0;
@@ -80,7 +80,7 @@ T256 void ri_core_score_some_fma(const ri_core_items *it, const float *u, const 
         out[t] = items[t] < it->n ? ri_core_exact_score_fma(it, u, items[t]) : __builtin_nanf("");
 }
 
-T256 unsigned ri_fp32_block_avx2(const ri_core_items *it, const float *u, size_t p0, size_t np,
+RI_TARGET_AVX2 unsigned ri_fp32_block_avx2(const ri_core_items *it, const float *u, size_t p0, size_t np,
                                  float thr, float *out, uint16_t *mask)
 {
     const size_t dim = it->dim;
@@ -101,7 +101,7 @@ T256 unsigned ri_fp32_block_avx2(const ri_core_items *it, const float *u, size_t
     return any;
 }
 
-T256 static inline __m256 i8_finish8(const ri_core_items *it, const ri_quser *uq, __m256i dot,
+RI_TARGET_AVX2 static inline __m256 i8_finish8(const ri_core_items *it, const ri_quser *uq, __m256i dot,
                                      size_t first)
 {
     __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(dot, _mm256_set1_epi32(uq->corr)));
@@ -112,13 +112,13 @@ T256 static inline __m256 i8_finish8(const ri_core_items *it, const ri_quser *uq
 /* vpmaddubsw adds two u8*s8 products into a saturating int16: with item bytes
  * up to 255 and user codes within [-63, 63] (ri_kernels.i8_qmax) the pair sum
  * stays within +-32130, so every step is exact. */
-T256 static inline __m256i dot4(__m256i acc, const uint8_t *r, __m256i x, __m256i ones)
+RI_TARGET_AVX2 static inline __m256i dot4(__m256i acc, const uint8_t *r, __m256i x, __m256i ones)
 {
     __m256i pairs = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)r), x);
     return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones));
 }
 
-T256 unsigned ri_i8_block_avx2(const ri_core_items *it, const ri_quser *uq, size_t p0, size_t np,
+RI_TARGET_AVX2 unsigned ri_i8_block_avx2(const ri_core_items *it, const ri_quser *uq, size_t p0, size_t np,
                                float thr, float *out, uint16_t *mask)
 {
     const size_t groups = ri_q_dim4(it->dim) / 4;

@@ -5,9 +5,9 @@
  * (target attributes); the rest of the library stays baseline x86-64. */
 #include <immintrin.h>
 
-#include "kernels.h"
+#include "core/kernels.h"
+#include "core/target.h"
 
-#define T512 __attribute__((target("avx512f,avx512bw,avx512vnni,fma,avx2")))
 
 /* Panels scored side by side (independent chains for the FMA latency) and the
  * software prefetch distance in groups. Measured on Zen 4 with 1M items: one
@@ -28,7 +28,7 @@
 #define GROUP RI_GROUP
 #define QGROUP RI_QGROUP
 
-T512 static inline __m512 finish16(const ri_core_items *it, __m512 s, size_t p)
+RI_TARGET_AVX512 static inline __m512 finish16(const ri_core_items *it, __m512 s, size_t p)
 {
     if (it->scale)
         s = _mm512_mul_ps(s, _mm512_load_ps(it->scale + p * RI_PANEL));
@@ -37,7 +37,7 @@ T512 static inline __m512 finish16(const ri_core_items *it, __m512 s, size_t p)
     return s;
 }
 
-T512 static inline unsigned emit16(__m512 s, __m512 thr, float *out, uint16_t *mask)
+RI_TARGET_AVX512 static inline unsigned emit16(__m512 s, __m512 thr, float *out, uint16_t *mask)
 {
     _mm512_storeu_ps(out, s);
     __mmask16 m = _mm512_cmp_ps_mask(s, thr, _CMP_GT_OQ);
@@ -45,7 +45,8 @@ T512 static inline unsigned emit16(__m512 s, __m512 thr, float *out, uint16_t *m
     return m;
 }
 
-T512 unsigned ri_fp32_block_avx512(const ri_core_items *it, const float *u, size_t p0, size_t np,
+RI_TARGET_AVX512
+unsigned ri_fp32_block_avx512(const ri_core_items *it, const float *u, size_t p0, size_t np,
                                    float thr, float *out, uint16_t *mask)
 {
     const size_t dim = it->dim, stride = dim * RI_PANEL;
@@ -87,7 +88,8 @@ T512 unsigned ri_fp32_block_avx512(const ri_core_items *it, const float *u, size
 
 /* Approximate score of a panel from its exact integer dots, as the scalar
  * reference computes it: (float)dot * (qscale * user scale), then the finish. */
-T512 static inline __m512 i8_finish16(const ri_core_items *it, const ri_quser *uq, __m512i dot,
+RI_TARGET_AVX512_VNNI
+static inline __m512 i8_finish16(const ri_core_items *it, const ri_quser *uq, __m512i dot,
                                       size_t p)
 {
     __m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot, _mm512_set1_epi32(uq->corr)));
@@ -95,14 +97,15 @@ T512 static inline __m512 i8_finish16(const ri_core_items *it, const ri_quser *u
     return finish16(it, _mm512_mul_ps(f, sc), p);
 }
 
-T512 static inline __m512i user4(const ri_quser *uq, size_t g)
+RI_TARGET_AVX512_VNNI static inline __m512i user4(const ri_quser *uq, size_t g)
 {
     int32_t w;
     __builtin_memcpy(&w, uq->q + 4 * g, 4);
     return _mm512_set1_epi32(w);
 }
 
-T512 unsigned ri_i8_block_vnni(const ri_core_items *it, const ri_quser *uq, size_t p0, size_t np,
+RI_TARGET_AVX512_VNNI
+unsigned ri_i8_block_vnni(const ri_core_items *it, const ri_quser *uq, size_t p0, size_t np,
                                float thr, float *out, uint16_t *mask)
 {
     const size_t groups = ri_q_dim4(it->dim) / 4;

@@ -6,7 +6,7 @@
  * the separate multiply and add. */
 #include <math.h>
 
-#include "kernels.h"
+#include "core/kernels.h"
 
 static inline float finish(const ri_core_items *it, float s, size_t i)
 {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "items_internal.h"
+#include "core/items_internal.h"
 
 /* Scores of panels [p0, p0 + np) into out[(p - p0) * RI_PANEL + lane] and, per
  * panel, the mask of lanes whose score is > thr (lanes past n may be set: the

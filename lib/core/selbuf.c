@@ -1,6 +1,6 @@
-#include "selbuf.h"
+#include "core/selbuf.h"
 
-#include "core.h"
+#include "core/core.h"
 
 static inline void swap_keys(uint64_t *a, uint64_t *b)
 {

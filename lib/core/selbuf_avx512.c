@@ -6,11 +6,11 @@
  * which for a top-k of hundreds over 10^5 items was most of the selection. */
 #include <immintrin.h>
 
-#include "selbuf.h"
+#include "core/selbuf.h"
+#include "core/target.h"
 
-#define T512 __attribute__((target("avx512f,avx512vl,avx512dq,fma,avx2")))
 
-T512 void ri_selbuf_offer_block_avx512(ri_selbuf *b, const float *s16, const uint16_t *m16,
+RI_TARGET_AVX512 void ri_selbuf_offer_block_avx512(ri_selbuf *b, const float *s16, const uint16_t *m16,
                                        uint32_t np, uint32_t i0)
 {
     if (b->k == 0)

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "selbuf.h"
-#include "kernels.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "core/selbuf.h"
+#include "core/kernels.h"
 
 /* Panels per kernel call: 256 scores, 1 KiB, in L1 for the candidate pass. */
 #define BLOCK_PANELS 16

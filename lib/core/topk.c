@@ -1,11 +1,11 @@
-#include "topk.h"
+#include "core/topk.h"
 
 #include <math.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
-#include "heap.h"
+#include "core/heap.h"
 
 /* Scores in blocks of 16. With nothing excluded, the k-th largest of the
  * blocks' maxima is a lower bound of the k-th largest score (k blocks each

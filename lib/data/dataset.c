@@ -2,12 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "data_private.h"
-#include "dataset_internal.h"
-#include "error.h"
-#include "idmap.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "data/data_private.h"
+#include "data/dataset_internal.h"
+#include "util/error.h"
+#include "data/idmap.h"
 
 /* ------------------------------------------------------------------------ */
 /* Life cycle                                                               */
@@ -24,11 +24,16 @@ static void csc_reset(recint_dataset *ds)
     ds->csc_ready = 0;
 }
 
+int ri_dup_policy(const recint_config *cfg)
+{
+    static const char *const names[] = {[RI_DUP_SUM] = "sum", [RI_DUP_LAST] = "last",
+                                        [RI_DUP_MAX] = "max"};
+    return RI_CFG_PICK(cfg, RI_P_DUPLICATES, names);
+}
+
 static int parse_duplicates(const recint_config *cfg, int *out)
 {
-    /* RI_DUP_* are declared in the order of the range text "sum|last|max"
-     * (test_dataset checks every choice against them). */
-    int k = ri_cfg_choice(cfg, RI_P_DUPLICATES);
+    int k = ri_dup_policy(cfg);
     if (k < 0)
         return ri_error(RECINT_EINVAL, "duplicates: \"%s\" is not a known policy",
                         ri_cfg_str(cfg, RI_P_DUPLICATES));

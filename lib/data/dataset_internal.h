@@ -9,6 +9,8 @@
 #include "recint.h"
 
 enum { RI_DUP_SUM = 0, RI_DUP_LAST = 1, RI_DUP_MAX = 2 };
+/* cfg's duplicates policy as RI_DUP_*, -1 for a name it does not know. */
+int ri_dup_policy(const recint_config *cfg);
 
 struct recint_dataset {
     int duplicates;           /* RI_DUP_* */

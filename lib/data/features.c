@@ -1,13 +1,13 @@
 /* Feature matrices: sparse CSR, dense and implicit identity blocks, and their
  * side-by-side concatenation (layout in features_internal.h). */
-#include "features_internal.h"
+#include "data/features_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
+#include "util/alloc.h"
+#include "util/error.h"
 
 static void block_release(ri_feat_block *b)
 {

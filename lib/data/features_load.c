@@ -14,18 +14,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "data_private.h"
-#include "error.h"
-#include "features_internal.h"
-#include "fileio.h"
-#include "idmap.h"
-#include "numparse.h"
-#include "textscan.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "data/data_private.h"
+#include "util/error.h"
+#include "data/features_internal.h"
+#include "util/fileio.h"
+#include "data/idmap.h"
+#include "util/numparse.h"
+#include "data/textscan.h"
 
-/* In the order of the choices of feature_unknown_ids in params.def. */
 enum { UNKNOWN_SKIP, UNKNOWN_ERROR };
+static const char *const unknown_names[] = {[UNKNOWN_SKIP] = "skip", [UNKNOWN_ERROR] = "error"};
 enum { SHOW = 40, FIRST_ENTRIES = 1 << 12, READ_CHUNK = 1 << 20 };
 
 /* ------------------------------------------------------------ sparse text */
@@ -228,7 +228,7 @@ static int load_sparse(recint_features **out, recint_idmap **feature_names, cons
     memset(&S, 0, sizeof S);
     S.name = path ? path : name ? name : "<buffer>";
     S.rows = rows;
-    S.unknown = ri_cfg_choice(cfg, RI_P_FEATURE_UNKNOWN_IDS);
+    S.unknown = RI_CFG_PICK(cfg, RI_P_FEATURE_UNKNOWN_IDS, unknown_names);
     if ((rc = ri_idmap_new(&S.features)) != RECINT_OK)
         return rc;
     rc = path ? ri_read_lines(path, sparse_line, &S) : ri_read_lines_buffer(text, len, sparse_line, &S);

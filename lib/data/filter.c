@@ -1,11 +1,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "data_private.h"
-#include "dataset_internal.h"
-#include "error.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "data/data_private.h"
+#include "data/dataset_internal.h"
+#include "util/error.h"
 
 /* State of the k-core peeling: a vertex is removed once, and at that moment its
  * still-alive neighbours lose one degree each, so every edge is counted off once.

@@ -1,11 +1,11 @@
-#include "idmap.h"
+#include "data/idmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "data_private.h"
-#include "error.h"
+#include "util/alloc.h"
+#include "data/data_private.h"
+#include "util/error.h"
 
 /* Open addressing with linear probing; a slot holds index + 1 (0 = empty), so
  * 2^32 - 1 ids fit in uint32_t slots. Strings live back to back in one arena

@@ -20,21 +20,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "dataset_internal.h"
-#include "error.h"
-#include "fileio.h"
-#include "idmap.h"
-#include "numparse.h"
-#include "textscan.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "data/dataset_internal.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "data/idmap.h"
+#include "util/numparse.h"
+#include "data/textscan.h"
 
-/* In the order of the choices in params.def ("auto|tab|comma|ml|space",
- * "auto|yes|no", "auto|int|string"): ri_cfg_choice indexes them directly, and
- * test_loader loads a file in every listed choice. */
+/* The choices of delimiter, header and ids, by name (test_loader loads a file
+ * in every listed choice). */
 enum { D_AUTO, D_TAB, D_COMMA, D_ML, D_SPACE };
 enum { H_AUTO, H_YES, H_NO };
 enum { IDS_AUTO, IDS_INT, IDS_STRING };
+static const char *const delim_names[] = {[D_AUTO] = "auto", [D_TAB] = "tab", [D_COMMA] = "comma",
+                                          [D_ML] = "ml", [D_SPACE] = "space"};
+static const char *const header_names[] = {[H_AUTO] = "auto", [H_YES] = "yes", [H_NO] = "no"};
+static const char *const ids_names[] = {[IDS_AUTO] = "auto", [IDS_INT] = "int",
+                                        [IDS_STRING] = "string"};
 enum { C_USER, C_ITEM, C_WEIGHT, C_TIME, C_KINDS };
 enum {
     MAX_COLUMNS = 64,
@@ -209,9 +213,9 @@ static int loader_init(loader *L, const recint_dataset *ds, const char *name,
     memset(L, 0, sizeof *L);
     L->name = name;
     L->columns_spec = ri_cfg_str(cfg, RI_P_COLUMNS);
-    L->delim = ri_cfg_choice(cfg, RI_P_DELIMITER);
-    L->header = ri_cfg_choice(cfg, RI_P_HEADER);
-    int ids = ri_cfg_choice(cfg, RI_P_IDS);
+    L->delim = RI_CFG_PICK(cfg, RI_P_DELIMITER, delim_names);
+    L->header = RI_CFG_PICK(cfg, RI_P_HEADER, header_names);
+    int ids = RI_CFG_PICK(cfg, RI_P_IDS, ids_names);
     if (L->delim < 0 || L->header < 0 || ids < 0)
         return ri_error(RECINT_EINVAL, "%s: delimiter '%s', header '%s' or ids '%s' is not a known choice",
                         name, ri_cfg_str(cfg, RI_P_DELIMITER), ri_cfg_str(cfg, RI_P_HEADER),

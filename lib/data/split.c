@@ -1,11 +1,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "data_private.h"
-#include "dataset_internal.h"
-#include "error.h"
-#include "rng.h"
+#include "util/alloc.h"
+#include "data/data_private.h"
+#include "data/dataset_internal.h"
+#include "util/error.h"
+#include "util/rng.h"
 
 enum { SPLIT_RANDOM, SPLIT_TEMPORAL, SPLIT_LOO };
 enum { PART_TRAIN = 0, PART_VALID = 1, PART_TEST = 2 };

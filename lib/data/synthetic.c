@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "dataset_internal.h"
-#include "error.h"
-#include "features_internal.h"
-#include "idmap.h"
-#include "parallel.h"
-#include "rng.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "data/dataset_internal.h"
+#include "util/error.h"
+#include "data/features_internal.h"
+#include "data/idmap.h"
+#include "util/parallel.h"
+#include "util/rng.h"
 
 #define SYN_T0 INT64_C(1600000000)
 #define SYN_SPAN (INT64_C(3) * 365 * 86400)
@@ -74,7 +74,8 @@ static int read_shape(const recint_config *cfg, syn_shape *sh)
     sh->users = (uint32_t)ri_cfg_int(cfg, RI_P_SYN_USERS);
     sh->items = (uint32_t)ri_cfg_int(cfg, RI_P_SYN_ITEMS);
     sh->interactions = (uint64_t)ri_cfg_int(cfg, RI_P_SYN_INTERACTIONS);
-    int scale = ri_cfg_choice(cfg, RI_P_SYN_SCALE); /* 0 is "custom" */
+    static const char *const scales[] = {"custom", "S", "M", "L"}; /* presets[scale - 1] */
+    int scale = RI_CFG_PICK(cfg, RI_P_SYN_SCALE, scales);
     if (scale >= 1 && (size_t)scale <= sizeof presets / sizeof presets[0]) {
         /* A preset gives the shape; keys set explicitly still win. */
         if (!ri_cfg_is_set(cfg, RI_P_SYN_USERS))
@@ -690,7 +691,7 @@ RECINT_API int recint_dataset_synthetic(recint_dataset **out, const recint_confi
         free(indptr), free(indices), free(weights), free(timestamps);
         return rc;
     }
-    int dup = ri_cfg_choice(cfg, RI_P_DUPLICATES); /* RI_DUP_* follow "sum|last|max" */
+    int dup = ri_dup_policy(cfg);
     recint_dataset *ds = NULL;
     rc = ri_dataset_wrap(&ds, dup, users, items, indptr, indices, weights, timestamps);
     if (rc != RECINT_OK) {

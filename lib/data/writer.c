@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "fileio.h"
-#include "idmap.h"
-#include "numparse.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "data/idmap.h"
+#include "util/numparse.h"
 
 enum { OUT_BLOCK = 1 << 20 };
 

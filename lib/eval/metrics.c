@@ -13,13 +13,13 @@
 
 #include "recint.h"
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "idmap.h"
-#include "parallel.h"
-#include "rng.h"
-#include "topk.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "data/idmap.h"
+#include "util/parallel.h"
+#include "util/rng.h"
+#include "core/topk.h"
 
 static const char *const metric_names[RECINT_METRIC_COUNT] = {
     "precision", "recall",   "ndcg",  "map",     "hit_rate",   "auc",

@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core.h"
-#include "model_internal.h"
+#include "core/core.h"
+#include "models/model_internal.h"
 #include "recint.h"
-#include "rng.h"
+#include "util/rng.h"
 
-/* In the order of the choices of the policy key in params.def. */
+/* The policies (named in explorer.c, ri_explore_read_params). */
 typedef enum {
     RI_POL_GREEDY = 0,
     RI_POL_EPSILON,

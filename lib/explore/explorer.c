@@ -6,16 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "explore_internal.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "explore/explore_internal.h"
 
 int ri_explore_read_params(const recint_config *cfg, ri_explore_params *pp)
 {
     memset(pp, 0, sizeof *pp);
-    int pol = ri_cfg_choice(cfg, RI_P_POLICY);
-    if (pol < 0 || pol > RI_POL_UNIFORM)
+    static const char *const policies[] = {
+        [RI_POL_GREEDY] = "greedy",     [RI_POL_EPSILON] = "epsilon",
+        [RI_POL_SOFTMAX] = "softmax",   [RI_POL_LINUCB] = "linucb",
+        [RI_POL_THOMPSON] = "thompson", [RI_POL_UNIFORM] = "uniform"};
+    int pol = RI_CFG_PICK(cfg, RI_P_POLICY, policies);
+    if (pol < 0)
         return ri_error(RECINT_EINVAL, "explorer: unknown policy '%s'", ri_cfg_str(cfg, RI_P_POLICY));
     pp->policy = (ri_policy)pol;
     pp->epsilon = ri_cfg_float(cfg, RI_P_EPSILON);

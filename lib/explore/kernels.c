@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "util/alloc.h"
 
-#include "explore_internal.h"
+#include "explore/explore_internal.h"
+#include "core/target.h"
 
-#define T512 __attribute__((target("avx512f,avx512vl,fma,avx2")))
 
 /* ---- portable ----------------------------------------------------------- */
 
@@ -40,7 +40,7 @@ static float dot_base(const float *a, const float *b, uint32_t d)
 
 static inline __mmask16 tail_mask(uint32_t left) { return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1u); }
 
-T512 static void xm_512(const float *x, const float *M, uint32_t d, uint32_t m, float *y)
+RI_TARGET_AVX512 static void xm_512(const float *x, const float *M, uint32_t d, uint32_t m, float *y)
 {
     for (uint32_t cb = 0; cb < m; cb += 64) {
         const uint32_t left = m - cb;
@@ -69,7 +69,7 @@ T512 static void xm_512(const float *x, const float *M, uint32_t d, uint32_t m, 
     }
 }
 
-T512 static float dot_512(const float *a, const float *b, uint32_t d)
+RI_TARGET_AVX512 static float dot_512(const float *a, const float *b, uint32_t d)
 {
     __m512 s = _mm512_setzero_ps();
     for (uint32_t j = 0; j < d; j += 16) {
@@ -83,7 +83,7 @@ T512 static float dot_512(const float *a, const float *b, uint32_t d)
  * independent accumulator chains hide the FMA latency that one row's chain of
  * d dependent FMAs would expose. */
 #define XM_GROUP(NAME, G, NB)                                                                   \
-    T512 static void NAME(const float *const *X, const float *M, uint32_t d, uint32_t m,        \
+    RI_TARGET_AVX512 static void NAME(const float *const *X, const float *M, uint32_t d, uint32_t m,        \
                           float *const *Y)                                                      \
     {                                                                                           \
         __mmask16 k[NB];                                                                        \
@@ -114,7 +114,7 @@ XM_GROUP(xm_g4b2, 4, 2)
 XM_GROUP(xm_g2b4, 2, 4)
 
 /* Rows of X times M into rows of out (m floats each, out_stride apart). */
-T512 static void rows_512(const float *const *X, uint32_t n, const float *M, uint32_t d,
+RI_TARGET_AVX512 static void rows_512(const float *const *X, uint32_t n, const float *M, uint32_t d,
                           uint32_t m, float *out, size_t out_stride)
 {
     uint32_t i = 0;
@@ -156,7 +156,7 @@ T512 static void rows_512(const float *const *X, uint32_t n, const float *M, uin
  * FULL: dim == 16 NB, so no load needs a mask (masks in k registers did not
  * survive the loop's register pressure). */
 #define QF_GROUP(NAME, G, NB, FULL)                                                             \
-    T512 static void NAME(const float *const *X, const float *S, uint32_t d, float *q)          \
+    RI_TARGET_AVX512 static void NAME(const float *const *X, const float *S, uint32_t d, float *q)          \
     {                                                                                           \
         __mmask16 k[NB];                                                                        \
         _Pragma("GCC unroll 8") for (int b = 0; b < NB; b++)                                    \
@@ -206,7 +206,7 @@ QF_GROUP(qf_g1b4_full, 1, 4, 1)
 /* dim <= 64: groups of candidates, then one at a time. At 4 blocks, 6 candidates
  * (24 accumulators + 4 row blocks of the 32 registers) load each row of S for
  * more FMAs than 4 did: about 5-10 % faster on Zen 4. */
-T512 static void quad_tri_512(const float *S, uint32_t dim, const float *const *X, uint32_t n,
+RI_TARGET_AVX512 static void quad_tri_512(const float *S, uint32_t dim, const float *const *X, uint32_t n,
                               float *q)
 {
     const uint32_t nb = (dim + 15) / 16, G = nb <= 2 ? 8 : 6;
@@ -237,7 +237,7 @@ T512 static void quad_tri_512(const float *S, uint32_t dim, const float *const *
     }
 }
 
-T512 static void multi_512(const float *T, uint32_t dim, uint32_t m, const float *const *X,
+RI_TARGET_AVX512 static void multi_512(const float *T, uint32_t dim, uint32_t m, const float *const *X,
                            uint32_t n, float *out)
 {
     rows_512(X, n, T, dim, m, out, m);
@@ -250,7 +250,7 @@ T512 static void multi_512(const float *T, uint32_t dim, uint32_t m, const float
  * two), so each result is dot_512's to the bit. One row at a time, the
  * reduction's chain of dependent shuffles dominated: LinUCB brings up to date
  * hundreds of candidates per slot for a fresh user. */
-T512 static void dots16_512(const float *v, uint32_t dim, const float *const *X, float *out)
+RI_TARGET_AVX512 static void dots16_512(const float *v, uint32_t dim, const float *const *X, float *out)
 {
     __m512 a[16];
     _Pragma("GCC unroll 16") for (int r = 0; r < 16; r++) a[r] = _mm512_setzero_ps();
@@ -280,7 +280,7 @@ T512 static void dots16_512(const float *v, uint32_t dim, const float *const *X,
     _mm512_storeu_ps(out, _mm512_permutexvar_ps(rows, f));
 }
 
-T512 static void dots_512(const float *v, uint32_t dim, const float *const *X, uint32_t n,
+RI_TARGET_AVX512 static void dots_512(const float *v, uint32_t dim, const float *const *X, uint32_t n,
                           float *out)
 {
     uint32_t i = 0;
@@ -366,7 +366,7 @@ static inline __attribute__((always_inline)) void backsolve_body(const float *R,
 
 /* m a multiple of 16 up to 64: row i's right-hand sides stay in registers
  * while the solved rows below it are subtracted. */
-T512 static void backsolve_512(const float *R, uint32_t d, uint32_t m, float *Z)
+RI_TARGET_AVX512 static void backsolve_512(const float *R, uint32_t d, uint32_t m, float *Z)
 {
     if (m % 16 != 0 || m > 64) {
         backsolve_body(R, d, m, Z);
@@ -461,7 +461,7 @@ static int draw_lists_base(const float *out, uint32_t DP, const float *base, uin
  * down, which is where the scalar loop puts it. An empty slot holds -inf. */
 #define LISTS_VEC_K 12
 
-T512 static void draw_lists_16(const float *out, uint32_t DP, uint32_t g0, const float *base,
+RI_TARGET_AVX512 static void draw_lists_16(const float *out, uint32_t DP, uint32_t g0, const float *base,
                                uint32_t n, uint32_t K, uint32_t lanes, uint32_t *list, int *full)
 {
     __m512 S[LISTS_VEC_K];

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "explore_internal.h"
-#include "format.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "explore/explore_internal.h"
+#include "io/format.h"
 
 #define LOG_MAGIC "recint-explore-log 1"
 

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "explore_internal.h"
-#include "fileio.h"
-#include "numparse.h"
-#include "textscan.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "explore/explore_internal.h"
+#include "util/fileio.h"
+#include "util/numparse.h"
+#include "data/textscan.h"
 
 enum { LINE_CAP = 256, BLOCK = 1 << 16 };
 

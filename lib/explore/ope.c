@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "explore_internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "explore/explore_internal.h"
 
 #define Z95 1.959963984540054
 

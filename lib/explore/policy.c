@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "explore_internal.h"
-#include "topk.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "explore/explore_internal.h"
+#include "core/topk.h"
 
 typedef struct {
     const ri_explore_params *pp;

@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "explore_internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "explore/explore_internal.h"
+#include "core/target.h"
 
 int ri_cholesky(const double *a, uint32_t n, double *out)
 {
@@ -230,7 +231,7 @@ static inline __attribute__((always_inline)) void observe_body(ri_posterior *p, 
     mean_body(p);
 }
 
-__attribute__((target("avx512f,avx512vl,fma,avx2"))) static void observe_512(ri_posterior *p,
+RI_TARGET_AVX512 static void observe_512(ri_posterior *p,
                                                                            const float *x,
                                                                            double r, double *u,
                                                                            double *xd, int keep)

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "explore_internal.h"
-#include "parallel.h"
-#include "simulate_internal.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "explore/explore_internal.h"
+#include "util/parallel.h"
+#include "explore/simulate_internal.h"
 
 /* Streams of the world and of the clicks, apart from the explorer's. */
 #define SIM_STREAM_ITEMS (RI_STREAM_EXPLORE + (UINT64_C(1) << 52))

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "recint.h"
-#include "rng.h"
+#include "util/rng.h"
 
 typedef struct {
     uint32_t n_users, n_items, n_clusters, n_true, n_revealed, history, genre;

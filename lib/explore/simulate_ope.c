@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "explore_internal.h"
-#include "parallel.h"
-#include "simulate_internal.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "explore/explore_internal.h"
+#include "util/parallel.h"
+#include "explore/simulate_internal.h"
 
 #define OPE_STREAM_CLICKS (RI_STREAM_EXPLORE + (UINT64_C(4) << 52))
 

@@ -1,4 +1,4 @@
-#include "format.h"
+#include "io/format.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "crc32.h"
-#include "error.h"
-#include "fileio.h"
+#include "util/alloc.h"
+#include "util/crc32.h"
+#include "util/error.h"
+#include "util/fileio.h"
 
 /* Sections are used in place as native arrays, so the host must match the file. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

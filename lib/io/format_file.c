@@ -3,10 +3,10 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "fileio.h"
-#include "format.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "io/format.h"
 
 static int io_error(const char *path, const char *what)
 {

@@ -23,13 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "als_internal.h"
-#include "model_internal.h"
-#include "parallel.h"
-#include "rng.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "models/als_internal.h"
+#include "models/model_internal.h"
+#include "util/parallel.h"
+#include "util/rng.h"
 
 #define TAG_DIM "ALSDIM"
 #define TAG_USER "ALSUSER"
@@ -137,7 +137,8 @@ static ri_als_params read_params(const ri_fit_args *a)
     p.exponent = ri_cfg_float(mc, RI_P_REGULARIZATION_EXPONENT);
     p.alpha = ri_cfg_float(mc, RI_P_ALPHA);
     p.biases = ri_cfg_bool(mc, RI_P_BIASES);
-    p.solver = ri_cfg_choice(mc, RI_P_SOLVER) == RI_ALS_CHOLESKY ? RI_ALS_CHOLESKY : RI_ALS_CG;
+    static const char *const solvers[] = {[RI_ALS_CG] = "cg", [RI_ALS_CHOLESKY] = "cholesky"};
+    p.solver = RI_CFG_PICK(mc, RI_P_SOLVER, solvers) == RI_ALS_CHOLESKY ? RI_ALS_CHOLESKY : RI_ALS_CG;
     const recint_config *tc =
         a->train_cfg && ri_cfg_is_set(a->train_cfg, RI_P_THREADS) ? a->train_cfg : mc;
     p.threads = ri_threads_resolve(ri_cfg_int(tc, RI_P_THREADS));

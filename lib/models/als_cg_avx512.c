@@ -13,9 +13,9 @@
  * [y, 1] and only the right-hand side changes (ri_als_cg_task). */
 #include <immintrin.h>
 
-#include "als_internal.h"
+#include "models/als_internal.h"
+#include "core/target.h"
 
-#define T512 __attribute__((target("avx512f,avx2,fma")))
 #define INL inline __attribute__((always_inline))
 #define NV_MAX (RI_ALS_CG_AVX512_MAX_DIM / 16)
 #define UNROLL _Pragma("GCC unroll 8")
@@ -25,7 +25,7 @@
  * the first pass's loads miss the caches; later passes find them in L1/L2. */
 #define PF_DIST 6
 
-T512 static INL float dotv(const __m512 *a, const __m512 *b, const int nv)
+RI_TARGET_AVX512 static INL float dotv(const __m512 *a, const __m512 *b, const int nv)
 {
     __m512 s = _mm512_mul_ps(a[0], b[0]);
     UNROLL
@@ -37,7 +37,7 @@ T512 static INL float dotv(const __m512 *a, const __m512 *b, const int nv)
 /* out = (G + lambda I) v, v also in vs (memory, for the broadcasts). Row c of
  * G is its column c (symmetric); two sets of accumulators halve the FMA
  * dependency chains. */
-T512 static INL void gram_times(const float *G, uint32_t d, const float *vs, __m512 lam,
+RI_TARGET_AVX512 static INL void gram_times(const float *G, uint32_t d, const float *vs, __m512 lam,
                                 const __m512 *v, __m512 *out, const __mmask16 *mk, const int nv)
 {
     __m512 a0[NV_MAX], a1[NV_MAX];
@@ -68,7 +68,7 @@ T512 static INL void gram_times(const float *G, uint32_t d, const float *vs, __m
         out[k] = _mm512_add_ps(a0[k], a1[k]);
 }
 
-T512 static INL void prefetch_row(const float *y, uint32_t d)
+RI_TARGET_AVX512 static INL void prefetch_row(const float *y, uint32_t d)
 {
     const char *p = (const char *)y;
     for (uint32_t o = 0; o < d * (uint32_t)sizeof(float); o += 64)
@@ -76,7 +76,7 @@ T512 static INL void prefetch_row(const float *y, uint32_t d)
     _mm_prefetch(p + d * sizeof(float) - 1, _MM_HINT_T0);
 }
 
-T512 static INL void solve_row(const ri_als_cg_task *t, float *xrow, uint64_t beg, uint64_t end,
+RI_TARGET_AVX512 static INL void solve_row(const ri_als_cg_task *t, float *xrow, uint64_t beg, uint64_t end,
                                const __mmask16 *mk, const int nv)
 {
     const uint32_t d = t->dim;
@@ -161,7 +161,7 @@ T512 static INL void solve_row(const ri_als_cg_task *t, float *xrow, uint64_t be
 }
 
 #define ROWS_NV(NV)                                                                              \
-    T512 static void rows_nv##NV(const ri_als_cg_task *t, float *X, size_t begin, size_t end,    \
+    RI_TARGET_AVX512 static void rows_nv##NV(const ri_als_cg_task *t, float *X, size_t begin, size_t end,    \
                                  const __mmask16 *mk)                                            \
     {                                                                                            \
         for (size_t row = begin; row < end; row++)                                               \
@@ -203,7 +203,7 @@ void ri_als_cg_avx512(const ri_als_cg_task *t, float *X, size_t begin, size_t en
 
 /* Rows r of the lower triangle in [r0, r1), all with columns 0 .. 16 nr - 1
  * covering them: sum_j e_j y_j[r] y_j[0..r] accumulated in nr zmm registers. */
-T512 static INL void system_rows(const float *G, const float *Y, uint32_t d,
+RI_TARGET_AVX512 static INL void system_rows(const float *G, const float *Y, uint32_t d,
                                  const uint32_t *items, const float *weights, size_t n,
                                  float alpha, double lambda, uint32_t r0, uint32_t r1,
                                  const __mmask16 *mk, double *A, const int nr)
@@ -242,7 +242,7 @@ T512 static INL void system_rows(const float *G, const float *Y, uint32_t d,
 }
 
 #define SYSTEM_NR(NR)                                                                            \
-    T512 static void system_nr##NR(const float *G, const float *Y, uint32_t d,                   \
+    RI_TARGET_AVX512 static void system_nr##NR(const float *G, const float *Y, uint32_t d,                   \
                                    const uint32_t *items, const float *weights, size_t n,        \
                                    float alpha, double lambda, uint32_t r0, uint32_t r1,         \
                                    const __mmask16 *mk, double *A)                               \
@@ -258,7 +258,7 @@ SYSTEM_NR(6)
 SYSTEM_NR(7)
 SYSTEM_NR(8)
 
-T512 static void rhs(const float *Y, uint32_t d, const uint32_t *items, const float *weights,
+RI_TARGET_AVX512 static void rhs(const float *Y, uint32_t d, const uint32_t *items, const float *weights,
                      size_t n, float alpha, const __mmask16 *mk, int nv, double *b)
 {
     float out[NV_MAX * 16] __attribute__((aligned(64)));

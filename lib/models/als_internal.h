@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core.h"
-#include "model_internal.h"
+#include "core/core.h"
+#include "models/model_internal.h"
 
 /* A fitted als model. */
 typedef struct {
@@ -29,7 +29,7 @@ typedef struct {
     float *Vh, *Gh, *th;
 } ri_als_state;
 
-typedef enum { RI_ALS_CG = 0, RI_ALS_CHOLESKY = 1 } ri_als_solver; /* params.def order */
+typedef enum { RI_ALS_CG = 0, RI_ALS_CHOLESKY = 1 } ri_als_solver;
 
 /* The parameters of a fit. */
 typedef struct {

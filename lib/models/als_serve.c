@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "als_internal.h"
-#include "config.h"
-#include "error.h"
-#include "parallel.h"
-#include "topk.h"
+#include "util/alloc.h"
+#include "models/als_internal.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/parallel.h"
+#include "core/topk.h"
 
 /* ------------------------------------------------------------------------ */
 /* Exact single-row solves: fold-in and explanations                        */

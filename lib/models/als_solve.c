@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "als_internal.h"
-#include "error.h"
-#include "gemm.h"
-#include "parallel.h"
+#include "util/alloc.h"
+#include "models/als_internal.h"
+#include "util/error.h"
+#include "core/gemm.h"
+#include "util/parallel.h"
+#include "core/target.h"
 
 /* Rows handed to a worker at a time: rows differ a lot in length, so hand out
  * small chunks dynamically. */
@@ -265,7 +266,7 @@ static void solve_rows_baseline(const half_sweep *h, size_t begin, size_t end, u
 }
 
 #if ALS_HAVE_AVX2
-__attribute__((target("avx2,fma"))) static void solve_rows_avx2(const half_sweep *h, size_t begin,
+RI_TARGET_AVX2 static void solve_rows_avx2(const half_sweep *h, size_t begin,
                                                              size_t end, unsigned worker)
 {
     solve_rows(h, begin, end, worker);
@@ -359,7 +360,7 @@ static void factor_row_baseline(const float *G, const float *Y, uint32_t d,
 }
 
 #if ALS_HAVE_AVX2
-__attribute__((target("avx2,fma"))) static void
+RI_TARGET_AVX2 static void
 factor_row_avx2(const float *G, const float *Y, uint32_t d, const uint32_t *items,
                 const float *weights, size_t n, double alpha, double lambda, const float *off,
                 const float *t, double *A, double *b)
@@ -367,7 +368,7 @@ factor_row_avx2(const float *G, const float *Y, uint32_t d, const uint32_t *item
     factor_row(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
 }
 
-__attribute__((target("avx2,fma"))) static void cholesky_avx2(double *A, uint32_t d, double *col)
+RI_TARGET_AVX2 static void cholesky_avx2(double *A, uint32_t d, double *col)
 {
     cholesky_packed(A, d, col);
 }

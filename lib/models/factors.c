@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "model_internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "models/model_internal.h"
 
 #define TAG_DIM "FACDIM"
 #define TAG_USER "FACUSER"

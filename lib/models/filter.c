@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "model_internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "models/model_internal.h"
 
 static size_t words_of(uint32_t n_items) { return ((size_t)n_items + 63) / 64; }
 

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "features_internal.h"
-#include "hybrid_internal.h"
-#include "parallel.h"
-#include "rng.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "data/features_internal.h"
+#include "models/hybrid_internal.h"
+#include "util/parallel.h"
+#include "util/rng.h"
 
 /* Per-loss defaults, chosen on a validation split carved from the P1 training
  * data (docs/hybrid.md shows the search). Index: HYB_LOSS_*. */
@@ -26,14 +26,35 @@ double ri_hyb_default_halflife(int loss) { return default_halflife[loss]; }
 
 int ri_hyb_resolve_history(const recint_config *cfg, int loss)
 {
-    int h = ri_cfg_choice(cfg, RI_P_USER_HISTORY);
+    static const char *const names[] = {
+        [HYB_HIST_AUTO] = "auto",           [HYB_HIST_NONE] = "none",
+        [HYB_HIST_SQRT] = "sqrt",           [HYB_HIST_MEAN] = "mean",
+        [HYB_HIST_SQRT_ONLY] = "sqrt-only", [HYB_HIST_MEAN_ONLY] = "mean-only"};
+    int h = RI_CFG_PICK(cfg, RI_P_USER_HISTORY, names);
     return h == HYB_HIST_AUTO ? default_history[loss] : h;
+}
+
+/* HYB_LOSS_* of cfg's loss, -1 for a loss of another kind. */
+static int pick_loss(const recint_config *cfg)
+{
+    static const char *const names[] = {
+        [HYB_LOSS_AUTO] = "auto", [HYB_LOSS_LOGISTIC] = "logistic", [HYB_LOSS_BPR] = "bpr",
+        [HYB_LOSS_WARP] = "warp", [HYB_LOSS_WARP_KOS] = "warp-kos"};
+    return RI_CFG_PICK(cfg, RI_P_LOSS, names);
 }
 
 int ri_hyb_resolve_loss(const recint_config *cfg)
 {
-    int loss = ri_cfg_choice(cfg, RI_P_LOSS);
-    return loss >= HYB_LOSS_LOGISTIC && loss <= HYB_LOSS_WARP_KOS ? loss : HYB_LOSS_WARP;
+    int loss = pick_loss(cfg);
+    return loss >= HYB_LOSS_LOGISTIC ? loss : HYB_LOSS_WARP;
+}
+
+int ri_hyb_check_loss(const recint_config *cfg, const char *what)
+{
+    if (pick_loss(cfg) < 0)
+        return ri_error(RECINT_EINVAL, "%s: loss '%s' belongs to another kind (hybrid: "
+                        "logistic|bpr|warp|warp-kos)", what, ri_cfg_str(cfg, RI_P_LOSS));
+    return RECINT_OK;
 }
 
 uint32_t ri_hyb_default_epochs(int loss) { return default_epochs[loss]; }
@@ -358,10 +379,9 @@ int ri_hyb_refresh_history(hyb_state *s, unsigned threads)
 
 static int hyb_check_config(const recint_config *cfg)
 {
-    int loss = ri_cfg_choice(cfg, RI_P_LOSS);
-    if (loss > HYB_LOSS_WARP_KOS)
-        return ri_error(RECINT_EINVAL, "hybrid: loss '%s' belongs to another kind (hybrid: "
-                        "logistic|bpr|warp|warp-kos)", ri_cfg_str(cfg, RI_P_LOSS));
+    int rc = ri_hyb_check_loss(cfg, "hybrid");
+    if (rc)
+        return rc;
     if (ri_cfg_int(cfg, RI_P_KOS_K) > ri_cfg_int(cfg, RI_P_KOS_N))
         return ri_error(RECINT_EINVAL, "hybrid: kos_k (%lld) must not exceed kos_n (%lld)",
                         (long long)ri_cfg_int(cfg, RI_P_KOS_K), (long long)ri_cfg_int(cfg, RI_P_KOS_N));

@@ -15,12 +15,13 @@
 #include <immintrin.h>
 #endif
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "hybrid_internal.h"
-#include "parallel.h"
-#include "rng.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "models/hybrid_internal.h"
+#include "util/parallel.h"
+#include "util/rng.h"
+#include "core/target.h"
 
 /* Rows per negative-sampling stream and per work chunk of a thread. */
 #define BLOCK 4096
@@ -125,7 +126,7 @@ static HOT void adagrad_row(float *restrict w, float *restrict acc, const float 
 
 #if HYB_HAVE_AVX2
 /* Not always_inline: the baseline copy keeps a call it never makes. */
-__attribute__((target("avx2,fma"))) static inline void
+RI_TARGET_AVX2 static inline void
 adagrad_row_avx2(float *restrict w, float *restrict acc, const float *restrict v, float xc,
                  float alpha, float lr, uint32_t d)
 {
@@ -447,7 +448,7 @@ static void run_range_baseline(const epoch_job *job, size_t begin, size_t end, u
 }
 
 #if HYB_HAVE_AVX2
-__attribute__((target("avx2,fma"))) static void
+RI_TARGET_AVX2 static void
 run_range_avx2(const epoch_job *job, size_t begin, size_t end, unsigned worker)
 {
     run_range(1, job, begin, end, worker);
@@ -580,7 +581,9 @@ static hyb_params read_params(const ri_fit_args *a)
     memset(&p, 0, sizeof p);
     p.dim = (uint32_t)ri_cfg_int(a->model->cfg, RI_P_DIM);
     p.loss = ri_hyb_resolve_loss(ri_fit_cfg(a, RI_P_LOSS));
-    int opt = ri_cfg_choice(ri_fit_cfg(a, RI_P_OPTIMIZER), RI_P_OPTIMIZER);
+    static const char *const optimizers[] = {
+        [HYB_OPT_AUTO] = "auto", [HYB_OPT_ADAGRAD] = "adagrad", [HYB_OPT_ADAM] = "adam"};
+    int opt = RI_CFG_PICK(ri_fit_cfg(a, RI_P_OPTIMIZER), RI_P_OPTIMIZER, optimizers);
     p.optimizer = opt == HYB_OPT_ADAM ? HYB_OPT_ADAM : HYB_OPT_ADAGRAD;
     int64_t epochs = ri_cfg_int(ri_fit_cfg(a, RI_P_EPOCHS), RI_P_EPOCHS);
     p.epochs = epochs > 0 ? (uint32_t)epochs : ri_hyb_default_epochs(p.loss);
@@ -796,7 +799,7 @@ static void flush_users_baseline(const epoch_job *job, size_t begin, size_t end)
 }
 
 #if HYB_HAVE_AVX2
-__attribute__((target("avx2,fma"))) static void
+RI_TARGET_AVX2 static void
 flush_users_avx2(const epoch_job *job, size_t begin, size_t end)
 {
     flush_users(1, job, begin, end);
@@ -854,7 +857,7 @@ static void move_users_baseline(const epoch_job *job, size_t begin, size_t end)
 }
 
 #if HYB_HAVE_AVX2
-__attribute__((target("avx2,fma"))) static void
+RI_TARGET_AVX2 static void
 move_users_avx2(const epoch_job *job, size_t begin, size_t end)
 {
     move_users(job, begin, end);
@@ -1092,11 +1095,7 @@ static int history_from(hyb_state *s, const hyb_params *p, const recint_dataset 
  * at recint_model_new). */
 static int check_train_loss(const ri_fit_args *a)
 {
-    const recint_config *c = ri_fit_cfg(a, RI_P_LOSS);
-    if (ri_cfg_choice(c, RI_P_LOSS) > HYB_LOSS_WARP_KOS)
-        return ri_error(RECINT_EINVAL, "hybrid fit: loss '%s' belongs to another kind (hybrid: "
-                        "logistic|bpr|warp|warp-kos)", ri_cfg_str(c, RI_P_LOSS));
-    return RECINT_OK;
+    return ri_hyb_check_loss(ri_fit_cfg(a, RI_P_LOSS), "hybrid fit");
 }
 
 int ri_hyb_fit(const ri_fit_args *a, void **state_out)

@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model_internal.h"
+#include "models/model_internal.h"
 
-/* params.def order of the loss and optimizer choices. */
+/* The hybrid kind's loss and optimizer choices (named in hybrid.c). */
 enum { HYB_LOSS_AUTO = 0, HYB_LOSS_LOGISTIC = 1, HYB_LOSS_BPR = 2, HYB_LOSS_WARP = 3,
        HYB_LOSS_WARP_KOS = 4 };
 enum { HYB_OPT_AUTO = 0, HYB_OPT_ADAGRAD = 1, HYB_OPT_ADAM = 2,
@@ -45,7 +45,7 @@ typedef struct {
     uint32_t *steps;
 } hyb_side;
 
-/* params.def order of user_history. */
+/* user_history's choices (named in hybrid.c). */
 enum { HYB_HIST_AUTO = 0, HYB_HIST_NONE = 1, HYB_HIST_SQRT = 2, HYB_HIST_MEAN = 3,
        HYB_HIST_SQRT_ONLY = 4, HYB_HIST_MEAN_ONLY = 5 };
 /* -only: the history replaces identity user features (whose table then holds
@@ -94,7 +94,10 @@ int ri_hyb_refresh_history(hyb_state *s, unsigned threads);
 /* Per-loss defaults: epochs and learning rate when the config leaves them 0. */
 uint32_t ri_hyb_default_epochs(int loss);
 double ri_hyb_default_lr(int loss);
+/* HYB_LOSS_* of cfg's loss; auto and another kind's loss resolve to warp. */
 int ri_hyb_resolve_loss(const recint_config *cfg);
+/* EINVAL (message prefixed what) when cfg's loss is another kind's. */
+int ri_hyb_check_loss(const recint_config *cfg, const char *what);
 
 /* hybrid_loss.c: the losses as functions of scores. Each returns the loss and
  * writes d loss / d score of the positive (and of the negative, for pair losses). */

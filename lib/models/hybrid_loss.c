@@ -3,7 +3,7 @@
  * both against finite differences. */
 #include <math.h>
 
-#include "hybrid_internal.h"
+#include "models/hybrid_internal.h"
 
 /* log(1 + exp(z)) without overflow for large z or loss of precision for small. */
 static double softplus(double z)

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "format.h"
-#include "idmap.h"
-#include "model_internal.h"
-#include "numparse.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "io/format.h"
+#include "data/idmap.h"
+#include "models/model_internal.h"
+#include "util/numparse.h"
 
 static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops, &ri_als_ops,
                                             &ri_hybrid_ops, &ri_seq_ops};
@@ -93,13 +93,16 @@ RECINT_API int recint_model_new(recint_model **out, const char *kind, const reci
         return ri_error(RECINT_EUNSUPPORTED,
                         "recint_model_new: kind '%s' is built from given arrays, not trained: "
                         "use recint_model_new_%s", kind, kind);
+    int rc = ri_cfg_check_kind(cfg, ops->name, "recint_model_new");
+    if (rc)
+        return rc;
     if (ops->check_config) {
-        int rc = ops->check_config(cfg);
+        rc = ops->check_config(cfg);
         if (rc)
             return rc;
     }
     ri_isa isa;
-    int rc = ri_serving_isa(cfg, 0, &isa);
+    rc = ri_serving_isa(cfg, 0, &isa);
     if (rc)
         return ri_error_prefix(rc, "recint_model_new: ");
     return model_alloc(out, ops, cfg);
@@ -191,7 +194,8 @@ static int copy_seen(const recint_dataset *train, fitted_part *p)
 }
 
 int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_dataset *valid,
-                 const recint_config *train_cfg, recint_progress_fn progress, void *ctx)
+                 const recint_config *train_cfg, ri_fit_validate_fn validate,
+                 recint_progress_fn progress, void *ctx)
 {
     if (!m || !train)
         return ri_error(RECINT_EINVAL, "fit: %s is NULL", !m ? "model" : "train");
@@ -222,7 +226,7 @@ int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_data
         part_free(m->ops, &p);
         return rc;
     }
-    ri_fit_args a = {m, train, valid, train_cfg, progress, ctx};
+    ri_fit_args a = {m, train, valid, train_cfg, progress, ctx, validate};
     rc = m->ops->fit(&a, &p.state);
     if (p.state) {
         /* A canceled fit's complete state is kept only when it can serve too. */
@@ -286,7 +290,7 @@ int ri_model_partial_fit(recint_model *m, const recint_dataset *data, const reci
         return ri_error(RECINT_EUNSUPPORTED, "partial fit: a '%s' model cannot continue a fit "
                         "(use recint_trainer_fit)", m->ops->name);
     if (!m->fitted)
-        return ri_model_fit(m, data, NULL, train_cfg, progress, ctx);
+        return ri_model_fit(m, data, NULL, train_cfg, NULL, progress, ctx);
     if (!ri_idmap_equal(recint_dataset_users(data), m->users) ||
         !ri_idmap_equal(recint_dataset_items(data), m->items))
         return ri_error(RECINT_EINVAL,
@@ -306,7 +310,7 @@ int ri_model_partial_fit(recint_model *m, const recint_dataset *data, const reci
         part_free(m->ops, &p);
         return rc;
     }
-    ri_fit_args a = {m, data, NULL, train_cfg, progress, ctx};
+    ri_fit_args a = {m, data, NULL, train_cfg, progress, ctx, NULL};
     rc = m->ops->partial_fit(&a, m->state, &p.state);
     if (p.state) {
         int brc = ri_serving_build(m, p.state, p.n_items, NULL, &p.serve);
@@ -326,23 +330,20 @@ const recint_config *ri_fit_cfg(const ri_fit_args *a, ri_param_id id)
     return a->train_cfg && ri_cfg_is_set(a->train_cfg, id) ? a->train_cfg : a->model->cfg;
 }
 
-/* valid_metric's choices, in params.def order. */
-static const int valid_metrics[] = {-1, RECINT_METRIC_PRECISION, RECINT_METRIC_RECALL,
-                                    RECINT_METRIC_NDCG, RECINT_METRIC_MAP, RECINT_METRIC_AUC,
-                                    RECINT_METRIC_FULL_HR, RECINT_METRIC_FULL_NDCG};
-
 int ri_fit_validate(const ri_fit_args *a, const void *state, int next_item, double *out)
 {
     if (!a || !state || !out)
         return ri_error(RECINT_EINVAL, "fit validation: NULL argument");
     if (!a->valid)
         return ri_error(RECINT_EINVAL, "fit validation: no validation data given");
-    const recint_config *cfg = ri_fit_cfg(a, RI_P_VALID_METRIC);
-    int choice = ri_cfg_choice(cfg, RI_P_VALID_METRIC);
-    int metric = choice > 0 && (size_t)choice < sizeof valid_metrics / sizeof valid_metrics[0]
-                     ? valid_metrics[choice]
-                     : (next_item ? RECINT_METRIC_FULL_NDCG : RECINT_METRIC_NDCG);
-    int wants_next = metric == RECINT_METRIC_FULL_HR || metric == RECINT_METRIC_FULL_NDCG;
+    if (!a->validate)
+        return ri_error(RECINT_EINVAL, "fit validation: no validator given");
+    return a->validate(a, state, next_item, out);
+}
+
+int ri_fit_with_served_state(const ri_fit_args *a, const void *state,
+                             int (*fn)(const recint_model *m, void *ctx), void *ctx)
+{
     /* A model on the stack borrowing the training catalogue and rows: never freed
      * as a whole, only its serving side, which is the one thing built here. */
     recint_model tmp;
@@ -365,16 +366,9 @@ int ri_fit_validate(const ri_fit_args *a, const void *state, int next_item, doub
     rc = ri_serving_build(&tmp, state, tmp.n_items, NULL, &tmp.serve);
     if (rc)
         return rc;
-    double v[RECINT_METRIC_COUNT];
-    uint32_t k = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_K), RI_P_K);
-    const recint_config *ecfg = ri_fit_cfg(a, RI_P_THREADS);
-    rc = wants_next ? recint_evaluate_next(&tmp, a->train, a->valid, k, ecfg, v, RECINT_METRIC_COUNT)
-                    : recint_evaluate(&tmp, a->train, a->valid, k, ecfg, v, RECINT_METRIC_COUNT);
+    rc = fn(&tmp, ctx);
     ri_serving_free(&tmp.serve);
-    if (rc)
-        return ri_error_prefix(rc, "fit validation: ");
-    *out = v[metric];
-    return RECINT_OK;
+    return rc;
 }
 
 int ri_model_from_state(recint_model **out, const ri_model_ops *ops, const recint_config *cfg,

@@ -1,17 +1,17 @@
 /* The model handle and the table of operations each model kind supplies.
  * model.c owns everything every kind shares (catalogue, id maps, seen items,
- * validation, the file container); serve.c owns scoring and ranking, which go
- * through the scoring core (lib/core/core.h) for every kind; a kind owns only
- * its state. */
+ * serving a candidate state for validation, the file container); serve.c owns
+ * scoring and ranking, which go through the scoring core (lib/core/core.h) for
+ * every kind; a kind owns only its state. */
 #ifndef RI_MODEL_INTERNAL_H
 #define RI_MODEL_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "core.h"
-#include "format.h"
+#include "util/config.h"
+#include "core/core.h"
+#include "io/format.h"
 #include "recint.h"
 
 /* Every kind scores as a linear form R[u, i] = <user_vec(u), item_mat[i, :]> +
@@ -32,14 +32,21 @@ typedef struct {
 
 /* Everything a kind's fit needs. The kind builds a NEW state and never touches
  * the model's current one, so a failed or canceled fit leaves it intact. */
-typedef struct {
+typedef struct ri_fit_args ri_fit_args;
+/* Scores a candidate state on a->valid for early stopping (ri_fit_validate). The
+ * trainer supplies it (lib/train/validate.c): evaluation sits above the models
+ * in the layering (lib/layers.txt), so a model reaches it only through this. */
+typedef int (*ri_fit_validate_fn)(const ri_fit_args *a, const void *state, int next_item,
+                                  double *out);
+struct ri_fit_args {
     const recint_model *model;      /* config in model->cfg */
     const recint_dataset *train;
     const recint_dataset *valid;    /* may be NULL */
     const recint_config *train_cfg; /* trainer's config (threads, epochs); may be NULL */
     recint_progress_fn progress;    /* may be NULL */
     void *ctx;
-} ri_fit_args;
+    ri_fit_validate_fn validate;    /* NULL: the fit has no validation */
+};
 
 /* Rows to re-solve in a partial fit (recint_model_partial_fit_users/_items): row
  * rows[r] of the side gets the interactions idx[indptr[r] .. indptr[r+1]) (indices
@@ -156,13 +163,18 @@ extern const ri_model_ops ri_seq_ops;
 /* The config a fit reads a training key from: the trainer's when the key is set
  * there, else the model's (so `--set epochs=5` works on either). */
 const recint_config *ri_fit_cfg(const ri_fit_args *a, ri_param_id id);
-/* Validation score of a candidate state during a fit, for early stopping: the
- * state is served as a temporary model on the training catalogue (training rows
- * excluded) and a->valid evaluated at cut-off k with the metric valid_metric
- * names (auto: ndcg; next_item selects recint_evaluate_next and auto full_ndcg,
- * for sequential kinds). Reads state only. Errors: EINVAL (no valid data),
- * ENOMEM, those of evaluation. */
+/* Validation score of a candidate state during a fit, for early stopping,
+ * through a->validate (lib/train/validate.c: a->valid evaluated at cut-off k
+ * with the metric valid_metric names; auto: ndcg; next_item selects
+ * recint_evaluate_next and auto full_ndcg, for sequential kinds). Reads state
+ * only. Errors: EINVAL (no valid data or no validator), ENOMEM, those of
+ * evaluation. */
 int ri_fit_validate(const ri_fit_args *a, const void *state, int next_item, double *out);
+/* Calls fn with state served as a temporary model on the training catalogue
+ * (a->train's id maps, its rows excluded from rankings); the model lives for
+ * the call only. Errors: ENOMEM, those of serving, and fn's. */
+int ri_fit_with_served_state(const ri_fit_args *a, const void *state,
+                             int (*fn)(const recint_model *m, void *ctx), void *ctx);
 
 /* Continue training a fitted m on data (same catalogue) through the kind's
  * partial_fit; an unfitted m is fitted from scratch. The training rows the model
@@ -175,7 +187,8 @@ int ri_model_linear(const recint_model *m, ri_linear_view *out);
 /* Fit m from scratch (the trainer's entry point). Errors: EINVAL, ENOMEM,
  * ECANCELED, EUNSUPPORTED (kind cannot be fitted) and those of the kind. */
 int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_dataset *valid,
-                 const recint_config *train_cfg, recint_progress_fn progress, void *ctx);
+                 const recint_config *train_cfg, ri_fit_validate_fn validate,
+                 recint_progress_fn progress, void *ctx);
 /* A fitted model of kind ops made from a ready state (recint_model_new_factors):
  * catalogue 0..n-1 on both sides, no seen items. Takes state (destroyed on
  * failure). Errors: EINVAL, ENOMEM, EUNSUPPORTED (isa). */

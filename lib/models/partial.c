@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "idmap.h"
-#include "model_internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "data/idmap.h"
+#include "models/model_internal.h"
 
 static const char *side_name(int side) { return side ? "item" : "user"; }
 

@@ -3,9 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "model_internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "models/model_internal.h"
 
 #define POP_TAG "POPSCORE"
 

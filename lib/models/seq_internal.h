@@ -16,9 +16,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gemm.h"
+#include "core/gemm.h"
 #include "recint.h"
-#include "rng.h"
+#include "util/rng.h"
 
 typedef struct {
     uint32_t n_items, dim, maxlen, blocks, heads, ffn;
@@ -190,6 +190,11 @@ int ri_seq_vector(const ri_seq_state *s, const uint32_t *items, size_t n, float 
 /* Each user's training items in time order (timestamp, then item) as CSR:
  * *ptr (n_users + 1) and *items, allocated. Errors: EINVAL, ENOMEM. */
 int ri_seq_ordered(const recint_dataset *ds, uint64_t **ptr, uint32_t **items);
+/* The objective cfg's loss names (auto: softmax), checked at creation and at
+ * fit. Errors: EINVAL for a loss of another kind (message without prefix). */
+int ri_seq_pick_loss(const recint_config *cfg, ri_seq_loss *out);
+/* EINVAL when cfg asks for an optimizer the kind does not have (adagrad). */
+int ri_seq_check_optimizer(const recint_config *cfg);
 
 
 #endif

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "seq_internal.h"
+#include "models/seq_internal.h"
 
 /* Guards the variance of a constant row; small enough to change nothing else. */
 #define LN_EPS 1e-6f

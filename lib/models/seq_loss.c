@@ -8,8 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "core.h"
-#include "seq_internal.h"
+#include "core/core.h"
+#include "models/seq_internal.h"
 
 /* Rows whose full-catalogue logits are held at once. */
 #define SOFTMAX_CHUNK 256

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "dataset_internal.h"
-#include "error.h"
-#include "model_internal.h"
-#include "seq_internal.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "data/dataset_internal.h"
+#include "util/error.h"
+#include "models/model_internal.h"
+#include "models/seq_internal.h"
 
 #define TAG_ARCH "SEQARCH"
 #define TAG_PARAM "SEQPARAM"
@@ -37,6 +37,12 @@ static void seq_destroy(void *state) { ri_seq_state_free(state); }
 
 static int seq_check_config(const recint_config *cfg)
 {
+    ri_seq_loss loss;
+    int rc = ri_seq_pick_loss(cfg, &loss);
+    if (rc == RECINT_OK)
+        rc = ri_seq_check_optimizer(cfg);
+    if (rc)
+        return ri_error_prefix(rc, "sequential: ");
     const int64_t dim = ri_cfg_int(cfg, RI_P_DIM), heads = ri_cfg_int(cfg, RI_P_HEADS);
     if (dim % heads != 0)
         return ri_error(RECINT_EINVAL,

@@ -10,9 +10,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "core.h"
-#include "rng.h"
-#include "seq_internal.h"
+#include "core/core.h"
+#include "util/rng.h"
+#include "models/seq_internal.h"
 
 /* ---- parameters -------------------------------------------------------- */
 

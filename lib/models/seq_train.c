@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "model_internal.h"
-#include "parallel.h"
-#include "seq_internal.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "models/model_internal.h"
+#include "util/parallel.h"
+#include "models/seq_internal.h"
 
 /* Documented defaults of the shared training keys, chosen on a validation split
  * of P2 (docs/sequential.md). */
@@ -26,11 +26,38 @@
 #define ADAM_B2 0.98
 #define ADAM_EPS 1e-8
 
-/* loss choices of params.def: auto|logistic|bpr|warp|warp-kos|bce|softmax|sampled-softmax */
-enum { LOSS_AUTO = 0, LOSS_BCE = 5, LOSS_SOFTMAX = 6, LOSS_SAMPLED = 7 };
+/* The loss choices this kind understands (the hybrid ones are another kind's). */
+enum { LOSS_AUTO, LOSS_BCE, LOSS_SOFTMAX, LOSS_SAMPLED };
+static const char *const loss_names[] = {[LOSS_AUTO] = "auto", [LOSS_BCE] = "bce",
+                                         [LOSS_SOFTMAX] = "softmax",
+                                         [LOSS_SAMPLED] = "sampled-softmax"};
+static const char *const norm_names[] = {"pre", "post"};
+static const char *const activation_names[] = {"relu", "gelu"};
+static const char *const optimizer_names[] = {"auto", "adagrad", "adam"};
 #define DEFAULT_LOSS RI_SEQ_SOFTMAX
 
 int ri_seq_fit(const ri_fit_args *a, void **state_out);
+
+int ri_seq_pick_loss(const recint_config *cfg, ri_seq_loss *out)
+{
+    static const ri_seq_loss losses[] = {[LOSS_AUTO] = DEFAULT_LOSS, [LOSS_BCE] = RI_SEQ_BCE,
+                                         [LOSS_SOFTMAX] = RI_SEQ_SOFTMAX,
+                                         [LOSS_SAMPLED] = RI_SEQ_SAMPLED};
+    int loss = RI_CFG_PICK(cfg, RI_P_LOSS, loss_names);
+    if (loss < 0)
+        return ri_error(RECINT_EINVAL, "loss '%s' is not one of the sequential objectives "
+                        "(bce, softmax, sampled-softmax)", ri_cfg_str(cfg, RI_P_LOSS));
+    *out = losses[loss];
+    return RECINT_OK;
+}
+
+int ri_seq_check_optimizer(const recint_config *cfg)
+{
+    if (RI_CFG_PICK(cfg, RI_P_OPTIMIZER, optimizer_names) == 1)
+        return ri_error(RECINT_EINVAL, "optimizer adagrad is not supported "
+                        "(sequential trains with adam)");
+    return RECINT_OK;
+}
 
 typedef struct {
     ri_seq_arch arch;
@@ -53,8 +80,8 @@ static int read_params(const ri_fit_args *a, uint32_t n_items, fit_params *p)
     p->arch.maxlen = (uint32_t)ri_cfg_int(mc, RI_P_MAXLEN);
     p->arch.blocks = (uint32_t)ri_cfg_int(mc, RI_P_BLOCKS);
     p->arch.heads = (uint32_t)ri_cfg_int(mc, RI_P_HEADS);
-    p->arch.post_ln = ri_cfg_choice(mc, RI_P_NORM) == 1;
-    p->arch.gelu = ri_cfg_choice(mc, RI_P_ACTIVATION) == 1;
+    p->arch.post_ln = RI_CFG_PICK(mc, RI_P_NORM, norm_names) == 1;
+    p->arch.gelu = RI_CFG_PICK(mc, RI_P_ACTIVATION, activation_names) == 1;
     p->epochs = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_EPOCHS), RI_P_EPOCHS);
     if (p->epochs == 0)
         p->epochs = DEFAULT_EPOCHS;
@@ -63,20 +90,11 @@ static int read_params(const ri_fit_args *a, uint32_t n_items, fit_params *p)
         p->lr = DEFAULT_LR;
     p->batch = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_BATCH_SIZE), RI_P_BATCH_SIZE);
     p->dropout = (float)ri_cfg_float(ri_fit_cfg(a, RI_P_DROPOUT), RI_P_DROPOUT);
-    const int loss = ri_cfg_choice(ri_fit_cfg(a, RI_P_LOSS), RI_P_LOSS);
-    if (loss == LOSS_AUTO)
-        p->loss = DEFAULT_LOSS;
-    else if (loss == LOSS_BCE || loss == LOSS_SOFTMAX || loss == LOSS_SAMPLED)
-        p->loss = loss == LOSS_BCE ? RI_SEQ_BCE : loss == LOSS_SOFTMAX ? RI_SEQ_SOFTMAX : RI_SEQ_SAMPLED;
-    else
-        return ri_error(RECINT_EINVAL,
-                        "sequential fit: loss '%s' is not one of the sequential objectives "
-                        "(bce, softmax, sampled-softmax)",
-                        ri_cfg_str(ri_fit_cfg(a, RI_P_LOSS), RI_P_LOSS));
-    const int opt = ri_cfg_choice(ri_fit_cfg(a, RI_P_OPTIMIZER), RI_P_OPTIMIZER);
-    if (opt == 1)
-        return ri_error(RECINT_EINVAL, "sequential fit: optimizer adagrad is not supported "
-                        "(sequential trains with adam)");
+    int rc = ri_seq_pick_loss(ri_fit_cfg(a, RI_P_LOSS), &p->loss);
+    if (rc == RECINT_OK)
+        rc = ri_seq_check_optimizer(ri_fit_cfg(a, RI_P_OPTIMIZER));
+    if (rc)
+        return ri_error_prefix(rc, "sequential fit: ");
     p->n_neg = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_NEGATIVES), RI_P_NEGATIVES);
     if (p->n_neg == 0)
         p->n_neg = p->loss == RI_SEQ_SAMPLED ? DEFAULT_SAMPLED_NEGATIVES : 1;

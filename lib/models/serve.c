@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "error.h"
-#include "model_internal.h"
-#include "parallel.h"
+#include "util/alloc.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "models/model_internal.h"
+#include "util/parallel.h"
 
 /* Outputs of at most this many entries use stack scratch. */
 #define STACK_K 256

@@ -2,9 +2,10 @@
  * kind, which builds a new state aside so that a canceled fit keeps the old one. */
 #include <stdlib.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "model_internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "models/model_internal.h"
+#include "train/train_internal.h"
 
 struct recint_trainer {
     recint_model *model; /* borrowed: must outlive the trainer */
@@ -15,10 +16,13 @@ RECINT_API int recint_trainer_new(recint_trainer **out, recint_model *m, const r
 {
     if (!out || !m)
         return ri_error(RECINT_EINVAL, "recint_trainer_new: %s is NULL", !out ? "out" : "model");
+    int rc = ri_cfg_check_kind(cfg, recint_model_kind(m), "recint_trainer_new");
+    if (rc)
+        return rc;
     recint_trainer *t = RI_NEW_ZEROED(recint_trainer, 1);
     if (!t)
         return ri_error(RECINT_ENOMEM, "recint_trainer_new: out of memory");
-    int rc = recint_config_copy(&t->cfg, cfg);
+    rc = recint_config_copy(&t->cfg, cfg);
     if (rc) {
         free(t);
         return rc;
@@ -42,7 +46,7 @@ RECINT_API int recint_trainer_fit(recint_trainer *t, const recint_dataset *train
 {
     if (!t || !train)
         return ri_error(RECINT_EINVAL, "recint_trainer_fit: %s is NULL", !t ? "trainer" : "train");
-    return ri_model_fit(t->model, train, valid, t->cfg, progress, ctx);
+    return ri_model_fit(t->model, train, valid, t->cfg, ri_train_validate, progress, ctx);
 }
 
 RECINT_API int recint_trainer_partial_fit(recint_trainer *t, const recint_dataset *data,

@@ -1,9 +1,9 @@
-#include "alloc.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 
 int ri_mul_overflow(size_t a, size_t b, size_t *out)
 {

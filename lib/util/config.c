@@ -1,18 +1,18 @@
-#include "config.h"
+#include "util/config.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "numparse.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/numparse.h"
 
 typedef enum { T_INT, T_FLOAT, T_BOOL, T_CHOICE, T_STRING } ptype;
 
 typedef struct {
-    const char *key, *type_name, *def, *range, *group, *help;
+    const char *key, *type_name, *def, *range, *group, *owner, *stability, *help;
     ptype type;
 } param;
 
@@ -22,10 +22,14 @@ static const param table[RI_P_COUNT] = {
 #define BOOL T_BOOL
 #define CHOICE T_CHOICE
 #define STRING T_STRING
-#define RI_PARAM(id, key, type, def, range, group, help) \
-    [RI_P_##id] = {key, #type, def, range, group, help, type},
-#include "params.def"
+#define STABLE "stable"
+#define EXPERIMENTAL "experimental"
+#define RI_PARAM(id, key, type, def, range, group, owner, stability, help) \
+    [RI_P_##id] = {key, #type, def, range, group, owner, stability, help, type},
+#include "util/params.def"
 #undef RI_PARAM
+#undef STABLE
+#undef EXPERIMENTAL
 #undef INT
 #undef FLOAT
 #undef BOOL
@@ -64,6 +68,8 @@ RECINT_API const char *recint_config_describe(size_t index, int field)
     case RECINT_PARAM_RANGE: return p->range;
     case RECINT_PARAM_HELP: return p->help;
     case RECINT_PARAM_GROUP: return p->group;
+    case RECINT_PARAM_OWNER: return p->owner;
+    case RECINT_PARAM_STABILITY: return p->stability;
     default: return NULL;
     }
 }
@@ -358,9 +364,41 @@ const char *ri_cfg_str(const recint_config *cfg, ri_param_id id)
 
 int ri_cfg_is_set(const recint_config *cfg, ri_param_id id) { return cfg ? cfg->set[id] : 0; }
 
-int ri_cfg_choice(const recint_config *cfg, ri_param_id id)
+int ri_cfg_pick(const recint_config *cfg, ri_param_id id, const char *const *names, size_t n)
 {
-    if ((unsigned)id >= RI_P_COUNT || table[id].type != T_CHOICE)
+    if ((unsigned)id >= RI_P_COUNT || table[id].type != T_CHOICE || !names)
         return -1;
-    return choice_index(table[id].range, ri_cfg_str(cfg, id));
+    const char *v = ri_cfg_str(cfg, id);
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], v) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Whether word is one of the '|'-separated names of list. */
+static int listed(const char *list, const char *word)
+{
+    return choice_index(list, word) >= 0;
+}
+
+static int owned_by_kinds(const char *owner)
+{
+    return strcmp(owner, "core") != 0 && strcmp(owner, "explore") != 0 &&
+           strcmp(owner, "simulate") != 0;
+}
+
+int ri_cfg_check_kind(const recint_config *cfg, const char *kind, const char *what)
+{
+    if (!cfg || !kind)
+        return RECINT_OK;
+    for (int i = 0; i < RI_P_COUNT; i++) {
+        const param *p = &table[i];
+        if (cfg->set[i] && owned_by_kinds(p->owner) && !listed(p->owner, kind))
+            return ri_error(RECINT_EINVAL,
+                            "%s: key '%s' is a parameter of %s%s, not of '%s' (unset it, or "
+                            "use a config of its own for this model)",
+                            what, p->key, strchr(p->owner, '|') ? "the kinds " : "the kind ",
+                            p->owner, kind);
+    }
+    return RECINT_OK;
 }

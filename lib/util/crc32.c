@@ -1,4 +1,4 @@
-#include "crc32.h"
+#include "util/crc32.h"
 
 /* Slice-by-4 tables, generated once from the reflected polynomial 0xEDB88320. */
 static const uint32_t crc_tab[4][256] = {

@@ -1,4 +1,4 @@
-#include "fileio.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "error.h"
+#include "util/alloc.h"
+#include "util/error.h"
 
 /* Temporary names are "path.tmp.XXXXXX": recognisable as leftovers should the
  * process die before the rename, and never "path.tmp", which may be the user's. */

@@ -1,4 +1,4 @@
-#include "parallel.h"
+#include "util/parallel.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "error.h"
+#include "util/alloc.h"
+#include "util/error.h"
 
 unsigned ri_threads_resolve(int64_t requested)
 {

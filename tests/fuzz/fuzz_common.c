@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "format.h"
+#include "util/alloc.h"
+#include "io/format.h"
 
 void fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "alloc.h"
-#include "format.h"
+#include "util/alloc.h"
+#include "io/format.h"
 #include "fuzz_common.h"
 
 static const char *root;
