@@ -13,9 +13,18 @@
 #include "models/model_internal.h"
 #include "util/numparse.h"
 
-static const ri_model_ops *const kinds[] = {&ri_pop_ops, &ri_factors_ops, &ri_als_ops,
-                                            &ri_hybrid_ops, &ri_seq_ops};
+static const ri_model_ops *const kinds[] = {
+#define RI_KIND(name, ops) &ops,
+#include "models/kinds.def"
+#undef RI_KIND
+};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
+/* "|pop|factors|...": recint_model_kinds skips the first bar. */
+static const char kinds_text[] = ""
+#define RI_KIND(name, ops) "|" name
+#include "models/kinds.def"
+#undef RI_KIND
+    ;
 
 static const ri_model_ops *find_kind(const char *name)
 {
@@ -25,7 +34,7 @@ static const ri_model_ops *find_kind(const char *name)
     return NULL;
 }
 
-RECINT_API const char *recint_model_kinds(void) { return "pop|factors|als|hybrid|sequential"; }
+RECINT_API const char *recint_model_kinds(void) { return kinds_text + 1; }
 
 /* The fitted part of a model, built aside and swapped in whole, so a failed fit
  * or load never leaves a half-updated model. */

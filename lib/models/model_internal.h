@@ -154,11 +154,9 @@ struct recint_filter {
     int include_seen;
 };
 
-extern const ri_model_ops ri_pop_ops;
-extern const ri_model_ops ri_factors_ops;
-extern const ri_model_ops ri_als_ops;
-extern const ri_model_ops ri_hybrid_ops;
-extern const ri_model_ops ri_seq_ops;
+#define RI_KIND(name, ops) extern const ri_model_ops ops;
+#include "models/kinds.def"
+#undef RI_KIND
 
 /* The config a fit reads a training key from: the trainer's when the key is set
  * there, else the model's (so `--set epochs=5` works on either). */
