@@ -15,6 +15,8 @@
  *   - Thread-safety: calls taking a const handle may run concurrently on the same
  *     handle; calls taking a non-const handle need exclusive access to it.
  *     docs/threading.md lists the exceptions.
+ *   - Two tiers (docs/api-stability.md): the section headed EXPERIMENTAL at the
+ *     end may change in any minor release; the rest follows the stability rules.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -602,6 +604,20 @@ RECINT_API int recint_explorer_recommend(recint_explorer *e, uint32_t user, uint
  * Errors: EINVAL (NaN/Inf), ERANGE, ENOMEM. */
 RECINT_API int recint_explorer_observe(recint_explorer *e, uint32_t user, uint32_t item,
                                        float reward);
+
+/* ======================================================================== */
+/* EXPERIMENTAL: explorer logs, replay, off-policy evaluation, simulator    */
+/* ======================================================================== */
+/* Everything below, up to the end of the header, may change in a minor release
+ * (0.1 -> 0.2; after 1.0, 1.x -> 1.y): a signature, the layout of an out array,
+ * the value of a RECINT_OPE_* or RECINT_SIM_* macro, the log file format. These
+ * calls are research tools whose outputs are still growing (more estimators,
+ * more simulator totals), and freezing them now would fix today's layouts for a
+ * whole major series. They are declared and exported like the rest, with no
+ * macro to opt in, so programs using them today compile unchanged; rebuild such
+ * a program against each new minor release and read its notes.
+ * docs/api-stability.md describes the tiers. */
+
 /* Start (enable != 0) or stop keeping a log of every slate: (user, round, slot,
  * item, propensity, candidates, reward; NaN until observed). Enabling clears it. */
 RECINT_API int recint_explorer_set_logging(recint_explorer *e, int enable);

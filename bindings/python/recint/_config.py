@@ -6,7 +6,7 @@ import numbers
 
 from . import _errors
 from ._handle import Handle
-from ._lib import ConfigP, PARAM_FIELDS, lib
+from ._lib import ConfigP, PARAM_FIELDS, PARAM_INDEX, lib
 
 
 def params():
@@ -15,8 +15,8 @@ def params():
     out = []
     for i in range(lib.recint_config_count()):
         entry = {}
-        for field, name in enumerate(PARAM_FIELDS):
-            text = lib.recint_config_describe(i, field)
+        for name in PARAM_FIELDS:
+            text = lib.recint_config_describe(i, PARAM_INDEX[name])
             entry[name] = text.decode() if text is not None else ""
         out.append(entry)
     return out

@@ -4,6 +4,7 @@ import ctypes
 import math
 
 from . import _config, _errors
+from ._constants import METRIC_USERS
 from ._ids import scalar_u32
 from ._lib import METRIC_COUNT, METRICS_NEXT, METRICS_TOPK, lib
 
@@ -22,7 +23,8 @@ def _run(fn, picks, model, first, test, k, params):
     result = {}
     for i in picks:
         value = out[i]
-        result[metric_name(i)] = int(value) if i == 7 and math.isfinite(value) else value
+        is_count = i == METRIC_USERS and math.isfinite(value)
+        result[metric_name(i)] = int(value) if is_count else value
     return result
 
 

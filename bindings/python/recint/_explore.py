@@ -3,16 +3,41 @@ the off-policy estimators. See docs/exploration.md."""
 
 import ctypes
 
-from . import _arrays, _config, _errors
+from . import _arrays, _config, _constants, _errors
 from ._dataset import fspath_bytes
 from ._handle import Handle, ReaderKind
 from ._ids import scalar_u32
 from ._lib import ExplorerP, lib
 
-# RECINT_SIM_* and RECINT_OPE_* of recint.h, in their order.
-SIM_KEYS = ("rounds", "cumulative_reward", "regret", "discovered", "coverage", "diversity")
-ESTIMATORS = {"ips": 0, "snips": 1, "dr": 2}
-_OPE_SIM_COUNT = 14
+
+def _indexed(prefix, skip=(), count=None, renamed=None):
+    """{lower-case name: value} of the generated RECINT_<prefix>* macros whose
+    names start with none of skip, in header order. With count, the values must
+    be exactly 0..count-1, so that a total added to the header cannot leave a
+    hole in the tuples built from it."""
+    out = {}
+    for name, value in vars(_constants).items():
+        if name.startswith(prefix) and not name.startswith(tuple(skip)):
+            short = name[len(prefix):].lower()
+            out[(renamed or {}).get(short, short)] = value
+    if count is not None and sorted(out.values()) != list(range(count)):
+        raise ImportError("recint._constants: RECINT_%s* values %s are not 0..%d"
+                          % (prefix, sorted(out.values()), count - 1))
+    return out
+
+
+# The keys of simulate()'s dicts, in the order of recint_simulate's out. The
+# reward total was published as "cumulative_reward" before the names came
+# from the header.
+_SIM = _indexed("SIM_", skip=("SIM_COUNT",), count=_constants.SIM_COUNT,
+                renamed={"reward": "cumulative_reward"})
+SIM_KEYS = tuple(sorted(_SIM, key=_SIM.get))
+# recint_explorer_evaluate's estimators by name (RECINT_OPE_*, without the
+# RECINT_OPE_SIM_* layout of recint_simulate_ope).
+ESTIMATORS = _indexed("OPE_", skip=("OPE_SIM_",))
+_OPE_SIM_COUNT = _constants.OPE_SIM_COUNT
+# recint_explorer_evaluate writes estimate, standard error and the two CI ends.
+_EVALUATE_LEN = 4
 
 # The C explorer keeps pointers into its model's vectors: a change would free them.
 _EXPLORERS = ReaderKind("explorer", "explorers",
@@ -89,9 +114,9 @@ class Explorer(Handle):
         if estimator not in ESTIMATORS:
             raise ValueError("estimator must be one of %s, got %r"
                              % (", ".join(sorted(ESTIMATORS)), estimator))
-        out = (ctypes.c_double * 4)()
+        out = (ctypes.c_double * _EVALUATE_LEN)()
         _errors.check(lib.recint_explorer_evaluate(self._p, fspath_bytes(path),
-                                                   ESTIMATORS[estimator], out, 4))
+                                                   ESTIMATORS[estimator], out, _EVALUATE_LEN))
         return {"estimate": out[0], "se": out[1], "ci": (out[2], out[3])}
 
 
@@ -120,8 +145,10 @@ def simulate_ope(log_path, config=None, **params):
     out = (ctypes.c_double * _OPE_SIM_COUNT)()
     _errors.check(lib.recint_simulate_ope(_config.ptr_of(cfg), fspath_bytes(log_path), out,
                                           _OPE_SIM_COUNT))
-    result = {"true_value": out[0], "logged_value": out[13]}
-    for name, base in (("ips", 1), ("snips", 5), ("dr", 9)):
+    result = {"true_value": out[_constants.OPE_SIM_TRUE],
+              "logged_value": out[_constants.OPE_SIM_LOGGED]}
+    for name, base in _indexed("OPE_SIM_", skip=("OPE_SIM_TRUE", "OPE_SIM_LOGGED",
+                                                  "OPE_SIM_COUNT")).items():
         result[name] = {"estimate": out[base], "se": out[base + 1],
                         "ci": (out[base + 2], out[base + 3])}
     return result

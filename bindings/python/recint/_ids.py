@@ -10,7 +10,7 @@ import ctypes
 import operator
 
 from . import _arrays, _errors
-from ._lib import IDS_STRING, lib
+from ._lib import IDS_INT, IDS_STRING, lib
 
 _U32_MAX = (1 << 32) - 1
 
@@ -57,7 +57,7 @@ class IdLookup:
     @property
     def kind(self):
         """'int', 'str' or None (no ids yet)."""
-        return {1: "int", 2: "str"}.get(lib.recint_idmap_kind(self._map()))
+        return {IDS_INT: "int", IDS_STRING: "str"}.get(lib.recint_idmap_kind(self._map()))
 
     def index(self, ext_id):
         """Dense index of an external id; NotFoundError (a KeyError) when absent."""

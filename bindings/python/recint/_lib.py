@@ -16,8 +16,11 @@ import ctypes.util
 import glob
 import os
 
-# The major version this binding was written against; the soname carries it too.
-ABI_MAJOR = 0
+from . import _constants
+
+# The major version of the header the constants were generated from: the binding
+# was written against it, and the soname carries it too.
+ABI_MAJOR = _constants.VERSION_MAJOR
 SONAME = "librecint.so.%d" % ABI_MAJOR
 
 # Opaque handle types: distinct pointer types so that ctypes refuses a dataset
@@ -212,15 +215,30 @@ PROTOTYPES = [
     ("recint_simulate_ope", c_int, [ConfigP, c_char_p, P(c_double), c_size]),
 ]
 
-# Constants of recint.h the binding uses (macros are not in the shared object).
-OK = 0
-EINVAL, ENOMEM, EIO, EFORMAT, ERANGE = -1, -2, -3, -4, -5
-ESTATE, ECANCELED, EUNSUPPORTED, ENOTFOUND = -6, -7, -8, -9
-IDS_NONE, IDS_INT, IDS_STRING = 0, 1, 2
+# The macros of recint.h come from _constants.py (gen_constants.py writes it).
+# These names stay defined here because the package and its users have always
+# read them from _lib (_errors.py, recint._lib.EFORMAT in tests).
+OK = _constants.OK
+EINVAL, ENOMEM, EIO = _constants.EINVAL, _constants.ENOMEM, _constants.EIO
+EFORMAT, ERANGE, ESTATE = _constants.EFORMAT, _constants.ERANGE, _constants.ESTATE
+ECANCELED, EUNSUPPORTED = _constants.ECANCELED, _constants.EUNSUPPORTED
+ENOTFOUND = _constants.ENOTFOUND
+IDS_NONE, IDS_INT, IDS_STRING = _constants.IDS_NONE, _constants.IDS_INT, _constants.IDS_STRING
+METRIC_COUNT = _constants.METRIC_COUNT
+
+# The fields recint.params() reports, each read at its RECINT_PARAM_* index.
+# owner and stability are not among them yet: adding keys to every entry is a
+# change of params()'s documented result (docs/python.md).
 PARAM_FIELDS = ("key", "type", "default", "range", "help", "group")
-METRIC_COUNT = 12
-METRICS_TOPK = tuple(range(0, 8))           # precision .. users
-METRICS_NEXT = (8, 9, 10, 11, 7)            # full_hr .. sampled_ndcg, users
+PARAM_INDEX = {name: getattr(_constants, "PARAM_" + name.upper()) for name in PARAM_FIELDS}
+# The metrics each evaluation call fills (recint.h says which), in the order of
+# the dicts it returns.
+METRICS_TOPK = (_constants.METRIC_PRECISION, _constants.METRIC_RECALL, _constants.METRIC_NDCG,
+                _constants.METRIC_MAP, _constants.METRIC_HIT_RATE, _constants.METRIC_AUC,
+                _constants.METRIC_COVERAGE, _constants.METRIC_USERS)
+METRICS_NEXT = (_constants.METRIC_FULL_HR, _constants.METRIC_FULL_NDCG,
+                _constants.METRIC_SAMPLED_HR, _constants.METRIC_SAMPLED_NDCG,
+                _constants.METRIC_USERS)
 
 
 class LibraryNotFound(OSError):

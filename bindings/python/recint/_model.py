@@ -3,7 +3,7 @@
 import contextlib
 import ctypes
 
-from . import _arrays, _config, _errors
+from . import _arrays, _config, _constants, _errors
 from . import _filter
 from ._dataset import fspath_bytes
 from ._handle import Handle
@@ -266,7 +266,7 @@ class Model(Handle):
         the features the model was fitted with; weights None means 1). A user's
         vector goes to recommend_vector; an item scores v . vector + bias for a
         user vector v. Kinds without feature embeddings raise UnsupportedError."""
-        sides = {"user": 0, "item": 1}
+        sides = {"user": _constants.SIDE_USER, "item": _constants.SIDE_ITEM}
         if side not in sides:
             raise ValueError("side must be 'user' or 'item', not %r" % (side,))
         c = _arrays.to_c(cols, ctypes.c_uint32, "cols")
