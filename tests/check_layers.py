@@ -8,7 +8,8 @@ static archive of the library is given, every symbol an object of one folder
 takes from an object of another (nm), which also sees calls through the public
 header. Fails on an edge layers.txt does not allow, on a cycle among the allowed
 edges, on an include that does not name its folder, and on a folder of lib/
-that layers.txt does not list. Prints the edges it found and what it checked.
+that layers.txt does not list, and on an include of another folder's *_private.h
+(the fields of its handles). Prints the edges it found and what it checked.
 """
 import os
 import re
@@ -82,6 +83,9 @@ def include_edges(lib, public, errors):
                                           "does not name its folder (write \"folder/{target}\")")
                         continue
                     to = target.split("/", 1)[0]
+                    if to != folder and target.endswith("_private.h"):
+                        errors.append(f"lib/{folder}/{name}:{n}: #include \"{target}\" is "
+                                      f"private to lib/{to} (use its _internal.h accessors)")
                     if to != folder:
                         edges.setdefault((folder, to), []).append(f"lib/{folder}/{name}:{n}")
     return edges

@@ -8,6 +8,7 @@
 
 #include "util/alloc.h"
 #include "models/als_internal.h"
+#include "models/model_private.h"
 #include "io/format.h"
 #include "models/model_internal.h"
 #include "util/parallel.h"

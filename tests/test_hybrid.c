@@ -13,6 +13,7 @@
 #include "util/config.h"
 #include "io/format.h"
 #include "models/hybrid_internal.h"
+#include "models/model_private.h"
 #include "models/model_internal.h"
 #include "testutil.h"
 

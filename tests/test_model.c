@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "models/model_internal.h"
+#include "models/model_private.h"
 #include "testutil.h"
 
 /* users 10, 20, 30 -> 0, 1, 2; items 100..500 -> 0..4 (500 reserved, never seen).

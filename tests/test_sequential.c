@@ -11,6 +11,7 @@
 #include "util/alloc.h"
 #include "io/format.h"
 #include "models/model_internal.h"
+#include "models/model_private.h"
 #include "models/seq_internal.h"
 #include "testutil.h"
 
@@ -862,7 +863,10 @@ static int count_epochs(void *ctx, uint32_t step, uint32_t steps, double loss)
 }
 
 /* Once the validation metric stops improving (the cycle is learned, it cannot)
- * the fit stops after patience validations and keeps the best state. */
+ * the fit stops after patience validations and keeps the best state: the one
+ * after epoch (reported epochs - patience), bit for bit a fit of that many
+ * epochs without validation (every trained epoch is reported, the one
+ * patience stops at included). */
 START_TEST(early_stopping)
 {
     recint_dataset *ds = cycle_dataset(), *train, *valid, *test;
@@ -884,6 +888,30 @@ START_TEST(early_stopping)
     RI_OK(recint_evaluate_next(m, train, valid, 1, NULL, v, RECINT_METRIC_COUNT));
     ck_assert_msg(v[RECINT_METRIC_FULL_HR] > 0.9, "validation HR@1 of the kept state %.3f",
                   v[RECINT_METRIC_FULL_HR]);
+    char kept[32];
+    snprintf(kept, sizeof kept, "%u", epochs - 3);
+    RI_OK(recint_config_set(cfg, "epochs", kept));
+    recint_model *ref;
+    recint_trainer *tr;
+    RI_OK(recint_model_new(&ref, "sequential", cfg));
+    RI_OK(recint_trainer_new(&tr, ref, cfg));
+    RI_OK(recint_trainer_fit(tr, train, NULL, NULL, NULL));
+    const uint32_t nu = recint_dataset_n_users(train), ni = recint_dataset_n_items(train);
+    float *sa = malloc((size_t)nu * ni * sizeof(float)), *sb = malloc((size_t)nu * ni * sizeof(float));
+    ck_assert(sa && sb);
+    uint32_t *users = malloc(nu * sizeof(uint32_t));
+    ck_assert(users);
+    for (uint32_t k = 0; k < nu; k++)
+        users[k] = k;
+    RI_OK(recint_model_score(m, users, nu, NULL, 0, sa));
+    RI_OK(recint_model_score(ref, users, nu, NULL, 0, sb));
+    ck_assert_msg(memcmp(sa, sb, (size_t)nu * ni * sizeof(float)) == 0,
+                  "the kept state is not the state after epoch %s of %u reported", kept, epochs);
+    free(sa);
+    free(sb);
+    free(users);
+    recint_trainer_free(tr);
+    recint_model_free(ref);
     recint_trainer_free(t);
     recint_model_free(m);
     recint_config_free(cfg);

@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "io/format.h"
 #include "models/model_internal.h"
+#include "models/model_private.h"
 #include "testutil.h"
 
 /* ---- deterministic test data ---------------------------------------------------- */

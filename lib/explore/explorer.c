@@ -45,9 +45,10 @@ static int item_tables(recint_explorer *e)
     if (e->pp.debias > 0.0) {
         if (!(e->penalty = RI_NEW_ZEROED(float, n ? n : 1)))
             return RECINT_ENOMEM;
-        const recint_model *m = e->m;
-        for (uint64_t t = 0; t < m->seen_indptr[m->n_users]; t++)
-            e->penalty[m->seen_items[t]] += 1.0f;
+        uint64_t total;
+        const uint32_t *seen = ri_model_seen_all(e->m, &total);
+        for (uint64_t t = 0; t < total; t++)
+            e->penalty[seen[t]] += 1.0f;
         for (uint32_t i = 0; i < n; i++)
             e->penalty[i] = (float)(e->pp.debias * log1p((double)e->penalty[i]));
     }
@@ -99,10 +100,10 @@ RECINT_API int recint_explorer_new(recint_explorer **out, const recint_model *m,
         return ri_error_prefix(rc, "%s: ", fn);
     if (v.dim == 0)
         return ri_error(RECINT_EUNSUPPORTED, "%s: model kind '%s' has no user and item vectors",
-                        fn, m->ops->name);
-    if (!v.user_mat && !m->ops->user_vector && m->n_users > 0)
+                        fn, recint_model_kind(m));
+    if (!v.user_mat && !ri_model_has_user_vector(m) && recint_model_n_users(m) > 0)
         return ri_error(RECINT_EUNSUPPORTED, "%s: model kind '%s' provides no user vectors", fn,
-                        m->ops->name);
+                        recint_model_kind(m));
     recint_explorer *e = RI_NEW_ZEROED(recint_explorer, 1);
     if (!e)
         return ri_error(RECINT_ENOMEM, "%s: out of memory", fn);
@@ -111,9 +112,9 @@ RECINT_API int recint_explorer_new(recint_explorer **out, const recint_model *m,
     pthread_mutex_init(&e->log_lock, NULL);
     e->m = m;
     e->view = v;
-    e->n_users = m->n_users;
-    e->n_items = m->n_items;
-    e->isa = m->serve.isa;
+    e->n_users = recint_model_n_users(m);
+    e->n_items = recint_model_n_items(m);
+    e->isa = ri_model_isa(m);
     rc = recint_config_copy(&e->cfg, cfg);
     if (rc == RECINT_OK)
         rc = ri_explore_read_params(e->cfg, &e->pp);
@@ -124,7 +125,7 @@ RECINT_API int recint_explorer_new(recint_explorer **out, const recint_model *m,
     if (rc) {
         recint_explorer_free(e);
         return rc == RECINT_ENOMEM ? ri_error(rc, "%s: out of memory for %u users and %u items", fn,
-                                              m->n_users, m->n_items)
+                                              e->n_users, e->n_items)
                                    : rc;
     }
     *out = e;
@@ -158,7 +159,7 @@ int ri_explorer_posterior(recint_explorer *e, uint32_t user, ri_posterior **out)
     } else {
         if (!(room = RI_NEW_ARRAY(float, d)))
             return ri_error(RECINT_ENOMEM, "explorer: out of memory for a user vector");
-        int rc = m->ops->user_vector(m, m->state, user, room);
+        int rc = ri_model_user_vector(m, user, room);
         if (rc) {
             free(room);
             return rc;
@@ -170,10 +171,11 @@ int ri_explorer_posterior(recint_explorer *e, uint32_t user, ri_posterior **out)
         free(room);
         return ri_error(RECINT_ENOMEM, "explorer: out of memory for a posterior");
     }
-    uint64_t b = m->seen_indptr[user], en = m->seen_indptr[user + 1];
-    int rc = ri_posterior_init(p, d, u0, e->view.item_mat, e->view.item_stride,
-                               m->seen_items + b, (size_t)(en - b), e->pp.prior_precision,
-                               e->pp.history_precision);
+    const uint32_t *seen;
+    size_t n_seen;
+    ri_model_seen(m, user, &seen, &n_seen);
+    int rc = ri_posterior_init(p, d, u0, e->view.item_mat, e->view.item_stride, seen, n_seen,
+                               e->pp.prior_precision, e->pp.history_precision);
     free(room);
     if (rc) {
         free(p);
@@ -191,10 +193,12 @@ int ri_explorer_candidates(const recint_explorer *e, uint32_t user, const ri_pos
     /* The route recommend takes (the scoring core's top-N, training items
      * excluded), queried with the posterior mean. */
     const recint_model *m = e->m;
-    uint64_t b = m->seen_indptr[user], en = m->seen_indptr[user + 1];
+    const uint32_t *seen;
+    size_t n_seen;
+    ri_model_seen(m, user, &seen, &n_seen);
     uint32_t got = 0;
-    int rc = recint_model_recommend_vector(m, p->mean_f, e->pp.candidates, NULL,
-                                           m->seen_items + b, (size_t)(en - b), items, base, &got);
+    int rc = recint_model_recommend_vector(m, p->mean_f, e->pp.candidates, NULL, seen, n_seen,
+                                           items, base, &got);
     if (rc)
         return rc;
     const uint32_t d = e->view.dim;

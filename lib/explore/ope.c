@@ -65,7 +65,9 @@ static int user_terms(const recint_explorer *e, const ri_log_record *r, size_t n
     if (!p) {
         /* The target has not met this user: its frozen state is the prior. */
         const recint_model *m = e->m;
-        uint64_t b = m->seen_indptr[user], en = m->seen_indptr[user + 1];
+        const uint32_t *seen;
+        size_t n_seen;
+        ri_model_seen(m, user, &seen, &n_seen);
         float *u0 = RI_NEW_ARRAY(float, e->view.dim);
         if (!u0)
             return ri_error(RECINT_ENOMEM, "explorer evaluation: out of memory");
@@ -73,10 +75,10 @@ static int user_terms(const recint_explorer *e, const ri_log_record *r, size_t n
             memcpy(u0, e->view.user_mat + (size_t)user * e->view.user_stride,
                    e->view.dim * sizeof(float));
         else
-            rc = m->ops->user_vector(m, m->state, user, u0);
+            rc = ri_model_user_vector(m, user, u0);
         if (rc == RECINT_OK)
             rc = ri_posterior_init(&tmp, e->view.dim, u0, e->view.item_mat, e->view.item_stride,
-                                   m->seen_items + b, (size_t)(en - b), e->pp.prior_precision,
+                                   seen, n_seen, e->pp.prior_precision,
                                    e->pp.history_precision);
         free(u0);
         if (rc)

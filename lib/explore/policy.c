@@ -14,6 +14,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/sorted.h"
 #include "explore/explore_internal.h"
 #include "core/topk.h"
 
@@ -336,15 +337,7 @@ static uint32_t nth_remaining(const work *w, uint64_t r)
 
 static int is_chosen(const work *w, uint32_t p)
 {
-    uint32_t lo = 0, hi = w->n_chosen;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (w->chosen[mid] < p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < w->n_chosen && w->chosen[lo] == p;
+    return ri_sorted_has(w->chosen, w->n_chosen, p);
 }
 
 static void take(work *w, uint32_t p)

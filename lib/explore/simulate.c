@@ -126,8 +126,9 @@ static void oracle_values(ri_sim_world *w, uint32_t k)
     for (uint32_t u = 0; u < w->n_users; u++) {
         /* The best items lie in the true clusters; everything else is noise. */
         uint32_t kk = k < 64 ? k : 64, nb = 0;
-        const uint32_t *seen = m->seen_items + m->seen_indptr[u];
-        size_t ns = (size_t)(m->seen_indptr[u + 1] - m->seen_indptr[u]), s = 0;
+        const uint32_t *seen;
+        size_t ns, s = 0;
+        ri_model_seen(m, u, &seen, &ns);
         for (uint32_t i = 0; i < w->n_items; i++) {
             while (s < ns && seen[s] < i)
                 s++;

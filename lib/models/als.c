@@ -27,6 +27,7 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "models/als_internal.h"
+#include "models/model_private.h"
 #include "models/model_internal.h"
 #include "util/parallel.h"
 #include "util/rng.h"
@@ -398,6 +399,54 @@ static void prepare_other(const float *Xa, uint32_t n, uint32_t D, bias_work *b)
         b->t[k] = (float)b->tacc[k];
 }
 
+/* One fit's sides and work, which the epoch driver steps through. */
+typedef struct {
+    const ri_fit_args *a;
+    const ri_als_params *p, *pw; /* pw: with biases, one more coordinate */
+    ri_als_state *s;
+    ri_als_scratch *sc;
+    bias_work *bw;
+    int want_loss;
+    const uint64_t *r_ptr, *c_ptr;
+    const uint32_t *r_idx, *c_idx;
+    const float *r_w, *c_w;
+} als_run;
+
+/* One iteration: users against items, then items against users. */
+static int als_pass(void *kind, uint32_t it, double *loss)
+{
+    (void)it;
+    als_run *r = kind;
+    const ri_als_params *p = r->p;
+    ri_als_state *s = r->s;
+    bias_work *bw = r->bw;
+    const uint32_t n_users = s->n_users, n_items = s->n_items;
+    int rc;
+    if (p->biases) {
+        prepare_other(bw->Va, n_items, r->pw->dim, bw);
+        rc = ri_als_solve_side(r->pw, r->sc, bw->Ua, n_users, bw->Yh, n_items, r->r_ptr,
+                               r->r_idx, r->r_w, bw->off, bw->t);
+        if (rc == RECINT_OK) {
+            prepare_other(bw->Ua, n_users, r->pw->dim, bw);
+            rc = ri_als_solve_side(r->pw, r->sc, bw->Va, n_items, bw->Yh, n_users, r->c_ptr,
+                                   r->c_idx, r->c_w, bw->off, bw->t);
+        }
+        if (rc == RECINT_OK) {
+            split_bias(bw->Ua, n_users, p->dim, s->U, s->ub);
+            split_bias(bw->Va, n_items, p->dim, s->V, s->ib);
+        }
+    } else {
+        rc = ri_als_solve_side(p, r->sc, s->U, n_users, s->V, n_items, r->r_ptr, r->r_idx,
+                               r->r_w, NULL, NULL);
+        if (rc == RECINT_OK)
+            rc = ri_als_solve_side(p, r->sc, s->V, n_items, s->U, n_users, r->c_ptr, r->c_idx,
+                                   r->c_w, NULL, NULL);
+    }
+    if (rc == RECINT_OK && r->want_loss && r->a->progress)
+        rc = training_loss(p, s, r->r_ptr, r->r_idx, r->r_w, r->c_ptr, loss);
+    return rc;
+}
+
 static int als_fit(const ri_fit_args *a, void **state_out)
 {
     *state_out = NULL;
@@ -443,34 +492,14 @@ static int als_fit(const ri_fit_args *a, void **state_out)
         join_bias(s->U, n_users, p.dim, bw.Ua);
         join_bias(s->V, n_items, p.dim, bw.Va);
     }
-    for (uint32_t it = 0; rc == RECINT_OK && it < p.iterations; it++) {
-        if (p.biases) {
-            prepare_other(bw.Va, n_items, pw.dim, &bw);
-            rc = ri_als_solve_side(&pw, &sc, bw.Ua, n_users, bw.Yh, n_items, r_ptr, r_idx, r_w,
-                                   bw.off, bw.t);
-            if (rc == RECINT_OK) {
-                prepare_other(bw.Ua, n_users, pw.dim, &bw);
-                rc = ri_als_solve_side(&pw, &sc, bw.Va, n_items, bw.Yh, n_users, c_ptr, c_idx,
-                                       c_w, bw.off, bw.t);
-            }
-            if (rc == RECINT_OK) {
-                split_bias(bw.Ua, n_users, p.dim, s->U, s->ub);
-                split_bias(bw.Va, n_items, p.dim, s->V, s->ib);
-            }
-        } else {
-            rc = ri_als_solve_side(&p, &sc, s->U, n_users, s->V, n_items, r_ptr, r_idx, r_w, NULL,
-                                   NULL);
-            if (rc == RECINT_OK)
-                rc = ri_als_solve_side(&p, &sc, s->V, n_items, s->U, n_users, c_ptr, c_idx, c_w,
-                                       NULL, NULL);
-        }
-        double loss = NAN;
-        if (rc == RECINT_OK && want_loss && a->progress)
-            rc = training_loss(&p, s, r_ptr, r_idx, r_w, c_ptr, &loss);
-        if (rc == RECINT_OK && a->progress && a->progress(a->ctx, it + 1, p.iterations, loss) != 0)
-            rc = ri_error(RECINT_ECANCELED,
-                          "als fit: canceled by the progress callback after iteration %u of %u",
-                          it + 1, p.iterations);
+    als_run r = {.a = a, .p = &p, .pw = &pw, .s = s, .sc = &sc, .bw = &bw,
+                 .want_loss = want_loss, .r_ptr = r_ptr, .c_ptr = c_ptr, .r_idx = r_idx,
+                 .c_idx = c_idx, .r_w = r_w, .c_w = c_w};
+    if (rc == RECINT_OK) {
+        /* no early stopping (no keep): validation data is not read */
+        const ri_epoch_steps steps = {"als fit", "iteration", p.iterations, als_pass, NULL, NULL,
+                                      s, 0};
+        rc = ri_fit_epochs(a, &steps, &r);
     }
     ri_als_scratch_free(&sc);
     bias_work_free(&bw);

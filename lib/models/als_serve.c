@@ -7,6 +7,7 @@
 
 #include "util/alloc.h"
 #include "models/als_internal.h"
+#include "models/model_private.h"
 #include "util/config.h"
 #include "util/error.h"
 #include "util/parallel.h"

@@ -28,16 +28,7 @@ void ri_als_gram(const float *Y, uint32_t rows, uint32_t dim, float *G)
 /* The per-row solvers are compiled twice: for the baseline instruction set and,
  * on x86-64, for AVX2 (wider vectors for the dot products and updates, the
  * bulk of a fit). Inlining them into each entry point gives each its own copy. */
-#if defined(__GNUC__)
-#define RI_HOT inline __attribute__((always_inline))
-#else
-#define RI_HOT inline
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#define ALS_HAVE_AVX2 1
-#else
-#define ALS_HAVE_AVX2 0
-#endif
+#define RI_HOT RI_INLINE_BODY
 
 /* One half sweep: every row of X (n_rows x dim) solved against Y. */
 typedef struct {
@@ -248,8 +239,10 @@ RI_HOT static void solve_cg(const half_sweep *h, size_t row, float *scratch)
     }
 }
 
-RI_HOT static void solve_rows(const half_sweep *h, size_t begin, size_t end, unsigned worker)
+RI_HOT static void solve_rows(int avx, const half_sweep *h, size_t begin, size_t end,
+                              unsigned worker)
 {
+    (void)avx; /* the compiler vectorises it for each copy's target */
     const uint32_t d = h->p->dim;
     for (size_t row = begin; row < end; row++) {
         if (h->p->solver == RI_ALS_CHOLESKY) {
@@ -260,18 +253,9 @@ RI_HOT static void solve_rows(const half_sweep *h, size_t begin, size_t end, uns
     }
 }
 
-static void solve_rows_baseline(const half_sweep *h, size_t begin, size_t end, unsigned worker)
-{
-    solve_rows(h, begin, end, worker);
-}
-
-#if ALS_HAVE_AVX2
-RI_TARGET_AVX2 static void solve_rows_avx2(const half_sweep *h, size_t begin,
-                                                             size_t end, unsigned worker)
-{
-    solve_rows(h, begin, end, worker);
-}
-#endif
+RI_AVX2_CLONES(solve_rows_isa, solve_rows,
+               (const half_sweep *h, size_t begin, size_t end, unsigned worker),
+               (h, begin, end, worker))
 
 static int half_sweep_range(void *ctx, size_t begin, size_t end, unsigned worker)
 {
@@ -280,13 +264,7 @@ static int half_sweep_range(void *ctx, size_t begin, size_t end, unsigned worker
         ri_als_cg_avx512(&h->task, h->X, begin, end);
         return RECINT_OK;
     }
-#if ALS_HAVE_AVX2
-    if (h->avx2) {
-        solve_rows_avx2(h, begin, end, worker);
-        return RECINT_OK;
-    }
-#endif
-    solve_rows_baseline(h, begin, end, worker);
+    solve_rows_isa(h->avx2, h, begin, end, worker);
     return RECINT_OK;
 }
 
@@ -329,7 +307,7 @@ int ri_als_solve_side(const ri_als_params *p, ri_als_scratch *sc, float *X, uint
     ri_als_gram(Y, n_y, p->dim, sc->G);
     half_sweep h = {p, X, Y, sc->G, indptr, idx, w, off, t, p->isa >= RI_ISA_AVX2, 0, 0, {0},
                     sc->dscratch, sc->fscratch};
-#if ALS_HAVE_AVX2
+#if RI_CAN_TARGET_AVX2
     const int avx512 = p->isa >= RI_ISA_AVX512 && p->dim <= RI_ALS_CG_AVX512_MAX_DIM;
     if (p->solver == RI_ALS_CG && avx512) {
         h.cg_avx512 = 1;
@@ -343,31 +321,23 @@ int ri_als_solve_side(const ri_als_params *p, ri_als_scratch *sc, float *X, uint
 
 /* One row's system, factored (fold-in, explanations, partial fits): compiled
  * twice like the training solvers, the caller's isa picks the copy. */
-RI_HOT static void factor_row(const float *G, const float *Y, uint32_t d, const uint32_t *items,
-                              const float *weights, size_t n, double alpha, double lambda,
-                              const float *off, const float *t, double *A, double *b)
+RI_HOT static void factor_row(int avx, const float *G, const float *Y, uint32_t d,
+                              const uint32_t *items, const float *weights, size_t n,
+                              double alpha, double lambda, const float *off, const float *t,
+                              double *A, double *b)
 {
+    (void)avx;
     build_row_system(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
     cholesky_packed(A, d, b + d);
 }
 
-static void factor_row_baseline(const float *G, const float *Y, uint32_t d,
-                                const uint32_t *items, const float *weights, size_t n,
-                                double alpha, double lambda, const float *off, const float *t,
-                                double *A, double *b)
-{
-    factor_row(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
-}
-
-#if ALS_HAVE_AVX2
-RI_TARGET_AVX2 static void
-factor_row_avx2(const float *G, const float *Y, uint32_t d, const uint32_t *items,
+RI_AVX2_CLONES(factor_row_isa, factor_row,
+               (const float *G, const float *Y, uint32_t d, const uint32_t *items,
                 const float *weights, size_t n, double alpha, double lambda, const float *off,
-                const float *t, double *A, double *b)
-{
-    factor_row(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
-}
+                const float *t, double *A, double *b),
+               (G, Y, d, items, weights, n, alpha, lambda, off, t, A, b))
 
+#if RI_CAN_TARGET_AVX2
 RI_TARGET_AVX2 static void cholesky_avx2(double *A, uint32_t d, double *col)
 {
     cholesky_packed(A, d, col);
@@ -378,20 +348,14 @@ void ri_als_factor_row(ri_isa isa, const float *G, const float *Y, uint32_t d,
                        const uint32_t *items, const float *weights, size_t n, double alpha,
                        double lambda, const float *off, const float *t, double *A, double *b)
 {
-#if ALS_HAVE_AVX2
+#if RI_CAN_TARGET_AVX2
     if (isa >= RI_ISA_AVX512 && d <= RI_ALS_CG_AVX512_MAX_DIM && !off) {
         ri_als_row_system_avx512(G, Y, d, items, weights, n, alpha, lambda, A, b);
         cholesky_avx2(A, d, b + d);
         return;
     }
-    if (isa >= RI_ISA_AVX2) {
-        factor_row_avx2(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
-        return;
-    }
-#else
-    (void)isa;
 #endif
-    factor_row_baseline(G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
+    factor_row_isa(isa >= RI_ISA_AVX2, G, Y, d, items, weights, n, alpha, lambda, off, t, A, b);
 }
 
 void ri_als_augment(const float *X, const float *bias, uint32_t n, uint32_t d, float *Xh, float *Gh,

@@ -9,6 +9,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "models/model_internal.h"
+#include "models/model_private.h"
 
 #define TAG_DIM "FACDIM"
 #define TAG_USER "FACUSER"

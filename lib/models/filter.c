@@ -8,6 +8,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "models/model_internal.h"
+#include "models/model_private.h"
 
 static size_t words_of(uint32_t n_items) { return ((size_t)n_items + 63) / 64; }
 

@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "data/features_internal.h"
 #include "models/hybrid_internal.h"
+#include "models/model_private.h"
 #include "util/parallel.h"
 #include "util/rng.h"
 

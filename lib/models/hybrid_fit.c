@@ -11,17 +11,17 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 #include "util/alloc.h"
 #include "util/config.h"
 #include "util/error.h"
 #include "models/hybrid_internal.h"
+#include "models/model_private.h"
 #include "util/parallel.h"
 #include "util/rng.h"
+#include "util/sorted.h"
 #include "core/target.h"
+#include "learn/optim.h"
 
 /* Rows per negative-sampling stream and per work chunk of a thread. */
 #define BLOCK 4096
@@ -33,20 +33,12 @@
  * (chosen on the P1 validation split, docs/hybrid.md: one flush per epoch
  * made the quality swing from epoch to epoch, .083-.105 P@10). */
 #define HIST_SEGMENTS 4
-#define ADAM_B1 0.9f
-#define ADAM_B2 0.999f
-#define ADAM_EPS 1e-8f
+/* Adam's decay rates and epsilon (Kingma and Ba's defaults). */
+#define ADAM_B1 0.9
+#define ADAM_B2 0.999
+#define ADAM_EPS 1e-8
 
-#if defined(__GNUC__)
-#define HOT inline __attribute__((always_inline))
-#else
-#define HOT inline
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#define HYB_HAVE_AVX2 1
-#else
-#define HYB_HAVE_AVX2 0
-#endif
+#define HOT RI_INLINE_BODY
 
 /* Eight-float vectors (GCC/Clang vector extension): AVX registers in the avx2
  * copy, pairs of SSE registers in the baseline one. */
@@ -105,63 +97,6 @@ static HOT const float *rep_of(const hyb_side *s, uint32_t d, uint32_t r, float 
     return scratch;
 }
 
-/* Row-wise adagrad (the form of large embedding tables, e.g. DLRM): one
- * accumulator per embedding row holding the sum of the mean squared gradient
- * of its steps, so the optimizer state is a float per row instead of a copy of
- * the table (the hybrid kind chose between the two on P1 validation data: the
- * same quality). g = xc v + alpha w; acc += |g|^2 / d; w -= lr g / sqrt(acc). */
-static HOT void adagrad_row(float *restrict w, float *restrict acc, const float *restrict v,
-                            float xc, float alpha, float lr, uint32_t d)
-{
-    float ss = 0.0f;
-    for (uint32_t k = 0; k < d; k++) {
-        const float g = xc * v[k] + alpha * w[k];
-        ss += g * g;
-    }
-    *acc += ss / (float)d;
-    const float step = lr / sqrtf(*acc);
-    for (uint32_t k = 0; k < d; k++)
-        w[k] -= step * (xc * v[k] + alpha * w[k]);
-}
-
-#if HYB_HAVE_AVX2
-/* Not always_inline: the baseline copy keeps a call it never makes. */
-RI_TARGET_AVX2 static inline void
-adagrad_row_avx2(float *restrict w, float *restrict acc, const float *restrict v, float xc,
-                 float alpha, float lr, uint32_t d)
-{
-    const __m256 vx = _mm256_set1_ps(xc), va = _mm256_set1_ps(alpha);
-    __m256 ss8 = _mm256_setzero_ps();
-    uint32_t k = 0;
-    for (; k + 8 <= d; k += 8) {
-        const __m256 g = _mm256_fmadd_ps(vx, _mm256_loadu_ps(v + k),
-                                         _mm256_mul_ps(va, _mm256_loadu_ps(w + k)));
-        ss8 = _mm256_fmadd_ps(g, g, ss8);
-    }
-    float lanes[8];
-    _mm256_storeu_ps(lanes, ss8);
-    float ss = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) +
-               ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-    for (uint32_t t = k; t < d; t++) {
-        const float g = xc * v[t] + alpha * w[t];
-        ss += g * g;
-    }
-    *acc += ss / (float)d;
-    const float step = lr / sqrtf(*acc);
-    const __m256 vs = _mm256_set1_ps(step);
-    for (k = 0; k + 8 <= d; k += 8) {
-        const __m256 wk = _mm256_loadu_ps(w + k);
-        const __m256 g = _mm256_fmadd_ps(vx, _mm256_loadu_ps(v + k), _mm256_mul_ps(va, wk));
-        _mm256_storeu_ps(w + k, _mm256_fnmadd_ps(vs, g, wk));
-    }
-    for (; k < d; k++)
-        w[k] -= step * (xc * v[k] + alpha * w[k]);
-}
-#define ADAGRAD_ROW(avx, ...) ((avx) ? adagrad_row_avx2(__VA_ARGS__) : adagrad_row(__VA_ARGS__))
-#else
-#define ADAGRAD_ROW(avx, ...) adagrad_row(__VA_ARGS__)
-#endif
-
 /* One optimizer step on column c of side s: gradient x * coef * v + alpha * E_c
  * for the embedding, x * gb for the bias. */
 static HOT void update_col(int avx, hyb_side *s, const hyb_params *p, uint32_t c, float x,
@@ -172,27 +107,17 @@ static HOT void update_col(int avx, hyb_side *s, const hyb_params *p, uint32_t c
     const float xc = x * coef, lr = (float)p->lr;
     if (p->optimizer == HYB_OPT_ADAGRAD) {
         /* moments: the row accumulators, then the bias accumulators */
-        ADAGRAD_ROW(avx, w, s->m1 + c, v, xc, alpha, lr, d);
-        const float g = x * gb;
-        s->m1[s->cols + c] += g * g;
-        s->bias[c] -= lr * g / sqrtf(s->m1[s->cols + c]);
+        RI_ADAGRAD_ROW(avx, w, s->m1 + c, v, xc, alpha, lr, d);
+        ri_adagrad_update(&s->bias[c], &s->m1[s->cols + c], x * gb, lr);
     } else if (p->optimizer == HYB_OPT_ADAM) {
         float *restrict m1 = s->m1 + (size_t)c * d;
         float *restrict m2 = s->m2 + (size_t)c * d;
-        const uint32_t t = ++s->steps[c];
-        const float c1 = 1.0f / (1.0f - powf(ADAM_B1, (float)t));
-        const float c2 = 1.0f / (1.0f - powf(ADAM_B2, (float)t));
-        for (uint32_t k = 0; k < d; k++) {
-            const float g = xc * v[k] + alpha * w[k];
-            m1[k] = ADAM_B1 * m1[k] + (1.0f - ADAM_B1) * g;
-            m2[k] = ADAM_B2 * m2[k] + (1.0f - ADAM_B2) * g * g;
-            w[k] -= lr * (m1[k] * c1) / (sqrtf(m2[k] * c2) + ADAM_EPS);
-        }
-        const float g = x * gb;
-        float *b1 = s->m1 + (size_t)s->cols * d + c, *b2 = s->m2 + (size_t)s->cols * d + c;
-        *b1 = ADAM_B1 * *b1 + (1.0f - ADAM_B1) * g;
-        *b2 = ADAM_B2 * *b2 + (1.0f - ADAM_B2) * g * g;
-        s->bias[c] -= lr * (*b1 * c1) / (sqrtf(*b2 * c2) + ADAM_EPS);
+        /* a column's steps count its own updates (sparse Adam) */
+        const ri_adam ad = ri_adam_at(p->lr, ADAM_B1, ADAM_B2, ADAM_EPS, ++s->steps[c]);
+        for (uint32_t k = 0; k < d; k++)
+            ri_adam_update(&w[k], &m1[k], &m2[k], xc * v[k] + alpha * w[k], &ad);
+        const size_t b = (size_t)s->cols * d + c;
+        ri_adam_update(&s->bias[c], &s->m1[b], &s->m2[b], x * gb, &ad);
     } else {
         float *restrict m1 = s->m1 + (size_t)c * d;
         for (uint32_t k = 0; k < d; k++)
@@ -307,18 +232,8 @@ static HOT uint32_t draw_negative(const epoch_job *job, ri_rng *rng)
 
 static HOT int is_positive(const epoch_job *job, uint32_t u, uint32_t j)
 {
-    uint64_t lo = job->row_ptr[u], hi = job->row_ptr[u + 1];
-    while (lo < hi) {
-        const uint64_t mid = lo + (hi - lo) / 2;
-        const uint32_t v = job->row_items[mid];
-        if (v == j)
-            return 1;
-        if (v < j)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
+    const uint64_t b = job->row_ptr[u];
+    return ri_sorted_has(job->row_items + b, job->row_ptr[u + 1] - b, j);
 }
 
 /* warp-kos (Weston et al. 2013): of kos_n positives of u drawn at random, the
@@ -442,31 +357,14 @@ static HOT void run_range(int avx, const epoch_job *job, size_t begin, size_t en
     job->loss[(size_t)worker * 8] += loss;
 }
 
-static void run_range_baseline(const epoch_job *job, size_t begin, size_t end, unsigned worker)
-{
-    run_range(0, job, begin, end, worker);
-}
-
-#if HYB_HAVE_AVX2
-RI_TARGET_AVX2 static void
-run_range_avx2(const epoch_job *job, size_t begin, size_t end, unsigned worker)
-{
-    run_range(1, job, begin, end, worker);
-}
-#endif
+RI_AVX2_CLONES(run_range_isa, run_range,
+               (const epoch_job *job, size_t begin, size_t end, unsigned worker),
+               (job, begin, end, worker))
 
 static int epoch_range(void *ctx, size_t begin, size_t end, unsigned worker)
 {
     const epoch_job *job = ctx;
-    begin += job->offset;
-    end += job->offset;
-#if HYB_HAVE_AVX2
-    if (job->p->avx2) {
-        run_range_avx2(job, begin, end, worker);
-        return RECINT_OK;
-    }
-#endif
-    run_range_baseline(job, begin, end, worker);
+    run_range_isa(job->p->avx2, job, begin + job->offset, end + job->offset, worker);
     return RECINT_OK;
 }
 
@@ -779,44 +677,24 @@ static HOT void flush_users(int avx, const epoch_job *job, size_t begin, size_t 
             float *restrict w = s->hemb + (size_t)c * d;
             const float x = s->hval[e];
             if (alpha != 0.0f) {
-                ADAGRAD_ROW(avx, w, s->hm1 + c, g, x, alpha, lr, d);
+                RI_ADAGRAD_ROW(avx, w, s->hm1 + c, g, x, alpha, lr, d);
                 continue;
             }
-            /* without the penalty the row's gradient x g has the norm known
-             * above: adagrad_row in one pass */
-            s->hm1[c] += x * x * ss / (float)d;
-            const float step = lr * x / sqrtf(s->hm1[c]);
-            for (uint32_t k = 0; k < d; k++)
-                w[k] -= step * g[k];
+            /* without the penalty the row's gradient x g has the norm known above */
+            ri_adagrad_row_known(w, s->hm1 + c, g, x, ss, lr, d);
         }
         memset(g, 0, d * sizeof(float));
     }
 }
 
-static void flush_users_baseline(const epoch_job *job, size_t begin, size_t end)
-{
-    flush_users(0, job, begin, end);
-}
-
-#if HYB_HAVE_AVX2
-RI_TARGET_AVX2 static void
-flush_users_avx2(const epoch_job *job, size_t begin, size_t end)
-{
-    flush_users(1, job, begin, end);
-}
-#endif
+RI_AVX2_CLONES(flush_users_isa, flush_users, (const epoch_job *job, size_t begin, size_t end),
+               (job, begin, end))
 
 static int flush_range(void *ctx, size_t begin, size_t end, unsigned worker)
 {
     (void)worker;
     const epoch_job *job = ctx;
-#if HYB_HAVE_AVX2
-    if (job->p->avx2) {
-        flush_users_avx2(job, begin, end);
-        return RECINT_OK;
-    }
-#endif
-    flush_users_baseline(job, begin, end);
+    flush_users_isa(job->p->avx2, job, begin, end);
     return RECINT_OK;
 }
 
@@ -826,8 +704,9 @@ static int flush_range(void *ctx, size_t begin, size_t end, unsigned worker)
  * the gathered gradient (the sum of the steps' gradients, with the row's
  * adagrad accumulator started afresh each segment), so no users x dim
  * buffer is needed. This turns each row into that quantity, -move / lr. */
-static HOT void move_users(const epoch_job *job, size_t begin, size_t end)
+static HOT void move_users(int avx, const epoch_job *job, size_t begin, size_t end)
 {
+    (void)avx; /* the compiler vectorises it for each copy's target */
     hyb_state *s = job->s;
     const uint32_t d = s->dim;
     const float inv_lr = (float)(1.0 / job->p->lr);
@@ -851,30 +730,14 @@ static HOT void move_users(const epoch_job *job, size_t begin, size_t end)
     }
 }
 
-static void move_users_baseline(const epoch_job *job, size_t begin, size_t end)
-{
-    move_users(job, begin, end);
-}
-
-#if HYB_HAVE_AVX2
-RI_TARGET_AVX2 static void
-move_users_avx2(const epoch_job *job, size_t begin, size_t end)
-{
-    move_users(job, begin, end);
-}
-#endif
+RI_AVX2_CLONES(move_users_isa, move_users, (const epoch_job *job, size_t begin, size_t end),
+               (job, begin, end))
 
 static int move_range(void *ctx, size_t begin, size_t end, unsigned worker)
 {
     (void)worker;
     const epoch_job *job = ctx;
-#if HYB_HAVE_AVX2
-    if (job->p->avx2) {
-        move_users_avx2(job, begin, end);
-        return RECINT_OK;
-    }
-#endif
-    move_users_baseline(job, begin, end);
+    move_users_isa(job->p->avx2, job, begin, end);
     return RECINT_OK;
 }
 
@@ -922,8 +785,55 @@ static int snapshot(fit_work *fw, hyb_state *s, int restore)
     return RECINT_OK;
 }
 
-/* The epochs of a fit on state s (initialised or continued). On cancel s holds
- * the last finished epoch. */
+/* What the epoch driver steps through: one fit's state, work and job. */
+typedef struct {
+    const hyb_params *p;
+    hyb_state *s;
+    fit_work *fw;
+    epoch_job job;
+    size_t seg; /* rows per segment (see train_epochs) */
+} epoch_run;
+
+static int run_pass(void *kind, uint32_t ep, double *loss_out)
+{
+    epoch_run *r = kind;
+    fit_work *fw = r->fw;
+    const hyb_params *p = r->p;
+    shuffle(fw, p->seed, ep);
+    r->job.epoch = ep;
+    memset(fw->loss, 0, (size_t)p->threads * 8 * sizeof(double));
+    for (size_t off = 0; off < fw->n || off == 0; off += r->seg) {
+        r->job.offset = off;
+        int rc = ri_parallel_for(p->threads, fw->n - off < r->seg ? fw->n - off : r->seg, BLOCK,
+                                 epoch_range, &r->job);
+        if (rc == RECINT_OK && r->s->hemb)
+            rc = hist_flush(&r->job);
+        if (rc)
+            return rc;
+        if (fw->n == 0)
+            break;
+    }
+    double loss = 0;
+    for (unsigned t = 0; t < p->threads; t++)
+        loss += fw->loss[(size_t)t * 8];
+    *loss_out = fw->n ? loss / (double)fw->n : 0.0;
+    return RECINT_OK;
+}
+
+static int refresh_run(void *kind)
+{
+    epoch_run *r = kind;
+    return ri_hyb_refresh(r->s, r->p->threads);
+}
+
+static int keep_run(void *kind, int restore)
+{
+    epoch_run *r = kind;
+    return snapshot(r->fw, r->s, restore);
+}
+
+/* The epochs of a fit on state s (initialised or continued), through the
+ * driver. On cancel s holds the best validated or the last finished epoch. */
 static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s, fit_work *fw)
 {
     const uint64_t *ptr;
@@ -931,12 +841,6 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
     int rc = recint_dataset_csr(a->train, &ptr, &idx, NULL, NULL);
     if (rc)
         return rc;
-    const int64_t patience = ri_cfg_int(ri_fit_cfg(a, RI_P_PATIENCE), RI_P_PATIENCE);
-    const uint32_t every = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_VALID_EVERY), RI_P_VALID_EVERY);
-    const int early = a->valid && patience > 0;
-    double best = -INFINITY;
-    int64_t since_best = 0;
-    int have_best = 0;
     /* warp draws its negatives among items with training rows: an item without
      * any scores 0 (its columns stay zero), so it mostly "violates" the margin
      * while teaching nothing about ranking; the rank estimate counts that pool.
@@ -944,69 +848,22 @@ static int train_epochs(const ri_fit_args *a, const hyb_params *p, hyb_state *s,
      * pool helped warp (P@10 .0986 -> .1002, NDCG@10 .1424 -> .1461) and hurt
      * bpr (.0926 -> .0895). */
     const int warp_family = p->loss == HYB_LOSS_WARP || p->loss == HYB_LOSS_WARP_KOS;
-    epoch_job job = {s, p, fw->perm, fw->w, ptr, idx, fw->live_u, fw->live_i,
-                     warp_family ? fw->neg_pool : NULL, fw->n_neg, 0, 0, 0, fw->loss, fw->scratch};
-    job.hist_only = s->hemb && s->hsum == s->user.emb;
+    epoch_run r = {p, s, fw,
+                   {s, p, fw->perm, fw->w, ptr, idx, fw->live_u, fw->live_i,
+                    warp_family ? fw->neg_pool : NULL, fw->n_neg, 0, 0, 0, fw->loss, fw->scratch},
+                   fw->n};
+    r.job.hist_only = s->hemb && s->hsum == s->user.emb;
     /* With a user history an epoch runs in segments of whole blocks (each
      * block keeps its own stream), the history gradient flushed after each. */
-    size_t seg = fw->n;
     if (s->hemb) {
-        seg = (fw->n + HIST_SEGMENTS - 1) / HIST_SEGMENTS;
-        seg = (seg + BLOCK - 1) / BLOCK * BLOCK;
-        if (seg == 0)
-            seg = BLOCK;
+        r.seg = (fw->n + HIST_SEGMENTS - 1) / HIST_SEGMENTS;
+        r.seg = (r.seg + BLOCK - 1) / BLOCK * BLOCK;
+        if (r.seg == 0)
+            r.seg = BLOCK;
     }
-    for (uint32_t ep = 0; ep < p->epochs; ep++) {
-        shuffle(fw, p->seed, ep);
-        job.epoch = ep;
-        memset(fw->loss, 0, (size_t)p->threads * 8 * sizeof(double));
-        for (size_t off = 0; off < fw->n || off == 0; off += seg) {
-            job.offset = off;
-            rc = ri_parallel_for(p->threads, fw->n - off < seg ? fw->n - off : seg, BLOCK,
-                                 epoch_range, &job);
-            if (rc == RECINT_OK && s->hemb)
-                rc = hist_flush(&job);
-            if (rc)
-                return rc;
-            if (fw->n == 0)
-                break;
-        }
-        double loss = 0;
-        for (unsigned t = 0; t < p->threads; t++)
-            loss += fw->loss[(size_t)t * 8];
-        loss = fw->n ? loss / (double)fw->n : 0.0;
-        int stop = 0;
-        if (early && ((ep + 1) % every == 0 || ep + 1 == p->epochs)) {
-            double v;
-            rc = ri_hyb_refresh(s, p->threads);
-            if (rc == RECINT_OK)
-                rc = ri_fit_validate(a, s, 0, &v);
-            if (rc)
-                return rc;
-            if (v > best) {
-                best = v;
-                since_best = 0;
-                have_best = 1;
-                rc = snapshot(fw, s, 0);
-                if (rc)
-                    return rc;
-            } else if (++since_best >= patience) {
-                stop = 1;
-            }
-        }
-        if (a->progress && a->progress(a->ctx, ep + 1, p->epochs, loss) != 0) {
-            if (have_best)
-                snapshot(fw, s, 1);
-            ri_hyb_refresh(s, p->threads);
-            return ri_error(RECINT_ECANCELED, "hybrid fit: canceled by the progress callback "
-                            "after epoch %u of %u", ep + 1, p->epochs);
-        }
-        if (stop)
-            break;
-    }
-    if (have_best)
-        snapshot(fw, s, 1);
-    return ri_hyb_refresh(s, p->threads);
+    const ri_epoch_steps steps = {"hybrid fit", "epoch", p->epochs, run_pass, refresh_run,
+                                  keep_run, s, 0};
+    return ri_fit_epochs(a, &steps, &r);
 }
 
 /* The user history of a fit: the training rows of data, joined (partial fit)

@@ -10,7 +10,7 @@
 #include "util/error.h"
 #include "io/format.h"
 #include "data/idmap.h"
-#include "models/model_internal.h"
+#include "models/model_private.h"
 #include "util/numparse.h"
 
 static const ri_model_ops *const kinds[] = {
@@ -203,7 +203,7 @@ static int copy_seen(const recint_dataset *train, fitted_part *p)
 }
 
 int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_dataset *valid,
-                 const recint_config *train_cfg, ri_fit_validate_fn validate,
+                 const recint_config *train_cfg, ri_fit_epochs_fn epochs,
                  recint_progress_fn progress, void *ctx)
 {
     if (!m || !train)
@@ -235,7 +235,7 @@ int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_data
         part_free(m->ops, &p);
         return rc;
     }
-    ri_fit_args a = {m, train, valid, train_cfg, progress, ctx, validate};
+    ri_fit_args a = {m, train, valid, train_cfg, progress, ctx, epochs};
     rc = m->ops->fit(&a, &p.state);
     if (p.state) {
         /* A canceled fit's complete state is kept only when it can serve too. */
@@ -291,7 +291,7 @@ static int union_seen(const recint_model *m, const recint_dataset *data, fitted_
 }
 
 int ri_model_partial_fit(recint_model *m, const recint_dataset *data, const recint_config *train_cfg,
-                         recint_progress_fn progress, void *ctx)
+                         ri_fit_epochs_fn epochs, recint_progress_fn progress, void *ctx)
 {
     if (!m || !data)
         return ri_error(RECINT_EINVAL, "partial fit: %s is NULL", !m ? "model" : "data");
@@ -299,7 +299,7 @@ int ri_model_partial_fit(recint_model *m, const recint_dataset *data, const reci
         return ri_error(RECINT_EUNSUPPORTED, "partial fit: a '%s' model cannot continue a fit "
                         "(use recint_trainer_fit)", m->ops->name);
     if (!m->fitted)
-        return ri_model_fit(m, data, NULL, train_cfg, NULL, progress, ctx);
+        return ri_model_fit(m, data, NULL, train_cfg, epochs, progress, ctx);
     if (!ri_idmap_equal(recint_dataset_users(data), m->users) ||
         !ri_idmap_equal(recint_dataset_items(data), m->items))
         return ri_error(RECINT_EINVAL,
@@ -319,7 +319,7 @@ int ri_model_partial_fit(recint_model *m, const recint_dataset *data, const reci
         part_free(m->ops, &p);
         return rc;
     }
-    ri_fit_args a = {m, data, NULL, train_cfg, progress, ctx, NULL};
+    ri_fit_args a = {m, data, NULL, train_cfg, progress, ctx, epochs};
     rc = m->ops->partial_fit(&a, m->state, &p.state);
     if (p.state) {
         int brc = ri_serving_build(m, p.state, p.n_items, NULL, &p.serve);
@@ -339,15 +339,12 @@ const recint_config *ri_fit_cfg(const ri_fit_args *a, ri_param_id id)
     return a->train_cfg && ri_cfg_is_set(a->train_cfg, id) ? a->train_cfg : a->model->cfg;
 }
 
-int ri_fit_validate(const ri_fit_args *a, const void *state, int next_item, double *out)
+int ri_fit_epochs(const ri_fit_args *a, const ri_epoch_steps *steps, void *kind)
 {
-    if (!a || !state || !out)
-        return ri_error(RECINT_EINVAL, "fit validation: NULL argument");
-    if (!a->valid)
-        return ri_error(RECINT_EINVAL, "fit validation: no validation data given");
-    if (!a->validate)
-        return ri_error(RECINT_EINVAL, "fit validation: no validator given");
-    return a->validate(a, state, next_item, out);
+    if (!a->epochs)
+        return ri_error(RECINT_EINVAL, "%s: no epoch driver given (fit through a trainer)",
+                        steps->what);
+    return a->epochs(a, steps, kind);
 }
 
 int ri_fit_with_served_state(const ri_fit_args *a, const void *state,
@@ -964,4 +961,45 @@ RECINT_API int recint_model_load_ex(recint_model **out, const char *path, const 
 RECINT_API int recint_model_load(recint_model **out, const char *path)
 {
     return recint_model_load_ex(out, path, NULL);
+}
+
+void ri_model_seen(const recint_model *m, uint32_t user, const uint32_t **items, size_t *n)
+{
+    const uint64_t b = m->seen_indptr[user];
+    *items = m->seen_items + b;
+    *n = (size_t)(m->seen_indptr[user + 1] - b);
+}
+
+const uint32_t *ri_model_seen_all(const recint_model *m, uint64_t *n)
+{
+    *n = m->seen_indptr[m->n_users];
+    return m->seen_items;
+}
+
+int ri_model_has_user_vector(const recint_model *m)
+{
+    return m->ops->user_vector != NULL;
+}
+
+int ri_model_user_vector(const recint_model *m, uint32_t user, float *out)
+{
+    if (!m->ops->user_vector)
+        return ri_error(RECINT_EUNSUPPORTED, "model kind '%s' provides no user vectors",
+                        m->ops->name);
+    return m->ops->user_vector(m, m->state, user, out);
+}
+
+ri_isa ri_model_isa(const recint_model *m)
+{
+    return m->serve.isa;
+}
+
+uint32_t ri_model_users_count(const recint_model *m)
+{
+    return m->n_users;
+}
+
+uint32_t ri_model_items_count(const recint_model *m)
+{
+    return m->n_items;
 }

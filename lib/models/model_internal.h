@@ -33,11 +33,34 @@ typedef struct {
 /* Everything a kind's fit needs. The kind builds a NEW state and never touches
  * the model's current one, so a failed or canceled fit leaves it intact. */
 typedef struct ri_fit_args ri_fit_args;
-/* Scores a candidate state on a->valid for early stopping (ri_fit_validate). The
- * trainer supplies it (lib/train/validate.c): evaluation sits above the models
- * in the layering (lib/layers.txt), so a model reaches it only through this. */
-typedef int (*ri_fit_validate_fn)(const ri_fit_args *a, const void *state, int next_item,
-                                  double *out);
+
+/* What a kind hands the epoch driver: its passes over the data and, for early
+ * stopping, how to make its candidate state servable and how to keep and
+ * bring back the best one. The driver owns the schedule (validation every
+ * valid_every passes and after the last, patience, best-state restore,
+ * progress and cancel); the kind owns what a pass does. */
+typedef struct {
+    const char *what;  /* "hybrid fit": prefix of the driver's messages */
+    const char *unit;  /* "epoch", "iteration": what a pass is called */
+    uint32_t passes;   /* how many to run at most */
+    /* One pass, number ep from 0; *loss: its mean training loss (NaN: none). */
+    int (*pass)(void *kind, uint32_t ep, double *loss);
+    /* Brings the derived parts of the state up to date (before a validation
+     * and when the driver ends); NULL: nothing to do. */
+    int (*ready)(void *kind);
+    /* Copies the state aside (restore 0) or back (restore 1); NULL: the kind
+     * has no early stopping and validation data is not read. */
+    int (*keep)(void *kind, int restore);
+    const void *state; /* what validation scores (the kind's state) */
+    int next_item;     /* validation by next-item metrics (sequential kinds) */
+} ri_epoch_steps;
+
+/* The epoch driver (lib/train/epochs.c). The trainer supplies it: training
+ * sits above the models in the layering (lib/layers.txt), so a kind reaches
+ * it only through this pointer. On ECANCELED the state holds the best
+ * validated or else the last finished pass. */
+typedef int (*ri_fit_epochs_fn)(const ri_fit_args *a, const ri_epoch_steps *steps, void *kind);
+
 struct ri_fit_args {
     const recint_model *model;      /* config in model->cfg */
     const recint_dataset *train;
@@ -45,7 +68,7 @@ struct ri_fit_args {
     const recint_config *train_cfg; /* trainer's config (threads, epochs); may be NULL */
     recint_progress_fn progress;    /* may be NULL */
     void *ctx;
-    ri_fit_validate_fn validate;    /* NULL: the fit has no validation */
+    ri_fit_epochs_fn epochs;        /* the driver; NULL only for kinds without passes */
 };
 
 /* Rows to re-solve in a partial fit (recint_model_partial_fit_users/_items): row
@@ -131,28 +154,26 @@ typedef struct {
     uint32_t shortlist;   /* int8_shortlist (0: the core's default) */
 } ri_serving;
 
-struct recint_model {
-    const ri_model_ops *ops;
-    recint_config *cfg;
-    int fitted;
-    uint32_t n_users, n_items;
-    recint_idmap *users, *items;
-    /* The training rows of each user (CSR, items ascending): excluded by recommend. */
-    uint64_t *seen_indptr; /* n_users + 1 */
-    uint32_t *seen_items;
-    void *state;
-    ri_serving serve;
-    /* recint_model_set_features' copies for the next fit (NULL: identity). */
-    recint_features *user_features, *item_features;
-};
+/* The fields of struct recint_model and struct recint_filter are in
+ * models/model_private.h, for lib/models only; the layers above use these. */
 
-/* The recint_filter handle (filter.c); read by serve.c. */
-struct recint_filter {
-    uint32_t n_items;
-    uint64_t *allow; /* (n_items + 63) / 64 words, or NULL: every item allowed */
-    uint64_t *block; /* same, or NULL: nothing blocked */
-    int include_seen;
-};
+/* The training items of user (ascending: the rows recommend excludes), as a
+ * view into m. user < recint_model_n_users(m). */
+void ri_model_seen(const recint_model *m, uint32_t user, const uint32_t **items, size_t *n);
+/* Every user's training items, users in order (*n in all), as a view into m. */
+const uint32_t *ri_model_seen_all(const recint_model *m, uint64_t *n);
+/* Non-zero when the fitted kind computes user vectors on the fly
+ * (ri_linear_view.user_mat NULL): ri_model_user_vector gives them. */
+int ri_model_has_user_vector(const recint_model *m);
+/* The vector of user (dim floats) of a kind with ri_model_has_user_vector.
+ * Errors: EUNSUPPORTED (the kind has none), those of the kind. */
+int ri_model_user_vector(const recint_model *m, uint32_t user, float *out);
+/* The catalogue m holds: during a kind's load, the sizes of the file being
+ * read; else recint_model_n_users / _n_items of a fitted m. */
+uint32_t ri_model_users_count(const recint_model *m);
+uint32_t ri_model_items_count(const recint_model *m);
+/* The instruction-set level m's serving chose (isa key). */
+ri_isa ri_model_isa(const recint_model *m);
 
 #define RI_KIND(name, ops) extern const ri_model_ops ops;
 #include "models/kinds.def"
@@ -161,13 +182,9 @@ struct recint_filter {
 /* The config a fit reads a training key from: the trainer's when the key is set
  * there, else the model's (so `--set epochs=5` works on either). */
 const recint_config *ri_fit_cfg(const ri_fit_args *a, ri_param_id id);
-/* Validation score of a candidate state during a fit, for early stopping,
- * through a->validate (lib/train/validate.c: a->valid evaluated at cut-off k
- * with the metric valid_metric names; auto: ndcg; next_item selects
- * recint_evaluate_next and auto full_ndcg, for sequential kinds). Reads state
- * only. Errors: EINVAL (no valid data or no validator), ENOMEM, those of
- * evaluation. */
-int ri_fit_validate(const ri_fit_args *a, const void *state, int next_item, double *out);
+/* Runs a kind's passes through a->epochs (ri_epoch_steps). Errors: EINVAL
+ * (no driver), ECANCELED, those of the steps and of validation. */
+int ri_fit_epochs(const ri_fit_args *a, const ri_epoch_steps *steps, void *kind);
 /* Calls fn with state served as a temporary model on the training catalogue
  * (a->train's id maps, its rows excluded from rankings); the model lives for
  * the call only. Errors: ENOMEM, those of serving, and fn's. */
@@ -179,13 +196,13 @@ int ri_fit_with_served_state(const ri_fit_args *a, const void *state,
  * excludes become the union of the old ones and data's. Errors: EUNSUPPORTED,
  * EINVAL (catalogue), ENOMEM, ECANCELED and those of the kind. */
 int ri_model_partial_fit(recint_model *m, const recint_dataset *data, const recint_config *train_cfg,
-                         recint_progress_fn progress, void *ctx);
+                         ri_fit_epochs_fn epochs, recint_progress_fn progress, void *ctx);
 /* Linear form of a fitted model. Errors: ESTATE. */
 int ri_model_linear(const recint_model *m, ri_linear_view *out);
 /* Fit m from scratch (the trainer's entry point). Errors: EINVAL, ENOMEM,
  * ECANCELED, EUNSUPPORTED (kind cannot be fitted) and those of the kind. */
 int ri_model_fit(recint_model *m, const recint_dataset *train, const recint_dataset *valid,
-                 const recint_config *train_cfg, ri_fit_validate_fn validate,
+                 const recint_config *train_cfg, ri_fit_epochs_fn epochs,
                  recint_progress_fn progress, void *ctx);
 /* A fitted model of kind ops made from a ready state (recint_model_new_factors):
  * catalogue 0..n-1 on both sides, no seen items. Takes state (destroyed on

@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "data/idmap.h"
 #include "models/model_internal.h"
+#include "models/model_private.h"
 
 static const char *side_name(int side) { return side ? "item" : "user"; }
 

@@ -82,28 +82,31 @@ static int pop_linear(const recint_model *m, const void *state, ri_linear_view *
 
 static int pop_save(const recint_model *m, const void *state, ri_fmt_writer *w)
 {
+    const uint32_t n_items = ri_model_items_count(m);
     const pop_state *s = state;
-    return ri_fmt_add(w, POP_TAG, RI_FMT_F32, s->scores, (uint64_t)m->n_items * sizeof(float));
+    return ri_fmt_add(w, POP_TAG, RI_FMT_F32, s->scores, (uint64_t)n_items * sizeof(float));
 }
 
 static int pop_load(const recint_model *m, const ri_fmt_reader *r, void **state_out)
 {
+    const uint32_t n_items = ri_model_items_count(m);
     const void *data;
-    int rc = ri_fmt_array(r, POP_TAG, RI_FMT_F32, m->n_items, &data, NULL);
+    int rc = ri_fmt_array(r, POP_TAG, RI_FMT_F32, n_items, &data, NULL);
     if (rc)
         return rc;
     const float *scores = data;
-    for (uint32_t i = 0; i < m->n_items; i++)
+    for (uint32_t i = 0; i < n_items; i++)
         if (!isfinite(scores[i]))
             return ri_error(RECINT_EFORMAT, "%s: section %s: score of item %u is not finite",
                             r->name, POP_TAG, i);
-    rc = ri_fmt_charge(r, m->n_items ? m->n_items : 1, sizeof(float), "the popularity scores");
+    rc = ri_fmt_charge(r, n_items ? n_items : 1, sizeof(float),
+                       "the popularity scores");
     if (rc)
         return rc;
-    pop_state *s = pop_alloc(m->n_items);
+    pop_state *s = pop_alloc(n_items);
     if (!s)
-        return ri_error(RECINT_ENOMEM, "pop load: out of memory for %u items", m->n_items);
-    for (uint32_t i = 0; i < m->n_items; i++)
+        return ri_error(RECINT_ENOMEM, "pop load: out of memory for %u items", n_items);
+    for (uint32_t i = 0; i < n_items; i++)
         s->scores[i] = scores[i];
     *state_out = s;
     return RECINT_OK;

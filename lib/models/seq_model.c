@@ -11,6 +11,7 @@
 #include "data/dataset_internal.h"
 #include "util/error.h"
 #include "models/model_internal.h"
+#include "models/model_private.h"
 #include "models/seq_internal.h"
 
 #define TAG_ARCH "SEQARCH"

@@ -14,7 +14,10 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "models/model_internal.h"
+#include "models/model_private.h"
 #include "util/parallel.h"
+#include "util/sorted.h"
+#include "learn/optim.h"
 #include "models/seq_internal.h"
 
 /* Documented defaults of the shared training keys, chosen on a validation split
@@ -67,7 +70,6 @@ typedef struct {
     ri_seq_loss loss;
     unsigned threads;
     uint64_t seed;
-    uint32_t patience, valid_every;
 } fit_params;
 
 static int read_params(const ri_fit_args *a, uint32_t n_items, fit_params *p)
@@ -102,8 +104,6 @@ static int read_params(const ri_fit_args *a, uint32_t n_items, fit_params *p)
         p->n_neg = 0;
     p->threads = ri_threads_resolve(ri_cfg_int(ri_fit_cfg(a, RI_P_THREADS), RI_P_THREADS));
     p->seed = (uint64_t)ri_cfg_int(ri_fit_cfg(a, RI_P_SEED), RI_P_SEED);
-    p->patience = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_PATIENCE), RI_P_PATIENCE);
-    p->valid_every = (uint32_t)ri_cfg_int(ri_fit_cfg(a, RI_P_VALID_EVERY), RI_P_VALID_EVERY);
     if (p->arch.dim % p->arch.heads)
         return ri_error(RECINT_EINVAL, "sequential fit: dim %u is not a multiple of heads %u",
                         p->arch.dim, p->arch.heads);
@@ -139,19 +139,6 @@ typedef struct {
     uint64_t step;
 } batch_ctx;
 
-static int in_sorted(const uint32_t *a, uint64_t n, uint32_t x)
-{
-    uint64_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo] == x;
-}
-
 /* A uniform item the user has not interacted with (any item once the user's
  * history makes that hard to find). */
 static uint32_t draw_negative(const batch_ctx *c, uint32_t user, ri_rng *rng)
@@ -160,7 +147,7 @@ static uint32_t draw_negative(const batch_ctx *c, uint32_t user, ri_rng *rng)
     uint32_t x = 0;
     for (int tries = 0; tries < 64; tries++) {
         x = (uint32_t)ri_rng_below(rng, c->arch->n_items);
-        if (!in_sorted(c->seen + b, n, x))
+        if (!ri_sorted_has(c->seen + b, n, x))
             break;
     }
     return x;
@@ -379,16 +366,12 @@ static void adam_step(fit_ctx *f, uint64_t t)
 {
     const size_t np = ri_seq_n_params(&f->p.arch);
     float *theta = f->s->theta;
-    const double c1 = 1.0 - pow(ADAM_B1, (double)t), c2 = 1.0 - pow(ADAM_B2, (double)t);
-    const float lr = (float)(f->p.lr / c1), rc2 = (float)(1.0 / c2);
-    const float b1 = (float)ADAM_B1, b2 = (float)ADAM_B2, eps = (float)ADAM_EPS;
+    const ri_adam ad = ri_adam_at(f->p.lr, ADAM_B1, ADAM_B2, ADAM_EPS, t);
     for (size_t i = 0; i < np; i++) {
         float g = 0.0f;
         for (uint32_t p = 0; p < f->b.n_parts; p++)
             g += f->grad[p][i];
-        f->m[i] = b1 * f->m[i] + (1.0f - b1) * g;
-        f->v[i] = b2 * f->v[i] + (1.0f - b2) * g * g;
-        theta[i] -= lr * f->m[i] / (sqrtf(f->v[i] * rc2) + eps);
+        ri_adam_update(&theta[i], &f->m[i], &f->v[i], g, &ad);
     }
 }
 
@@ -457,6 +440,34 @@ static int run_epoch(fit_ctx *f, const ri_fit_args *a, uint32_t epoch, uint64_t 
     return rc;
 }
 
+/* What the epoch driver steps through. */
+typedef struct {
+    fit_ctx *f;
+    const ri_fit_args *a;
+    uint64_t step; /* Adam steps so far */
+} seq_run;
+
+static int seq_pass(void *kind, uint32_t ep, double *loss)
+{
+    seq_run *r = kind;
+    return run_epoch(r->f, r->a, ep, &r->step, loss);
+}
+
+static int seq_keep(void *kind, int restore)
+{
+    fit_ctx *f = ((seq_run *)kind)->f;
+    const size_t np = ri_seq_n_params(&f->p.arch);
+    if (restore) {
+        memcpy(f->s->theta, f->best, np * sizeof(float));
+        return RECINT_OK;
+    }
+    if (!f->best && !(f->best = RI_NEW_ARRAY(float, np)))
+        return ri_error(RECINT_ENOMEM, "sequential fit: out of memory for the best state's %zu "
+                        "parameters", np);
+    memcpy(f->best, f->s->theta, np * sizeof(float));
+    return RECINT_OK;
+}
+
 int ri_seq_fit(const ri_fit_args *a, void **state_out)
 {
     *state_out = NULL;
@@ -493,40 +504,10 @@ int ri_seq_fit(const ri_fit_args *a, void **state_out)
         if (f.optr[u + 1] - f.optr[u] >= 2)
             f.order[f.n_train++] = u;
     /* Validation serves early stopping only. */
-    const int validate = a->valid != NULL && f.p.patience > 0;
-    double best = -INFINITY;
-    uint32_t since_best = 0;
-    uint64_t step = 0;
-    for (uint32_t e = 0; rc == RECINT_OK && e < f.p.epochs && f.n_train > 0; e++) {
-        double loss = NAN;
-        rc = run_epoch(&f, a, e, &step, &loss);
-        if (rc)
-            break;
-        if (validate && ((e + 1) % f.p.valid_every == 0 || e + 1 == f.p.epochs)) {
-            double metric;
-            rc = ri_fit_validate(a, f.s, 1, &metric);
-            if (rc)
-                break;
-            if (metric > best) {
-                best = metric;
-                since_best = 0;
-                if (!f.best && !(f.best = RI_NEW_ARRAY(float, np))) {
-                    rc = ri_error(RECINT_ENOMEM, "sequential fit: out of memory for the best "
-                                  "state's %zu parameters", np);
-                    break;
-                }
-                memcpy(f.best, f.s->theta, np * sizeof(float));
-            } else if (f.p.patience && ++since_best >= f.p.patience) {
-                break;
-            }
-        }
-        if (a->progress && a->progress(a->ctx, e + 1, f.p.epochs, loss) != 0)
-            rc = ri_error(RECINT_ECANCELED,
-                          "sequential fit: canceled by the progress callback after epoch %u of %u",
-                          e + 1, f.p.epochs);
-    }
-    if (f.best)
-        memcpy(f.s->theta, f.best, np * sizeof(float));
+    seq_run r = {&f, a, 0};
+    const ri_epoch_steps steps = {"sequential fit", "epoch", f.n_train > 0 ? f.p.epochs : 0,
+                                  seq_pass, NULL, seq_keep, f.s, 1};
+    rc = ri_fit_epochs(a, &steps, &r);
     fit_free(&f);
     if (rc && rc != RECINT_ECANCELED) {
         ri_seq_state_free(f.s);

@@ -11,6 +11,7 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "models/model_internal.h"
+#include "models/model_private.h"
 #include "util/parallel.h"
 
 /* Outputs of at most this many entries use stack scratch. */

@@ -4,9 +4,14 @@
 
 #include "models/model_internal.h"
 
-/* ri_fit_validate_fn of every fit the trainer runs: a->valid evaluated on state
- * served on the training catalogue (see ri_fit_validate for the metric).
- * Errors: EINVAL, ENOMEM, those of evaluation (prefixed "fit validation: "). */
+/* Validation score of a candidate state for early stopping: a->valid
+ * evaluated on state served on the training catalogue, at cut-off k with the
+ * metric valid_metric names (auto: ndcg; next_item selects
+ * recint_evaluate_next and auto full_ndcg). Reads state only. Errors: ENOMEM,
+ * those of evaluation (prefixed "fit validation: "). */
 int ri_train_validate(const ri_fit_args *a, const void *state, int next_item, double *out);
+
+/* ri_fit_epochs_fn of every fit the trainer runs (lib/train/epochs.c). */
+int ri_train_epochs(const ri_fit_args *a, const ri_epoch_steps *steps, void *kind);
 
 #endif

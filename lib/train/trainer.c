@@ -46,7 +46,7 @@ RECINT_API int recint_trainer_fit(recint_trainer *t, const recint_dataset *train
 {
     if (!t || !train)
         return ri_error(RECINT_EINVAL, "recint_trainer_fit: %s is NULL", !t ? "trainer" : "train");
-    return ri_model_fit(t->model, train, valid, t->cfg, ri_train_validate, progress, ctx);
+    return ri_model_fit(t->model, train, valid, t->cfg, ri_train_epochs, progress, ctx);
 }
 
 RECINT_API int recint_trainer_partial_fit(recint_trainer *t, const recint_dataset *data,
@@ -55,5 +55,5 @@ RECINT_API int recint_trainer_partial_fit(recint_trainer *t, const recint_datase
     if (!t || !data)
         return ri_error(RECINT_EINVAL, "recint_trainer_partial_fit: %s is NULL",
                         !t ? "trainer" : "data");
-    return ri_model_partial_fit(t->model, data, t->cfg, progress, ctx);
+    return ri_model_partial_fit(t->model, data, t->cfg, ri_train_epochs, progress, ctx);
 }

@@ -1,6 +1,6 @@
-/* Early-stopping validation: the trainer hands this to a model's fit
- * (ri_fit_args.validate), which keeps evaluation above the models in the
- * layering (lib/layers.txt): train -> eval -> models, never back. */
+/* Early-stopping validation, which the epoch driver runs: evaluation sits
+ * above the models in the layering (lib/layers.txt): train -> eval -> models,
+ * never back. */
 #include <stddef.h>
 
 #include "util/config.h"
@@ -39,7 +39,7 @@ static int evaluate_served(const recint_model *m, void *ctx)
 
 int ri_train_validate(const ri_fit_args *a, const void *state, int next_item, double *out)
 {
-    /* ri_fit_validate checked the arguments and that a->valid is set. */
+    /* the driver calls this only with a->valid set */
     const recint_config *cfg = ri_fit_cfg(a, RI_P_VALID_METRIC);
     int choice = RI_CFG_PICK(cfg, RI_P_VALID_METRIC, metric_names);
     int metric = choice > 0 && (size_t)choice < sizeof valid_metrics / sizeof valid_metrics[0]

@@ -72,27 +72,29 @@ static int recency_linear(const recint_model *m, const void *state, ri_linear_vi
 
 static int recency_save(const recint_model *m, const void *state, ri_fmt_writer *w)
 {
+    const uint32_t n_items = ri_model_items_count(m);
     const recency_state *s = state;
-    return ri_fmt_add(w, RECENCY_TAG, RI_FMT_F32, s->latest, (uint64_t)m->n_items * sizeof(float));
+    return ri_fmt_add(w, RECENCY_TAG, RI_FMT_F32, s->latest, (uint64_t)n_items * sizeof(float));
 }
 
 static int recency_load(const recint_model *m, const ri_fmt_reader *r, void **state_out)
 {
+    const uint32_t n_items = ri_model_items_count(m);
     const void *data;
-    int rc = ri_fmt_array(r, RECENCY_TAG, RI_FMT_F32, m->n_items, &data, NULL);
+    int rc = ri_fmt_array(r, RECENCY_TAG, RI_FMT_F32, n_items, &data, NULL);
     if (rc == RECINT_OK)
-        rc = ri_fmt_charge(r, m->n_items ? m->n_items : 1, sizeof(float), "the latest times");
+        rc = ri_fmt_charge(r, n_items ? n_items : 1, sizeof(float), "the latest times");
     if (rc)
         return rc;
     const float *latest = data;
-    for (uint32_t i = 0; i < m->n_items; i++)
+    for (uint32_t i = 0; i < n_items; i++)
         if (!isfinite(latest[i]))
             return ri_error(RECINT_EFORMAT, "%s: section %s: item %u is not finite", r->name,
                             RECENCY_TAG, i);
-    recency_state *s = recency_alloc(m->n_items);
+    recency_state *s = recency_alloc(n_items);
     if (!s)
-        return ri_error(RECINT_ENOMEM, "recency load: out of memory for %u items", m->n_items);
-    for (uint32_t i = 0; i < m->n_items; i++)
+        return ri_error(RECINT_ENOMEM, "recency load: out of memory for %u items", n_items);
+    for (uint32_t i = 0; i < n_items; i++)
         s->latest[i] = latest[i];
     *state_out = s;
     return RECINT_OK;
