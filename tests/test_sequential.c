@@ -90,7 +90,7 @@ START_TEST(exp_nonpos_accuracy)
     double worst_near = 0, worst = 0;
     for (int i = 0; i <= 87000; i++) {
         const float x = -0.001f * (float)i;
-        const double want = exp((double)x), got = ri_seq_exp_nonpos(x);
+        const double want = exp((double)x), got = ri_nn_exp_nonpos(x);
         worst = fmax(worst, fabs(got - want) / want);
         if (x >= -10.0f)
             worst_near = fmax(worst_near, fabs(got - want) / want);
@@ -98,12 +98,12 @@ START_TEST(exp_nonpos_accuracy)
     /* float x log2(e) loses ~|x| 6e-8 of the exponent: the error grows with |x| */
     ck_assert_msg(worst_near < 1e-6, "relative error %.3g on [-10, 0]", worst_near);
     ck_assert_msg(worst < 2e-5, "relative error %.3g on [-87, 0]", worst);
-    ck_assert_float_eq(ri_seq_exp_nonpos(0.0f), 1.0f);
-    ck_assert_float_eq(ri_seq_exp_nonpos(-0.0f), 1.0f);
+    ck_assert_float_eq(ri_nn_exp_nonpos(0.0f), 1.0f);
+    ck_assert_float_eq(ri_nn_exp_nonpos(-0.0f), 1.0f);
     /* far below: tiny and positive, never garbage from the exponent bits */
-    const float tiny = ri_seq_exp_nonpos(-1000.0f);
+    const float tiny = ri_nn_exp_nonpos(-1000.0f);
     ck_assert(tiny > 0.0f && tiny < 1e-37f);
-    ck_assert(ri_seq_exp_nonpos(-INFINITY) < 1e-37f);
+    ck_assert(ri_nn_exp_nonpos(-INFINITY) < 1e-37f);
 }
 END_TEST
 
@@ -118,7 +118,7 @@ static double ln_loss(void *v)
 {
     ln_case *c = v;
     float y[LN_ROWS * LN_D], mu[LN_ROWS], rs[LN_ROWS];
-    ri_seq_ln_fwd(c->x, LN_ROWS, LN_D, c->g, c->b, y, mu, rs);
+    ri_nn_ln_fwd(c->x, LN_ROWS, LN_D, c->g, c->b, y, mu, rs);
     return weighted_sum(y, c->dy, LN_ROWS * LN_D);
 }
 
@@ -132,7 +132,7 @@ START_TEST(grad_layer_norm)
     fill_rand(c.dy, LN_ROWS * LN_D, 1.0f, &s);
     float y[LN_ROWS * LN_D], mu[LN_ROWS], rs[LN_ROWS], dx[LN_ROWS * LN_D];
     float dg[LN_D] = {0}, db[LN_D] = {0};
-    ri_seq_ln_fwd(c.x, LN_ROWS, LN_D, c.g, c.b, y, mu, rs);
+    ri_nn_ln_fwd(c.x, LN_ROWS, LN_D, c.g, c.b, y, mu, rs);
     /* the forward pass itself: row 0 by hand */
     double m = 0, var = 0;
     for (int j = 0; j < LN_D; j++)
@@ -141,7 +141,7 @@ START_TEST(grad_layer_norm)
         var += (c.x[j] - m) * (c.x[j] - m) / LN_D;
     for (int j = 0; j < LN_D; j++)
         ck_assert_double_eq_tol(y[j], (c.x[j] - m) / sqrt(var + 1e-6) * c.g[j] + c.b[j], 1e-5);
-    ri_seq_ln_bwd(c.x, c.dy, LN_ROWS, LN_D, c.g, mu, rs, dx, dg, db, 0);
+    ri_nn_ln_bwd(c.x, c.dy, LN_ROWS, LN_D, c.g, mu, rs, dx, dg, db, 0);
     double num[LN_ROWS * LN_D];
     numeric_grad(c.x, LN_ROWS * LN_D, 1e-2f, ln_loss, &c, num);
     expect_close("layer norm dx", num, dx, LN_ROWS * LN_D, 1e-2);
@@ -153,7 +153,7 @@ START_TEST(grad_layer_norm)
     float acc[LN_ROWS * LN_D];
     for (int i = 0; i < LN_ROWS * LN_D; i++)
         acc[i] = 1.0f;
-    ri_seq_ln_bwd(c.x, c.dy, LN_ROWS, LN_D, c.g, mu, rs, acc, dg, db, 1);
+    ri_nn_ln_bwd(c.x, c.dy, LN_ROWS, LN_D, c.g, mu, rs, acc, dg, db, 1);
     for (int i = 0; i < LN_ROWS * LN_D; i++)
         ck_assert_float_eq_tol(acc[i], 1.0f + dx[i], 1e-6f);
 }
@@ -170,12 +170,12 @@ typedef struct {
 
 static void ff_fwd(const ff_case *c, float *hid, float *act, float *y)
 {
-    ri_seq_gemm(test_gemm(), 0, 0, FF_ROWS, FF_F, FF_D, 1.0f, c->x, FF_D, c->W1, FF_F, 0.0f, hid, FF_F);
+    ri_nn_gemm(test_gemm(), 0, 0, FF_ROWS, FF_F, FF_D, 1.0f, c->x, FF_D, c->W1, FF_F, 0.0f, hid, FF_F);
     for (int r = 0; r < FF_ROWS; r++)
         for (int j = 0; j < FF_F; j++)
             hid[r * FF_F + j] += c->b1[j];
-    ri_seq_act_fwd(c->gelu, hid, act, FF_ROWS * FF_F);
-    ri_seq_gemm(test_gemm(), 0, 0, FF_ROWS, FF_D, FF_F, 1.0f, act, FF_F, c->W2, FF_D, 0.0f, y, FF_D);
+    ri_nn_act_fwd(c->gelu, hid, act, FF_ROWS * FF_F);
+    ri_nn_gemm(test_gemm(), 0, 0, FF_ROWS, FF_D, FF_F, 1.0f, act, FF_F, c->W2, FF_D, 0.0f, y, FF_D);
     for (int r = 0; r < FF_ROWS; r++)
         for (int j = 0; j < FF_D; j++)
             y[r * FF_D + j] += c->b2[j];
@@ -212,17 +212,17 @@ static void check_ffn(int gelu)
     /* backward by hand through the layer's pieces */
     float dW1[FF_D * FF_F] = {0}, db1[FF_F] = {0}, dW2[FF_F * FF_D] = {0}, db2[FF_D] = {0};
     float dact[FF_ROWS * FF_F], dx[FF_ROWS * FF_D];
-    ri_seq_gemm(test_gemm(), 1, 0, FF_F, FF_D, FF_ROWS, 1.0f, act, FF_F, c.dy, FF_D, 0.0f, dW2, FF_D);
+    ri_nn_gemm(test_gemm(), 1, 0, FF_F, FF_D, FF_ROWS, 1.0f, act, FF_F, c.dy, FF_D, 0.0f, dW2, FF_D);
     for (int r = 0; r < FF_ROWS; r++)
         for (int j = 0; j < FF_D; j++)
             db2[j] += c.dy[r * FF_D + j];
-    ri_seq_gemm(test_gemm(), 0, 1, FF_ROWS, FF_F, FF_D, 1.0f, c.dy, FF_D, c.W2, FF_D, 0.0f, dact, FF_F);
-    ri_seq_act_bwd(gelu, hid, dact, dact, FF_ROWS * FF_F);
-    ri_seq_gemm(test_gemm(), 1, 0, FF_D, FF_F, FF_ROWS, 1.0f, c.x, FF_D, dact, FF_F, 0.0f, dW1, FF_F);
+    ri_nn_gemm(test_gemm(), 0, 1, FF_ROWS, FF_F, FF_D, 1.0f, c.dy, FF_D, c.W2, FF_D, 0.0f, dact, FF_F);
+    ri_nn_act_bwd(gelu, hid, dact, dact, FF_ROWS * FF_F);
+    ri_nn_gemm(test_gemm(), 1, 0, FF_D, FF_F, FF_ROWS, 1.0f, c.x, FF_D, dact, FF_F, 0.0f, dW1, FF_F);
     for (int r = 0; r < FF_ROWS; r++)
         for (int j = 0; j < FF_F; j++)
             db1[j] += dact[r * FF_F + j];
-    ri_seq_gemm(test_gemm(), 0, 1, FF_ROWS, FF_D, FF_F, 1.0f, dact, FF_F, c.W1, FF_F, 0.0f, dx, FF_D);
+    ri_nn_gemm(test_gemm(), 0, 1, FF_ROWS, FF_D, FF_F, 1.0f, dact, FF_F, c.W1, FF_F, 0.0f, dx, FF_D);
     double num[FF_ROWS * FF_F > FF_D * FF_F ? FF_ROWS * FF_F : FF_D * FF_F];
     const float eps = gelu ? 1e-2f : 1e-3f; /* ReLU: stay clear of its kink */
     numeric_grad(c.x, FF_ROWS * FF_D, eps, ff_loss, &c, num);
@@ -253,7 +253,7 @@ typedef struct {
 static double at_loss(void *v)
 {
     at_case *c = v;
-    ri_seq_attn_fwd(test_gemm(), c->qkv, c->n, AT_D, c->heads, c->probs, c->o, AT_D);
+    ri_nn_attn_fwd(test_gemm(), c->qkv, c->n, AT_D, c->heads, c->probs, c->o, AT_D);
     return weighted_sum(c->o, c->dout, (size_t)c->n * AT_D);
 }
 
@@ -271,7 +271,7 @@ static void check_attention(uint32_t heads, uint32_t n)
     ck_assert(c.qkv && c.dout && c.probs && c.o && o && o2 && dqkv && scr && num && w);
     fill_rand(c.qkv, (size_t)n * 3 * AT_D, 1.5f, &s);
     fill_rand(c.dout, (size_t)n * AT_D, 1.0f, &s);
-    ri_seq_attn_fwd(test_gemm(), c.qkv, n, AT_D, heads, c.probs, o, AT_D);
+    ri_nn_attn_fwd(test_gemm(), c.qkv, n, AT_D, heads, c.probs, o, AT_D);
     /* forward by its definition, in double: softmax over j <= i of q_i.k_j / sqrt(dh) */
     const uint32_t dh = AT_D / heads;
     for (uint32_t h = 0; h < heads; h++)
@@ -294,13 +294,13 @@ static void check_attention(uint32_t heads, uint32_t n)
                 ck_assert_double_eq_tol(o[i * AT_D + h * dh + k], out, 1e-5);
             }
         }
-    ri_seq_attn_bwd(test_gemm(), c.qkv, c.probs, c.dout, AT_D, n, AT_D, heads, dqkv, scr);
+    ri_nn_attn_bwd(test_gemm(), c.qkv, c.probs, c.dout, AT_D, n, AT_D, heads, dqkv, scr);
     numeric_grad(c.qkv, (size_t)n * 3 * AT_D, 1e-2f, at_loss, &c, num);
     expect_close("attention dqkv", num, dqkv, (size_t)n * 3 * AT_D, 1e-2);
     /* causality: the last row's q, k, v reach no earlier output */
     for (uint32_t j = 0; j < 3 * AT_D; j++)
         c.qkv[(n - 1) * 3 * AT_D + j] += 1.0f;
-    ri_seq_attn_fwd(test_gemm(), c.qkv, n, AT_D, heads, c.probs, o2, AT_D);
+    ri_nn_attn_fwd(test_gemm(), c.qkv, n, AT_D, heads, c.probs, o2, AT_D);
     for (uint32_t i = 0; i < (n - 1) * AT_D; i++)
         ck_assert_float_eq(o[i], o2[i]);
     free(c.qkv);

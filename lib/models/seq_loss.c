@@ -85,7 +85,7 @@ static double softmax_row(float *c, size_t n, size_t target, float scale)
     for (size_t l = 1; l < LANES; l++)
         m = mx[l] > m ? mx[l] : m;
     for (j = 0; j < n; j++)
-        c[j] = ri_seq_exp_nonpos(c[j] - m);
+        c[j] = ri_nn_exp_nonpos(c[j] - m);
     float acc[LANES] = {0};
     j = 0;
     for (; j + LANES <= n; j += LANES)
@@ -133,7 +133,7 @@ static double full_softmax(const ri_seq_arch *a, const ri_seq_rows *s, const flo
     double loss = 0.0;
     for (size_t r0 = 0; r0 < R; r0 += SOFTMAX_CHUNK) {
         const size_t m = R - r0 < SOFTMAX_CHUNK ? R - r0 : SOFTMAX_CHUNK;
-        ri_seq_gemm(cx, 0, 1, m, N, d, 1.0f, H + r0 * d, d, E, d, 0.0f, C, N);
+        ri_nn_gemm(cx, 0, 1, m, N, d, 1.0f, H + r0 * d, d, E, d, 0.0f, C, N);
         for (size_t i = 0; i < m; i++) {
             float *c = C + i * N;
             const uint32_t tg = t->target[r0 + i];
@@ -142,8 +142,8 @@ static double full_softmax(const ri_seq_arch *a, const ri_seq_rows *s, const flo
             else
                 loss += softmax_row(c, N, tg, sc);
         }
-        ri_seq_gemm(cx, 0, 0, m, d, N, 1.0f, C, N, E, d, 0.0f, dH + r0 * d, d);
-        ri_seq_gemm(cx, 1, 0, N, d, m, 1.0f, C, N, H + r0 * d, d, 1.0f, dE, d);
+        ri_nn_gemm(cx, 0, 0, m, d, N, 1.0f, C, N, E, d, 0.0f, dH + r0 * d, d);
+        ri_nn_gemm(cx, 1, 0, N, d, m, 1.0f, C, N, H + r0 * d, d, 1.0f, dE, d);
     }
     return loss * t->scale;
 }
@@ -164,7 +164,7 @@ static double sampled_softmax(const ri_seq_arch *a, const ri_seq_rows *s, const 
         for (size_t k = 0; k < K; k++)
             memcpy(G + k * d, E + (size_t)neg[k] * d, d * sizeof(float));
         /* C[:, 0] = the target's logit, C[:, 1..K] = the negatives' */
-        ri_seq_gemm(cx, 0, 1, n, K, d, 1.0f, H + r0 * d, d, G, d, 0.0f, C + 1, W);
+        ri_nn_gemm(cx, 0, 1, n, K, d, 1.0f, H + r0 * d, d, G, d, 0.0f, C + 1, W);
         for (size_t i = 0; i < n; i++) {
             float *c = C + i * W;
             const uint32_t tg = t->target[r0 + i];
@@ -179,8 +179,8 @@ static double sampled_softmax(const ri_seq_arch *a, const ri_seq_rows *s, const 
             loss += softmax_row(c, W, 0, sc);
         }
         /* dH = C[:, 0] e_t + C[:, 1..] G; dG = C[:, 1..]^T H */
-        ri_seq_gemm(cx, 0, 0, n, d, K, 1.0f, C + 1, W, G, d, 0.0f, dH + r0 * d, d);
-        ri_seq_gemm(cx, 1, 0, K, d, n, 1.0f, C + 1, W, H + r0 * d, d, 0.0f, dG, d);
+        ri_nn_gemm(cx, 0, 0, n, d, K, 1.0f, C + 1, W, G, d, 0.0f, dH + r0 * d, d);
+        ri_nn_gemm(cx, 1, 0, K, d, n, 1.0f, C + 1, W, H + r0 * d, d, 0.0f, dG, d);
         for (size_t i = 0; i < n; i++) {
             const uint32_t tg = t->target[r0 + i];
             if (tg == UINT32_MAX)

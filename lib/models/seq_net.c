@@ -248,7 +248,7 @@ void ri_seq_forward(const ri_seq_arch *a, const float *theta, const ri_seq_rows 
         for (size_t j = 0; j < d; j++)
             x[j] = emb_scale * e[j] + q[j];
     }
-    ri_seq_dropout_fwd(w->x0, R * d, p, rng, w->m0);
+    ri_nn_dropout_fwd(w->x0, R * d, p, rng, w->m0);
     const float *x = w->x0;
     for (uint32_t b = 0; b < a->blocks; b++) {
         ri_seq_blk k;
@@ -256,50 +256,50 @@ void ri_seq_forward(const ri_seq_arch *a, const float *theta, const ri_seq_rows 
         blk_ws *B = &w->blk[b];
         const float *in = x;
         if (!a->post_ln) {
-            ri_seq_ln_fwd(x, R, (uint32_t)d, k.ln1_g, k.ln1_b, B->n1, B->mu1, B->rs1);
+            ri_nn_ln_fwd(x, R, (uint32_t)d, k.ln1_g, k.ln1_b, B->n1, B->mu1, B->rs1);
             in = B->n1;
         }
-        ri_seq_gemm(w->cx, 0, 0, R, 3 * d, d, 1.0f, in, d, k.Wqkv, 3 * d, 0.0f, B->qkv, 3 * d);
+        ri_nn_gemm(w->cx, 0, 0, R, 3 * d, d, 1.0f, in, d, k.Wqkv, 3 * d, 0.0f, B->qkv, 3 * d);
         add_bias(B->qkv, R, 3 * d, k.bqkv);
         size_t sq = 0;
         for (uint32_t q = 0; q < s->n_seq; q++) {
             const uint32_t r0 = s->offs[q], n = s->offs[q + 1] - r0;
-            ri_seq_attn_fwd(w->cx, B->qkv + (size_t)r0 * 3 * d, n, (uint32_t)d, a->heads,
+            ri_nn_attn_fwd(w->cx, B->qkv + (size_t)r0 * 3 * d, n, (uint32_t)d, a->heads,
                             B->probs + sq * a->heads, B->att + (size_t)r0 * d, d);
             sq += (size_t)n * n;
         }
-        ri_seq_gemm(w->cx, 0, 0, R, d, d, 1.0f, B->att, d, k.Wo, d, 0.0f, B->r1, d);
+        ri_nn_gemm(w->cx, 0, 0, R, d, d, 1.0f, B->att, d, k.Wo, d, 0.0f, B->r1, d);
         add_bias(B->r1, R, d, k.bo);
-        ri_seq_dropout_fwd(B->r1, R * d, p, rng, B->m1);
+        ri_nn_dropout_fwd(B->r1, R * d, p, rng, B->m1);
         add_into(B->r1, x, R * d);
         const float *x1 = B->r1;
         if (a->post_ln) {
-            ri_seq_ln_fwd(B->r1, R, (uint32_t)d, k.ln1_g, k.ln1_b, B->n1, B->mu1, B->rs1);
+            ri_nn_ln_fwd(B->r1, R, (uint32_t)d, k.ln1_g, k.ln1_b, B->n1, B->mu1, B->rs1);
             x1 = B->n1;
         }
         const float *in2 = x1;
         if (!a->post_ln) {
-            ri_seq_ln_fwd(x1, R, (uint32_t)d, k.ln2_g, k.ln2_b, B->n2, B->mu2, B->rs2);
+            ri_nn_ln_fwd(x1, R, (uint32_t)d, k.ln2_g, k.ln2_b, B->n2, B->mu2, B->rs2);
             in2 = B->n2;
         }
-        ri_seq_gemm(w->cx, 0, 0, R, f, d, 1.0f, in2, d, k.W1, f, 0.0f, B->hid, f);
+        ri_nn_gemm(w->cx, 0, 0, R, f, d, 1.0f, in2, d, k.W1, f, 0.0f, B->hid, f);
         add_bias(B->hid, R, f, k.b1);
-        ri_seq_act_fwd(a->gelu, B->hid, B->act, R * f);
-        ri_seq_dropout_fwd(B->act, R * f, p, rng, B->m2);
-        ri_seq_gemm(w->cx, 0, 0, R, d, f, 1.0f, B->act, f, k.W2, d, 0.0f, B->r2, d);
+        ri_nn_act_fwd(a->gelu, B->hid, B->act, R * f);
+        ri_nn_dropout_fwd(B->act, R * f, p, rng, B->m2);
+        ri_nn_gemm(w->cx, 0, 0, R, d, f, 1.0f, B->act, f, k.W2, d, 0.0f, B->r2, d);
         add_bias(B->r2, R, d, k.b2);
-        ri_seq_dropout_fwd(B->r2, R * d, p, rng, B->m3);
+        ri_nn_dropout_fwd(B->r2, R * d, p, rng, B->m3);
         add_into(B->r2, x1, R * d);
         x = B->r2;
         if (a->post_ln) {
-            ri_seq_ln_fwd(B->r2, R, (uint32_t)d, k.ln2_g, k.ln2_b, B->n2, B->mu2, B->rs2);
+            ri_nn_ln_fwd(B->r2, R, (uint32_t)d, k.ln2_g, k.ln2_b, B->n2, B->mu2, B->rs2);
             x = B->n2;
         }
     }
     if (a->post_ln)
         memcpy(w->fo, x, R * d * sizeof(float));
     else
-        ri_seq_ln_fwd(x, R, (uint32_t)d, ri_seq_final_g(a, th), ri_seq_final_b(a, th), w->fo,
+        ri_nn_ln_fwd(x, R, (uint32_t)d, ri_seq_final_g(a, th), ri_seq_final_b(a, th), w->fo,
                       w->fmu, w->frs);
 }
 
@@ -317,7 +317,7 @@ void ri_seq_backward(const ri_seq_arch *a, const float *theta, const ri_seq_rows
     if (a->post_ln)
         memcpy(dX, dout, R * d * sizeof(float));
     else
-        ri_seq_ln_bwd(xl, dout, R, (uint32_t)d, ri_seq_final_g(a, th), w->fmu, w->frs, dX,
+        ri_nn_ln_bwd(xl, dout, R, (uint32_t)d, ri_seq_final_g(a, th), w->fmu, w->frs, dX,
                       ri_seq_final_g(a, grad), ri_seq_final_b(a, grad), 0);
     for (uint32_t b = a->blocks; b-- > 0;) {
         ri_seq_blk k, gk;
@@ -330,54 +330,54 @@ void ri_seq_backward(const ri_seq_arch *a, const float *theta, const ri_seq_rows
         const float *in2 = a->post_ln ? B->n1 : B->n2;
         /* g1 = d r2 */
         if (a->post_ln)
-            ri_seq_ln_bwd(B->r2, dX, R, (uint32_t)d, k.ln2_g, B->mu2, B->rs2, g1, gk.ln2_g,
+            ri_nn_ln_bwd(B->r2, dX, R, (uint32_t)d, k.ln2_g, B->mu2, B->rs2, g1, gk.ln2_g,
                           gk.ln2_b, 0);
         else
             memcpy(g1, dX, R * d * sizeof(float));
         memcpy(g2, g1, R * d * sizeof(float)); /* g2 accumulates d x1 */
-        ri_seq_dropout_bwd(g1, R * d, p, B->m3);
-        ri_seq_gemm(w->cx, 1, 0, f, d, R, 1.0f, B->act, f, g1, d, 1.0f, gk.W2, d);
+        ri_nn_dropout_bwd(g1, R * d, p, B->m3);
+        ri_nn_gemm(w->cx, 1, 0, f, d, R, 1.0f, B->act, f, g1, d, 1.0f, gk.W2, d);
         col_sums(g1, R, d, gk.b2);
-        ri_seq_gemm(w->cx, 0, 1, R, f, d, 1.0f, g1, d, k.W2, d, 0.0f, w->dF, f);
-        ri_seq_dropout_bwd(w->dF, R * f, p, B->m2);
-        ri_seq_act_bwd(a->gelu, B->hid, w->dF, w->dF, R * f);
-        ri_seq_gemm(w->cx, 1, 0, d, f, R, 1.0f, in2, d, w->dF, f, 1.0f, gk.W1, f);
+        ri_nn_gemm(w->cx, 0, 1, R, f, d, 1.0f, g1, d, k.W2, d, 0.0f, w->dF, f);
+        ri_nn_dropout_bwd(w->dF, R * f, p, B->m2);
+        ri_nn_act_bwd(a->gelu, B->hid, w->dF, w->dF, R * f);
+        ri_nn_gemm(w->cx, 1, 0, d, f, R, 1.0f, in2, d, w->dF, f, 1.0f, gk.W1, f);
         col_sums(w->dF, R, f, gk.b1);
-        ri_seq_gemm(w->cx, 0, 1, R, d, f, 1.0f, w->dF, f, k.W1, f, 0.0f, g1, d);
+        ri_nn_gemm(w->cx, 0, 1, R, d, f, 1.0f, w->dF, f, k.W1, f, 0.0f, g1, d);
         if (a->post_ln)
             add_into(g2, g1, R * d);
         else
-            ri_seq_ln_bwd(x1, g1, R, (uint32_t)d, k.ln2_g, B->mu2, B->rs2, g2, gk.ln2_g,
+            ri_nn_ln_bwd(x1, g1, R, (uint32_t)d, k.ln2_g, B->mu2, B->rs2, g2, gk.ln2_g,
                           gk.ln2_b, 1);
         /* g1 = d r1 */
         if (a->post_ln)
-            ri_seq_ln_bwd(B->r1, g2, R, (uint32_t)d, k.ln1_g, B->mu1, B->rs1, g1, gk.ln1_g,
+            ri_nn_ln_bwd(B->r1, g2, R, (uint32_t)d, k.ln1_g, B->mu1, B->rs1, g1, gk.ln1_g,
                           gk.ln1_b, 0);
         else
             memcpy(g1, g2, R * d * sizeof(float));
         memcpy(dX, g1, R * d * sizeof(float)); /* dX accumulates d xin */
-        ri_seq_dropout_bwd(g1, R * d, p, B->m1);
-        ri_seq_gemm(w->cx, 1, 0, d, d, R, 1.0f, B->att, d, g1, d, 1.0f, gk.Wo, d);
+        ri_nn_dropout_bwd(g1, R * d, p, B->m1);
+        ri_nn_gemm(w->cx, 1, 0, d, d, R, 1.0f, B->att, d, g1, d, 1.0f, gk.Wo, d);
         col_sums(g1, R, d, gk.bo);
-        ri_seq_gemm(w->cx, 0, 1, R, d, d, 1.0f, g1, d, k.Wo, d, 0.0f, g2, d);
+        ri_nn_gemm(w->cx, 0, 1, R, d, d, 1.0f, g1, d, k.Wo, d, 0.0f, g2, d);
         size_t sq = 0;
         for (uint32_t q = 0; q < s->n_seq; q++) {
             const uint32_t r0 = s->offs[q], n = s->offs[q + 1] - r0;
-            ri_seq_attn_bwd(w->cx, B->qkv + (size_t)r0 * 3 * d, B->probs + sq * a->heads,
+            ri_nn_attn_bwd(w->cx, B->qkv + (size_t)r0 * 3 * d, B->probs + sq * a->heads,
                             g2 + (size_t)r0 * d, d, n, (uint32_t)d, a->heads,
                             w->dqkv + (size_t)r0 * 3 * d, w->ascr);
             sq += (size_t)n * n;
         }
-        ri_seq_gemm(w->cx, 1, 0, d, 3 * d, R, 1.0f, in, d, w->dqkv, 3 * d, 1.0f, gk.Wqkv, 3 * d);
+        ri_nn_gemm(w->cx, 1, 0, d, 3 * d, R, 1.0f, in, d, w->dqkv, 3 * d, 1.0f, gk.Wqkv, 3 * d);
         col_sums(w->dqkv, R, 3 * d, gk.bqkv);
-        ri_seq_gemm(w->cx, 0, 1, R, d, 3 * d, 1.0f, w->dqkv, 3 * d, k.Wqkv, 3 * d, 0.0f, g1, d);
+        ri_nn_gemm(w->cx, 0, 1, R, d, 3 * d, 1.0f, w->dqkv, 3 * d, k.Wqkv, 3 * d, 0.0f, g1, d);
         if (a->post_ln)
             add_into(dX, g1, R * d);
         else
-            ri_seq_ln_bwd(xin, g1, R, (uint32_t)d, k.ln1_g, B->mu1, B->rs1, dX, gk.ln1_g,
+            ri_nn_ln_bwd(xin, g1, R, (uint32_t)d, k.ln1_g, B->mu1, B->rs1, dX, gk.ln1_g,
                           gk.ln1_b, 1);
     }
-    ri_seq_dropout_bwd(dX, R * d, p, w->m0);
+    ri_nn_dropout_bwd(dX, R * d, p, w->m0);
     float *dE = ri_seq_E(a, grad), *dP = ri_seq_P(a, grad);
     const float emb_scale = sqrtf((float)d);
     for (size_t r = 0; r < R; r++) {

@@ -1,23 +1,23 @@
-/* The sequential kind's layers: each a forward and a hand-written backward over
- * row-major blocks of rows. Every matrix product goes through ri_seq_gemm
- * (the library's multiply on BLIS kernels, one thread per call: the training
- * loop parallelises across sequences, never inside a product). */
+/* The layers of lib/nn (nn/nn.h says what they are for). Every matrix product
+ * goes through ri_nn_gemm (the library's multiply on BLIS kernels, one thread
+ * per call: a training loop parallelises across sequences, never inside a
+ * product). */
 #include <math.h>
 #include <string.h>
 
-#include "models/seq_internal.h"
+#include "nn/nn.h"
 
 /* Guards the variance of a constant row; small enough to change nothing else. */
 #define LN_EPS 1e-6f
 
-void ri_seq_gemm(const ri_gemm_ctx *cx, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+void ri_nn_gemm(const ri_gemm_ctx *cx, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
                  const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                  size_t ldc)
 {
     ri_gemm(cx, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void ri_seq_ln_fwd(const float *x, size_t rows, uint32_t d, const float *g, const float *b,
+void ri_nn_ln_fwd(const float *x, size_t rows, uint32_t d, const float *g, const float *b,
                    float *y, float *mu, float *rstd)
 {
     for (size_t r = 0; r < rows; r++) {
@@ -38,7 +38,7 @@ void ri_seq_ln_fwd(const float *x, size_t rows, uint32_t d, const float *g, cons
     }
 }
 
-void ri_seq_ln_bwd(const float *x, const float *dy, size_t rows, uint32_t d, const float *g,
+void ri_nn_ln_bwd(const float *x, const float *dy, size_t rows, uint32_t d, const float *g,
                    const float *mu, const float *rstd, float *dx, float *dg, float *db,
                    int accumulate)
 {
@@ -68,7 +68,7 @@ void ri_seq_ln_bwd(const float *x, const float *dy, size_t rows, uint32_t d, con
 #define GELU_C 0.7978845608028654f /* sqrt(2 / pi) */
 #define GELU_A 0.044715f
 
-void ri_seq_act_fwd(int gelu, const float *h, float *out, size_t n)
+void ri_nn_act_fwd(int gelu, const float *h, float *out, size_t n)
 {
     if (!gelu) {
         for (size_t i = 0; i < n; i++)
@@ -81,7 +81,7 @@ void ri_seq_act_fwd(int gelu, const float *h, float *out, size_t n)
     }
 }
 
-void ri_seq_act_bwd(int gelu, const float *h, const float *dout, float *dh, size_t n)
+void ri_nn_act_bwd(int gelu, const float *h, const float *dout, float *dh, size_t n)
 {
     if (!gelu) {
         for (size_t i = 0; i < n; i++)
@@ -100,7 +100,7 @@ void ri_seq_act_bwd(int gelu, const float *h, const float *dout, float *dh, size
  * and a drop probability resolved to 1/256 is plenty (p is rounded to the
  * nearest multiple; the kept values are scaled by the matching 1/(1-p)). The
  * draws go into mask first, so that the masking loop vectorises. */
-void ri_seq_dropout_fwd(float *x, size_t n, float p, ri_rng *rng, uint8_t *mask)
+void ri_nn_dropout_fwd(float *x, size_t n, float p, ri_rng *rng, uint8_t *mask)
 {
     if (!(p > 0.0f))
         return;
@@ -122,7 +122,7 @@ void ri_seq_dropout_fwd(float *x, size_t n, float p, ri_rng *rng, uint8_t *mask)
     }
 }
 
-void ri_seq_dropout_bwd(float *dx, size_t n, float p, const uint8_t *mask)
+void ri_nn_dropout_bwd(float *dx, size_t n, float p, const uint8_t *mask)
 {
     if (!(p > 0.0f))
         return;
@@ -175,7 +175,7 @@ static void causal_softmax(float *S, uint32_t n)
         float *row = S + (size_t)i * n;
         const float mx = lanes_max(row, i + 1);
         for (uint32_t j = 0; j <= i; j++)
-            row[j] = ri_seq_exp_nonpos(row[j] - mx);
+            row[j] = ri_nn_exp_nonpos(row[j] - mx);
         const float inv = 1.0f / lanes_sum(row, i + 1);
         for (uint32_t j = 0; j <= i; j++)
             row[j] *= inv;
@@ -184,7 +184,7 @@ static void causal_softmax(float *S, uint32_t n)
     }
 }
 
-void ri_seq_attn_fwd(const ri_gemm_ctx *cx, const float *qkv, uint32_t n, uint32_t d, uint32_t heads,
+void ri_nn_attn_fwd(const ri_gemm_ctx *cx, const float *qkv, uint32_t n, uint32_t d, uint32_t heads,
                      float *probs, float *o, size_t ldo)
 {
     const uint32_t dh = d / heads;
@@ -193,13 +193,13 @@ void ri_seq_attn_fwd(const ri_gemm_ctx *cx, const float *qkv, uint32_t n, uint32
     for (uint32_t h = 0; h < heads; h++) {
         const float *Q = qkv + (size_t)h * dh, *K = Q + d, *V = Q + 2 * (size_t)d;
         float *P = probs + (size_t)h * n * n;
-        ri_seq_gemm(cx, 0, 1, n, n, dh, scale, Q, ld, K, ld, 0.0f, P, n);
+        ri_nn_gemm(cx, 0, 1, n, n, dh, scale, Q, ld, K, ld, 0.0f, P, n);
         causal_softmax(P, n);
-        ri_seq_gemm(cx, 0, 0, n, dh, n, 1.0f, P, n, V, ld, 0.0f, o + (size_t)h * dh, ldo);
+        ri_nn_gemm(cx, 0, 0, n, dh, n, 1.0f, P, n, V, ld, 0.0f, o + (size_t)h * dh, ldo);
     }
 }
 
-void ri_seq_attn_bwd(const ri_gemm_ctx *cx, const float *qkv, const float *probs, const float *dout,
+void ri_nn_attn_bwd(const ri_gemm_ctx *cx, const float *qkv, const float *probs, const float *dout,
                      size_t ldo, uint32_t n, uint32_t d, uint32_t heads, float *dqkv,
                      float *scratch)
 {
@@ -211,7 +211,7 @@ void ri_seq_attn_bwd(const ri_gemm_ctx *cx, const float *qkv, const float *probs
         const float *P = probs + (size_t)h * n * n, *dO = dout + (size_t)h * dh;
         float *dQ = dqkv + (size_t)h * dh, *dK = dQ + d, *dV = dQ + 2 * (size_t)d;
         float *dS = scratch;
-        ri_seq_gemm(cx, 0, 1, n, n, dh, 1.0f, dO, ldo, V, ld, 0.0f, dS, n); /* dP = dO V^T */
+        ri_nn_gemm(cx, 0, 1, n, n, dh, 1.0f, dO, ldo, V, ld, 0.0f, dS, n); /* dP = dO V^T */
         /* softmax backward per row, on the causal part only */
         for (uint32_t i = 0; i < n; i++) {
             const float *Pr = P + (size_t)i * n;
@@ -224,8 +224,8 @@ void ri_seq_attn_bwd(const ri_gemm_ctx *cx, const float *qkv, const float *probs
             for (uint32_t j = i + 1; j < n; j++)
                 Sr[j] = 0.0f;
         }
-        ri_seq_gemm(cx, 0, 0, n, dh, n, 1.0f, dS, n, K, ld, 0.0f, dQ, ld); /* dQ = dS K */
-        ri_seq_gemm(cx, 1, 0, n, dh, n, 1.0f, dS, n, Q, ld, 0.0f, dK, ld); /* dK = dS^T Q */
-        ri_seq_gemm(cx, 1, 0, n, dh, n, 1.0f, P, n, dO, ldo, 0.0f, dV, ld); /* dV = P^T dO */
+        ri_nn_gemm(cx, 0, 0, n, dh, n, 1.0f, dS, n, K, ld, 0.0f, dQ, ld); /* dQ = dS K */
+        ri_nn_gemm(cx, 1, 0, n, dh, n, 1.0f, dS, n, Q, ld, 0.0f, dK, ld); /* dK = dS^T Q */
+        ri_nn_gemm(cx, 1, 0, n, dh, n, 1.0f, P, n, dO, ldo, 0.0f, dV, ld); /* dV = P^T dO */
     }
 }
