@@ -56,18 +56,18 @@ static void ukr_portable(int64_t m, int64_t n, int64_t k, float *alpha, float *a
         }
 }
 
+const ri_gemm_kernel ri_gemm_portable = {ukr_portable, PMR, PNR, 0, "portable"};
+#ifndef RI_NO_BLIS
+const ri_gemm_kernel ri_gemm_haswell = {bli_sgemm_haswell_asm_6x16, 6, 16, 0, "haswell"};
+const ri_gemm_kernel ri_gemm_skx = {bli_sgemm_skx_asm_32x12_l2, 32, 12, 1, "skx"};
+#endif
+
 void ri_gemm_kernel_get(ri_isa isa, ri_gemm_kernel *out)
 {
     const ri_isa best = ri_core_isa_detect();
-    if (isa > best)
-        isa = best;
-    *out = (ri_gemm_kernel){ukr_portable, PMR, PNR, 0, "portable"};
-#ifndef RI_NO_BLIS
-    if (isa >= RI_ISA_AVX512 && ri_core_cpu_has_skx())
-        *out = (ri_gemm_kernel){bli_sgemm_skx_asm_32x12_l2, 32, 12, 1, "skx"};
-    else if (isa >= RI_ISA_AVX2)
-        *out = (ri_gemm_kernel){bli_sgemm_haswell_asm_6x16, 6, 16, 0, "haswell"};
-#endif
+    ri_kernels k;
+    ri_kernels_get(isa > best ? best : isa, 0, &k);
+    *out = k.gemm;
 }
 
 /* ---- packing ----------------------------------------------------------- */

@@ -42,10 +42,16 @@ typedef struct {
     const char *name; /* "skx", "haswell" (BLIS's kernel sets) or "portable" */
 } ri_gemm_kernel;
 
-/* The kernel for level isa (clamped to what this CPU runs): BLIS's skx set at
- * AVX-512, haswell at AVX2, the portable C kernel otherwise (and always when
- * the build has no static BLIS archive). Never fails. */
+/* The kernel for level isa (clamped to what this CPU runs), from the core's
+ * kernel table (ri_kernels_get): BLIS's skx set at AVX-512, haswell at AVX2,
+ * the portable C kernel otherwise (and always when the build has no static
+ * BLIS archive). Never fails. */
 void ri_gemm_kernel_get(ri_isa isa, ri_gemm_kernel *out);
+/* The table's entries. */
+extern const ri_gemm_kernel ri_gemm_portable;
+#ifndef RI_NO_BLIS
+extern const ri_gemm_kernel ri_gemm_haswell, ri_gemm_skx;
+#endif
 
 /* Workspace floats that let ri_gemm use its full block sizes. Less works
  * (down to RI_GEMM_WS_MIN), with smaller blocks. */

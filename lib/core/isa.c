@@ -10,7 +10,7 @@
 #include "core/kernels.h"
 
 typedef struct {
-    int avx2_fma, avx512f, vnni, skx;
+    int avx2_fma, avx512f, vnni;
 } cpu_caps;
 
 static uint64_t xgetbv0(void)
@@ -23,7 +23,7 @@ static uint64_t xgetbv0(void)
 
 static cpu_caps cpu_detect(void)
 {
-    cpu_caps c = {0, 0, 0, 0};
+    cpu_caps c = {0, 0, 0};
     unsigned a, b, cx, d;
     if (!__get_cpuid(1, &a, &b, &cx, &d))
         return c;
@@ -44,11 +44,8 @@ static cpu_caps cpu_detect(void)
      * also what BLIS's skx kernels need (bli_cpuid.c). */
     c.avx512f = c.avx2_fma && zmm_os && f && cd && bw && dq && vl;
     c.vnni = c.avx512f && vnni;
-    c.skx = c.avx512f;
     return c;
 }
-
-int ri_core_cpu_has_skx(void) { return cpu_detect().skx; }
 
 ri_isa ri_core_isa_detect(void)
 {
@@ -109,15 +106,19 @@ int ri_core_isa_resolve(const char *request, ri_isa *out)
     return RECINT_OK;
 }
 
+/* The one table of the core's kernels: the reference (portable) entries
+ * first, then each level overrides what it has a faster kernel for, so a
+ * kernel added at one level needs no entry at the others. */
 void ri_kernels_get(ri_isa isa, int vnni, ri_kernels *k)
 {
-    k->fp32 = ri_fp32_block_scalar;
-    k->i8 = ri_i8_block_scalar;
-    k->i8_qmax = 127;
+    *k = (ri_kernels){ri_fp32_block_scalar, ri_i8_block_scalar, 127, ri_gemm_portable};
     if (isa >= RI_ISA_AVX2) {
         k->fp32 = ri_fp32_block_avx2;
         k->i8 = ri_i8_block_avx2;
         k->i8_qmax = 63; /* vpmaddubsw saturates 16-bit pair sums beyond 7-bit codes */
+#ifndef RI_NO_BLIS
+        k->gemm = ri_gemm_haswell;
+#endif
     }
     if (isa >= RI_ISA_AVX512) {
         k->fp32 = ri_fp32_block_avx512;
@@ -125,5 +126,9 @@ void ri_kernels_get(ri_isa isa, int vnni, ri_kernels *k)
             k->i8 = ri_i8_block_vnni;
             k->i8_qmax = 127;
         }
+#ifndef RI_NO_BLIS
+        /* the level's CPU check is the set BLIS's skx kernels need */
+        k->gemm = ri_gemm_skx;
+#endif
     }
 }

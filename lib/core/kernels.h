@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/gemm.h"
 #include "core/items_internal.h"
 
 /* Scores of panels [p0, p0 + np) into out[(p - p0) * RI_PANEL + lane] and, per
@@ -33,15 +34,15 @@ typedef struct {
     ri_fp32_block_fn fp32;
     ri_i8_block_fn i8;
     int i8_qmax; /* largest |user code| the int8 kernel sums exactly */
+    ri_gemm_kernel gemm; /* the multiply's micro-kernel (gemm.h) */
 } ri_kernels;
 
-/* Kernels for a level this CPU supports (the caller clamps the level). */
+/* Kernels for a level this CPU supports (the caller clamps the level). Never
+ * fails. */
 void ri_kernels_get(ri_isa isa, int vnni, ri_kernels *out);
 
 /* CPU has AVX-512 VNNI + BW with OS support of the ZMM state. */
 int ri_core_cpu_has_vnni(void);
-/* CPU has the AVX-512 subsets BLIS's skx kernels use (F, DQ, CD, BW, VL). */
-int ri_core_cpu_has_skx(void);
 
 unsigned ri_fp32_block_scalar(const ri_core_items *it, const float *u, size_t p0, size_t np,
                               float thr, float *out, uint16_t *mask);
