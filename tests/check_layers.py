@@ -67,7 +67,10 @@ def include_edges(lib, public, errors):
         d = os.path.join(lib, folder)
         if not os.path.isdir(d):
             continue
-        for name in sorted(os.listdir(d)):
+        # a folder's subfolders (one per model kind) belong to its layer
+        names = sorted(os.path.relpath(os.path.join(root, f), d)
+                       for root, _dirs, files in os.walk(d) for f in files)
+        for name in names:
             if not name.endswith((".c", ".h", ".def")):
                 continue
             path = os.path.join(d, name)

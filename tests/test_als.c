@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
-#include "models/als_internal.h"
+#include "models/als/als_internal.h"
 #include "models/model_private.h"
 #include "io/format.h"
 #include "models/model_internal.h"

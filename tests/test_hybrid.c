@@ -12,7 +12,8 @@
 #include "util/alloc.h"
 #include "util/config.h"
 #include "io/format.h"
-#include "models/hybrid_internal.h"
+#include "models/hybrid/hybrid_internal.h"
+#include "learn/loss.h"
 #include "models/model_private.h"
 #include "models/model_internal.h"
 #include "testutil.h"
@@ -56,7 +57,7 @@ START_TEST(loss_derivatives)
         const float s = scores[a];
         float d;
         for (int label = 0; label < 2; label++) {
-            double l = ri_hyb_logistic(s, label, &d);
+            double l = ri_loss_logistic(s, label, &d);
             double ref = label ? ref_softplus(-s) : ref_softplus(s);
             ck_assert_double_eq_tol(l, ref, 1e-6);
             double fd = ((label ? ref_softplus(-(s + h)) : ref_softplus(s + h)) -
@@ -66,11 +67,11 @@ START_TEST(loss_derivatives)
         for (size_t b = 0; b < 5; b++) {
             const float t = scores[b];
             float dp, dn;
-            double l = ri_hyb_bpr(s, t, &dp, &dn);
+            double l = ri_loss_bpr(s, t, &dp, &dn);
             ck_assert_double_eq_tol(l, ref_softplus(-(double)(s - t)), 1e-6);
             ck_assert_double_eq_tol(dp, (ref_softplus(-(s + h - t)) - ref_softplus(-(s - h - t))) / (2 * h), 1e-5);
             ck_assert_double_eq_tol(dn, (ref_softplus(-(s - t - h)) - ref_softplus(-(s - t + h))) / (2 * h), 1e-5);
-            l = ri_hyb_warp(s, t, 2.5f, &dp, &dn);
+            l = ri_loss_warp(s, t, 2.5f, &dp, &dn);
             const double hinge = 1.0 - s + t;
             ck_assert_double_eq_tol(l, hinge > 0 ? 2.5 * hinge : 0.0, 1e-6);
             ck_assert_double_eq_tol(dp, hinge > 0 ? -2.5 : 0.0, 1e-7);
@@ -78,9 +79,9 @@ START_TEST(loss_derivatives)
         }
     }
     /* rank weight: log of the estimated rank (n_items - 1) / draws, 0 at rank <= 1 */
-    ck_assert_double_eq_tol(ri_hyb_warp_rank_weight(101, 1), log(100.0), 1e-5);
-    ck_assert_double_eq_tol(ri_hyb_warp_rank_weight(101, 7), log(14.0), 1e-5);
-    ck_assert_float_eq(ri_hyb_warp_rank_weight(101, 100), 0.0f);
+    ck_assert_double_eq_tol(ri_loss_warp_rank_weight(101, 1), log(100.0), 1e-5);
+    ck_assert_double_eq_tol(ri_loss_warp_rank_weight(101, 7), log(14.0), 1e-5);
+    ck_assert_float_eq(ri_loss_warp_rank_weight(101, 100), 0.0f);
 }
 END_TEST
 
@@ -194,13 +195,13 @@ static void check_gradient(int loss, int with_history)
         const float sp = (float)ri_hyb_score_slow(s, u, i), sn = (float)ri_hyb_score_slow(s, u, j);
         float dp, dn;
         if (loss == HYB_LOSS_LOGISTIC) {
-            ri_hyb_logistic(sp, 1, &dp);
-            ri_hyb_logistic(sn, 0, &dn);
+            ri_loss_logistic(sp, 1, &dp);
+            ri_loss_logistic(sn, 0, &dn);
         } else if (loss == HYB_LOSS_BPR) {
-            ri_hyb_bpr(sp, sn, &dp, &dn);
+            ri_loss_bpr(sp, sn, &dp, &dn);
         } else {
             ck_assert_msg(1 - sp + sn > 0.05, "warp triple %zu must violate the margin", t);
-            ri_hyb_warp(sp, sn, (float)rank_weight, &dp, &dn);
+            ri_loss_warp(sp, sn, (float)rank_weight, &dp, &dn);
         }
         ri_hyb_apply_triple(s, &p, u, i, j, dp, dn);
         /* every parameter of both sides, touched or not */

@@ -12,7 +12,7 @@
 #include "io/format.h"
 #include "models/model_internal.h"
 #include "models/model_private.h"
-#include "models/seq_internal.h"
+#include "models/sequential/seq_internal.h"
 #include "testutil.h"
 
 /* The layers' multiply context: the CPU's kernel and a packing workspace

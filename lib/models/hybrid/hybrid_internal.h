@@ -1,5 +1,5 @@
 /* Kind "hybrid": the state shared by its files (hybrid.c: state, linear view,
- * save/load, fold-in; hybrid_loss.c: the losses; hybrid_fit.c: training).
+ * save/load, fold-in; hybrid_fit.c: training; the losses are lib/learn's).
  *
  * Each side (users, items) has a feature matrix X (rows x cols, CSR; NULL
  * indptr means identity), one embedding row per feature column E (cols x dim)
@@ -99,14 +99,6 @@ int ri_hyb_resolve_loss(const recint_config *cfg);
 /* EINVAL (message prefixed what) when cfg's loss is another kind's. */
 int ri_hyb_check_loss(const recint_config *cfg, const char *what);
 
-/* hybrid_loss.c: the losses as functions of scores. Each returns the loss and
- * writes d loss / d score of the positive (and of the negative, for pair losses). */
-double ri_hyb_logistic(float score, int label, float *d);
-double ri_hyb_bpr(float s_pos, float s_neg, float *d_pos, float *d_neg);
-/* WARP's hinge max(0, 1 - s_pos + s_neg) weighted by the rank weight. */
-double ri_hyb_warp(float s_pos, float s_neg, float rank_weight, float *d_pos, float *d_neg);
-/* WARP's rank weight after `sampled` draws found a violator among n_items. */
-float ri_hyb_warp_rank_weight(uint32_t n_items, uint32_t sampled);
 
 /* hybrid_fit.c */
 int ri_hyb_fit(const ri_fit_args *a, void **state_out);

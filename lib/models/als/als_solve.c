@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
-#include "models/als_internal.h"
+#include "models/als/als_internal.h"
 #include "util/error.h"
 #include "core/gemm.h"
 #include "util/parallel.h"

@@ -13,7 +13,7 @@
  * [y, 1] and only the right-hand side changes (ri_als_cg_task). */
 #include <immintrin.h>
 
-#include "models/als_internal.h"
+#include "models/als/als_internal.h"
 #include "core/target.h"
 
 #define INL inline __attribute__((always_inline))

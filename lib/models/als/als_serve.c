@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
-#include "models/als_internal.h"
+#include "models/als/als_internal.h"
 #include "models/model_private.h"
 #include "util/config.h"
 #include "util/error.h"

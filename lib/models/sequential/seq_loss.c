@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "models/seq_internal.h"
+#include "models/sequential/seq_internal.h"
+#include "learn/loss.h"
 
 /* Rows whose full-catalogue logits are held at once. */
 #define SOFTMAX_CHUNK 256
@@ -27,9 +28,6 @@ static inline void axpy(float a, const float *x, float *y, size_t d)
     for (size_t j = 0; j < d; j++)
         y[j] += a * x[j];
 }
-
-/* log(1 + exp(x)) without overflow. */
-static inline double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
 static inline float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
@@ -49,7 +47,7 @@ static double bce(const ri_seq_arch *a, const ri_seq_rows *s, const float *H, co
             continue;
         const float *e = E + (size_t)t->target[r] * d;
         const float sp = dotf(h, e, d);
-        loss += softplus(-(double)sp);
+        loss += ri_softplus(-(double)sp);
         const float gp = sc * (sigmoid(sp) - 1.0f);
         axpy(gp, e, dh, d);
         axpy(gp, h, dE + (size_t)t->target[r] * d, d);
@@ -57,51 +55,13 @@ static double bce(const ri_seq_arch *a, const ri_seq_rows *s, const float *H, co
             const uint32_t ng = t->neg[r * t->n_neg + k];
             const float *en = E + (size_t)ng * d;
             const float sn = dotf(h, en, d);
-            loss += softplus((double)sn);
+            loss += ri_softplus((double)sn);
             const float gn = sc * sigmoid(sn);
             axpy(gn, en, dh, d);
             axpy(gn, h, dE + (size_t)ng * d, d);
         }
     }
     return loss * t->scale;
-}
-
-#define LANES 8
-
-/* Row of logits to the gradient scale * (softmax - onehot(target)) in place;
- * returns the row's cross-entropy. Entries equal to -inf stay out. */
-static double softmax_row(float *c, size_t n, size_t target, float scale)
-{
-    float mx[LANES];
-    for (size_t l = 0; l < LANES; l++)
-        mx[l] = c[target];
-    size_t j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (size_t l = 0; l < LANES; l++)
-            mx[l] = c[j + l] > mx[l] ? c[j + l] : mx[l];
-    for (; j < n; j++)
-        mx[0] = c[j] > mx[0] ? c[j] : mx[0];
-    float m = mx[0];
-    for (size_t l = 1; l < LANES; l++)
-        m = mx[l] > m ? mx[l] : m;
-    for (j = 0; j < n; j++)
-        c[j] = ri_nn_exp_nonpos(c[j] - m);
-    float acc[LANES] = {0};
-    j = 0;
-    for (; j + LANES <= n; j += LANES)
-        for (size_t l = 0; l < LANES; l++)
-            acc[l] += c[j + l];
-    for (; j < n; j++)
-        acc[0] += c[j];
-    double sum = 0.0;
-    for (size_t l = 0; l < LANES; l++)
-        sum += acc[l];
-    const double ce = log(sum) - log((double)c[target]);
-    const float inv = (float)(1.0 / sum) * scale;
-    for (j = 0; j < n; j++)
-        c[j] *= inv;
-    c[target] -= scale;
-    return ce;
 }
 
 /* The multiply's packing workspace sits at the end of the scratch, on the
@@ -140,7 +100,7 @@ static double full_softmax(const ri_seq_arch *a, const ri_seq_rows *s, const flo
             if (tg == UINT32_MAX)
                 memset(c, 0, N * sizeof(float));
             else
-                loss += softmax_row(c, N, tg, sc);
+                loss += ri_loss_softmax_row(c, N, tg, sc);
         }
         ri_nn_gemm(cx, 0, 0, m, d, N, 1.0f, C, N, E, d, 0.0f, dH + r0 * d, d);
         ri_nn_gemm(cx, 1, 0, N, d, m, 1.0f, C, N, H + r0 * d, d, 1.0f, dE, d);
@@ -176,7 +136,7 @@ static double sampled_softmax(const ri_seq_arch *a, const ri_seq_rows *s, const 
             for (size_t k = 0; k < K; k++)
                 if (neg[k] == tg)
                     c[1 + k] = -INFINITY;
-            loss += softmax_row(c, W, 0, sc);
+            loss += ri_loss_softmax_row(c, W, 0, sc);
         }
         /* dH = C[:, 0] e_t + C[:, 1..] G; dG = C[:, 1..]^T H */
         ri_nn_gemm(cx, 0, 0, n, d, K, 1.0f, C + 1, W, G, d, 0.0f, dH + r0 * d, d);

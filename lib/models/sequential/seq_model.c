@@ -12,7 +12,7 @@
 #include "util/error.h"
 #include "models/model_internal.h"
 #include "models/model_private.h"
-#include "models/seq_internal.h"
+#include "models/sequential/seq_internal.h"
 
 #define TAG_ARCH "SEQARCH"
 #define TAG_PARAM "SEQPARAM"

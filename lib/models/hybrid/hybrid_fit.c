@@ -15,7 +15,8 @@
 #include "util/alloc.h"
 #include "util/config.h"
 #include "util/error.h"
-#include "models/hybrid_internal.h"
+#include "models/hybrid/hybrid_internal.h"
+#include "learn/loss.h"
 #include "models/model_private.h"
 #include "util/parallel.h"
 #include "util/rng.h"
@@ -302,9 +303,9 @@ static HOT double train_pair(int avx, const epoch_job *job, ri_rng *rng, uint32_
         const float *rj = rep_of(&s->item, d, j, rj_buf, &bj);
         const float sn = dot(ru, rj, d) + bu + bj;
         if (p->loss == HYB_LOSS_BPR) {
-            loss = ri_hyb_bpr(sp, sn, &dp, &dn);
+            loss = ri_loss_bpr(sp, sn, &dp, &dn);
         } else {
-            loss = ri_hyb_logistic(sp, 1, &dp) + ri_hyb_logistic(sn, 0, &dn);
+            loss = ri_loss_logistic(sp, 1, &dp) + ri_loss_logistic(sn, 0, &dn);
         }
         apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         return w * loss;
@@ -325,7 +326,7 @@ static HOT double train_pair(int avx, const epoch_job *job, ri_rng *rng, uint32_
         const float sn = dot(ru, rj, d) + bu + bj;
         if (sn <= sp - 1.0f || j == i || is_positive(job, u, j))
             continue;
-        loss = ri_hyb_warp(sp, sn, ri_hyb_warp_rank_weight(job->neg_pool ? job->n_neg : n_items, t),
+        loss = ri_loss_warp(sp, sn, ri_loss_warp_rank_weight(job->neg_pool ? job->n_neg : n_items, t),
                            &dp, &dn);
         apply_triple(avx, s, p, job->live_u, job->live_i, u, i, j, ru, ri, rj, w * dp, w * dn, gu);
         break;

@@ -9,7 +9,8 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "data/features_internal.h"
-#include "models/hybrid_internal.h"
+#include "models/hybrid/hybrid_internal.h"
+#include "learn/loss.h"
 #include "models/model_private.h"
 #include "util/parallel.h"
 #include "util/rng.h"
@@ -795,14 +796,14 @@ static int hyb_fold_in(const recint_model *m, const void *state, const uint32_t 
                 continue;
             float sp = fold_score(x, s, i), dp, dn;
             if (loss == HYB_LOSS_LOGISTIC) {
-                ri_hyb_logistic(sp, 1, &dp);
+                ri_loss_logistic(sp, 1, &dp);
                 fold_step(x, acc, h, s, i, w * dp, UINT32_MAX, 0, lr, alpha);
                 uint32_t j = (uint32_t)ri_rng_below(&rng, n_items);
-                ri_hyb_logistic(fold_score(x, s, j), 0, &dn);
+                ri_loss_logistic(fold_score(x, s, j), 0, &dn);
                 fold_step(x, acc, h, s, j, w * dn, UINT32_MAX, 0, lr, alpha);
             } else if (loss == HYB_LOSS_BPR) {
                 uint32_t j = (uint32_t)ri_rng_below(&rng, n_items);
-                ri_hyb_bpr(sp, fold_score(x, s, j), &dp, &dn);
+                ri_loss_bpr(sp, fold_score(x, s, j), &dp, &dn);
                 fold_step(x, acc, h, s, i, w * dp, j, w * dn, lr, alpha);
             } else {
                 for (uint32_t tries = 1; tries <= max_sampled; tries++) {
@@ -810,7 +811,7 @@ static int hyb_fold_in(const recint_model *m, const void *state, const uint32_t 
                     float sn = fold_score(x, s, j);
                     if (j == i || sn <= sp - 1.0f)
                         continue;
-                    ri_hyb_warp(sp, sn, ri_hyb_warp_rank_weight(n_items, tries), &dp, &dn);
+                    ri_loss_warp(sp, sn, ri_loss_warp_rank_weight(n_items, tries), &dp, &dn);
                     fold_step(x, acc, h, s, i, w * dp, j, w * dn, lr, alpha);
                     break;
                 }

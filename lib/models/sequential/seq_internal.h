@@ -2,8 +2,10 @@
  * recent items (SASRec, Kang & McAuley 2018), built from the layers of
  * lib/nn (nn/nn.h). The pieces, one job per file:
  *   seq_net.c     forward and hand-written backward of packed sequences
- *   seq_loss.c    the training objectives (bce, softmax, sampled softmax)
- *   seq_train.c   batches, Adam, epochs, early stopping
+ *   seq_loss.c    the training objectives (bce, softmax, sampled softmax),
+ *                 on the softmax row of lib/learn
+ *   seq_train.c   batches, negatives, the Adam step, the passes it hands
+ *                 lib/train's epoch driver
  *   seq_model.c   the kind's state, serving, save/load, the public calls
  *
  * Sequences are packed: a batch holds only real positions, row after row, and

@@ -26,7 +26,7 @@
 #include "util/alloc.h"
 #include "util/config.h"
 #include "util/error.h"
-#include "models/als_internal.h"
+#include "models/als/als_internal.h"
 #include "models/model_private.h"
 #include "models/model_internal.h"
 #include "util/parallel.h"

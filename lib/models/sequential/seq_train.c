@@ -18,7 +18,7 @@
 #include "util/parallel.h"
 #include "util/sorted.h"
 #include "learn/optim.h"
-#include "models/seq_internal.h"
+#include "models/sequential/seq_internal.h"
 
 /* Documented defaults of the shared training keys, chosen on a validation split
  * of P2 (docs/sequential.md). */

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 #include "util/rng.h"
-#include "models/seq_internal.h"
+#include "models/sequential/seq_internal.h"
 
 /* ---- parameters -------------------------------------------------------- */
 
