@@ -956,6 +956,21 @@ static int check_train_loss(const ri_fit_args *a)
     return ri_hyb_check_loss(ri_fit_cfg(a, RI_P_LOSS), "hybrid fit");
 }
 
+/* The end of a fit or partial fit: the work goes; the state is handed out
+ * when the fit finished or was canceled (it then holds a complete epoch). */
+static int fit_end(int rc, hyb_state *s, fit_work *fw, void **state_out)
+{
+    work_free(fw);
+    free(s->hgrad);
+    s->hgrad = NULL;
+    if (rc && rc != RECINT_ECANCELED) {
+        ri_hyb_destroy(s);
+        return rc;
+    }
+    *state_out = s;
+    return rc;
+}
+
 int ri_hyb_fit(const ri_fit_args *a, void **state_out)
 {
     *state_out = NULL;
@@ -981,15 +996,7 @@ int ri_hyb_fit(const ri_fit_args *a, void **state_out)
     }
     if (rc == RECINT_OK)
         rc = train_epochs(a, &p, s, &fw);
-    work_free(&fw);
-    free(s->hgrad);
-    s->hgrad = NULL;
-    if (rc && rc != RECINT_ECANCELED) {
-        ri_hyb_destroy(s);
-        return rc;
-    }
-    *state_out = s;
-    return rc;
+    return fit_end(rc, s, &fw, state_out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1084,13 +1091,5 @@ int ri_hyb_partial_fit(const ri_fit_args *a, const void *old_state, void **state
         build_pool(&fw, &s->item);
         rc = train_epochs(a, &p, s, &fw);
     }
-    work_free(&fw);
-    free(s->hgrad);
-    s->hgrad = NULL;
-    if (rc && rc != RECINT_ECANCELED) {
-        ri_hyb_destroy(s);
-        return rc;
-    }
-    *state_out = s;
-    return rc;
+    return fit_end(rc, s, &fw, state_out);
 }
