@@ -1482,7 +1482,8 @@ START_TEST(biases_save_load_fold_in_partial_fit)
     RI_OK(recint_model_partial_fit_items(m, upd2));
     a = state_of(m);
     ck_assert_uint_eq(a->n_items, ni + 1);
-    uint32_t us[2] = {model_index(users = recint_model_users(m), 0), model_index(users, 100)};
+    users = recint_model_users(m);
+    uint32_t us[2] = {model_index(users, 0), model_index(users, 100)};
     reference_row_biased(U0, ub0, nu + 1, 4, us, NULL, 2, 1.5, 0.4, ref);
     const uint32_t it77 = model_index(recint_model_items(m), 77);
     for (int k = 0; k < 4; k++)

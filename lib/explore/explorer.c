@@ -125,7 +125,7 @@ RECINT_API int recint_explorer_new(recint_explorer **out, const recint_model *m,
     if (rc) {
         recint_explorer_free(e);
         return rc == RECINT_ENOMEM ? ri_error(rc, "%s: out of memory for %u users and %u items", fn,
-                                              e->n_users, e->n_items)
+                                              recint_model_n_users(m), recint_model_n_items(m))
                                    : rc;
     }
     *out = e;

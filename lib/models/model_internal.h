@@ -158,9 +158,10 @@ typedef struct {
  * models/model_private.h, for lib/models only; the layers above use these. */
 
 /* The training items of user (ascending: the rows recommend excludes), as a
- * view into m. user < recint_model_n_users(m). */
+ * view into m. m fitted, user < recint_model_n_users(m). */
 void ri_model_seen(const recint_model *m, uint32_t user, const uint32_t **items, size_t *n);
-/* Every user's training items, users in order (*n in all), as a view into m. */
+/* Every user's training items, users in order (*n in all), as a view into m
+ * (m fitted). */
 const uint32_t *ri_model_seen_all(const recint_model *m, uint64_t *n);
 /* Non-zero when the fitted kind computes user vectors on the fly
  * (ri_linear_view.user_mat NULL): ri_model_user_vector gives them. */
