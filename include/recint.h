@@ -232,6 +232,14 @@ RECINT_API int recint_dataset_csc(const recint_dataset *ds, const uint64_t **ind
 RECINT_API int recint_dataset_filter(recint_dataset **out, const recint_dataset *ds,
                                      const recint_config *cfg);
 
+/* New dataset with the same catalogue and rows, the weights rewritten by cfg's
+ * weighting (none|log1p|bm25|tfidf; bm25_k1, bm25_b), for count data such as
+ * plays: docs/weighting.md. Statistics (item rarity, mean user total) come from
+ * ds itself, so reweight before splitting. Errors: EINVAL (unknown scheme, a
+ * negative weight with a scheme other than none), ENOMEM. */
+RECINT_API int recint_dataset_reweight(recint_dataset **out, const recint_dataset *ds,
+                                       const recint_config *cfg);
+
 /* Split into train / test (and optionally validation) datasets that share ds's
  * catalogue. spec: "random:F" (seeded fraction F to test), "temporal:F" (per user,
  * by (timestamp, item), the last (n*F) rounded up in integers; F=0.2 gives

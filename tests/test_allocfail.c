@@ -528,7 +528,7 @@ static void flow_split_filter(run *r, fixture *fx)
     struct {
         recint_dataset *tr, *va, *te;
     } sp = {NULL, NULL, NULL};
-    recint_dataset *f = NULL;
+    recint_dataset *f = NULL, *w = NULL;
     recint_config *c = NULL;
     for (int i = 0; i < 3; i++) {
         STEP_NEW(r, &sp, recint_dataset_split(fx->ds, specs[i], 7, &sp.tr, &sp.va, &sp.te));
@@ -545,11 +545,15 @@ static void flow_split_filter(run *r, fixture *fx)
     STEP(r, recint_config_set(c, "min_item_interactions", "5"));
     STEP_NEW(r, &f, recint_dataset_filter(&f, fx->ds, c));
     mix_dataset(r, f);
+    STEP(r, recint_config_set(c, "weighting", "bm25"));
+    STEP_NEW(r, &w, recint_dataset_reweight(&w, fx->ds, c));
+    mix_dataset(r, w);
 done:
     recint_dataset_free(sp.tr);
     recint_dataset_free(sp.va);
     recint_dataset_free(sp.te);
     recint_dataset_free(f);
+    recint_dataset_free(w);
     recint_config_free(c);
 }
 
@@ -557,7 +561,7 @@ static void flow_synthetic(run *r, fixture *fx)
 {
     static const char *const set[] = {"syn_users=40", "syn_items=60",
                                       "syn_interactions=100", "syn_clusters=4",
-                                      "syn_feature_dim=3", NULL};
+                                      "syn_feature_dim=3", "syn_counts=heavy", NULL};
     recint_config *c = NULL;
     struct {
         recint_dataset *d;

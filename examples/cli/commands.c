@@ -20,9 +20,9 @@ static int wants_filter(const recint_config *cfg)
     return 0;
 }
 
-/* --input FILE or --synthetic, then the filter keys. */
-/* Load --input (or make --synthetic data), then filter. A non-NULL catalogue
- * seeds the id maps so that indices match it. */
+/* Load --input (or make --synthetic data), then filter, then reweight: the
+ * weighting's statistics are those of the rows that are kept. A non-NULL
+ * catalogue seeds the id maps so that indices match it. */
 static int load_input(const cli_args *a, const recint_dataset *catalogue, recint_dataset **out)
 {
     const char *path = cli_get(a, "input");
@@ -41,6 +41,11 @@ static int load_input(const cli_args *a, const recint_dataset *catalogue, recint
     }
     if (rc == RECINT_OK && wants_filter(a->cfg)) {
         rc = recint_dataset_filter(&kept, ds, a->cfg);
+        recint_dataset_free(ds);
+        ds = kept;
+    }
+    if (rc == RECINT_OK && recint_config_is_set(a->cfg, "weighting")) {
+        rc = recint_dataset_reweight(&kept, ds, a->cfg);
         recint_dataset_free(ds);
         ds = kept;
     }

@@ -1,5 +1,5 @@
 /* Helpers shared by the dataset core (idmap.c, dataset.c, filter.c, split.c,
- * features_load.c). Not for the other modules: they use idmap.h and
+ * features_load.c, reweight.c). Not for the other modules: they use idmap.h and
  * dataset_internal.h. */
 #ifndef RI_DATA_PRIVATE_H
 #define RI_DATA_PRIVATE_H
@@ -25,7 +25,8 @@ void ri_idmap_truncate(recint_idmap *m, uint32_t size);
 int ri_idmap_sort_tail(recint_idmap *m, uint32_t from, uint32_t *perm);
 
 /* New dataset over copies of ds's id maps holding the rows e of ds's CSR with
- * keep[e] == which. When set_weight_one, the kept rows get weight 1. */
+ * keep[e] == which (keep NULL: every row, a copy). When set_weight_one, the
+ * kept rows get weight 1. */
 int ri_dataset_select(recint_dataset **out, const recint_dataset *ds, const uint8_t *keep,
                       uint8_t which, int set_weight_one);
 

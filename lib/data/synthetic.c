@@ -28,6 +28,7 @@
 #define SYN_STREAM_ITEMS (RI_STREAM_SYNTHETIC + 0)
 #define SYN_STREAM_COUNTS (RI_STREAM_SYNTHETIC + 1)
 #define SYN_STREAM_FEATURES (RI_STREAM_SYNTHETIC + 2)
+#define SYN_STREAM_PLAYS (RI_STREAM_SYNTHETIC + 3)
 #define SYN_STREAM_USERS (RI_STREAM_SYNTHETIC + 16)
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
     double zipf, noise, drift;
     uint64_t seed;
     unsigned threads;
+    int heavy; /* syn_counts=heavy */
 } syn_shape;
 
 /* Walker/Vose alias table over n outcomes: O(1) draws. */
@@ -92,6 +94,12 @@ static int read_shape(const recint_config *cfg, syn_shape *sh)
     sh->drift = ri_cfg_float(cfg, RI_P_SYN_DRIFT);
     sh->seed = (uint64_t)ri_cfg_int(cfg, RI_P_SEED);
     sh->threads = ri_threads_resolve(ri_cfg_int(cfg, RI_P_THREADS));
+    static const char *const counts[] = {"repeats", "heavy"};
+    int cnt = RI_CFG_PICK(cfg, RI_P_SYN_COUNTS, counts);
+    if (cnt < 0)
+        return ri_error(RECINT_EINVAL, "synthetic: syn_counts '%s' is not repeats or heavy",
+                        ri_cfg_str(cfg, RI_P_SYN_COUNTS));
+    sh->heavy = cnt == 1;
 
     if (sh->users == 0 || sh->items == 0 || sh->clusters == 0)
         return ri_error(RECINT_EINVAL, "synthetic: syn_users (%u), syn_items (%u) and syn_clusters (%u) must be >= 1",
@@ -598,6 +606,41 @@ static int fill_range(void *ctx, size_t begin, size_t end, unsigned worker)
     return RECINT_OK;
 }
 
+/* ---------------------------------------------------------------- play counts */
+
+/* Music and video logs count plays: a few users play a lot, some items are
+ * replayed more than others by everyone (a short track, a loop), and within a
+ * user a few items get most plays, whatever their share of the user's
+ * interests. Each user gets an activity level (log-normal, sd 1.5), each item
+ * a replay level (log-normal, sd 1) and each row a Pareto(1.1) factor on top
+ * of its repeats, rounded and capped at 1e5 as logs cap runaway counters. The
+ * counts thus carry no interest signal beyond which items a user has: what a
+ * weighting of raw counts must cope with. One sequential stream keeps the
+ * result independent of the thread count. */
+#define SYN_PLAYS_CAP 1e5
+
+static int heavy_counts(const syn_shape *sh, const uint64_t *indptr, const uint32_t *indices,
+                        float *weights)
+{
+    double *replay = RI_NEW_ARRAY(double, sh->items);
+    if (!replay)
+        return RECINT_ENOMEM;
+    ri_rng r;
+    ri_rng_seed(&r, sh->seed, SYN_STREAM_PLAYS);
+    for (uint32_t i = 0; i < sh->items; i++)
+        replay[i] = exp(ri_rng_normal(&r));
+    for (uint32_t u = 0; u < sh->users; u++) {
+        double activity = exp(1.5 * ri_rng_normal(&r));
+        for (uint64_t e = indptr[u]; e < indptr[u + 1]; e++) {
+            double pareto = pow(1.0 - ri_rng_uniform(&r), -1.0 / 1.1);
+            double plays = floor(weights[e] * activity * replay[indices[e]] * pareto + 0.5);
+            weights[e] = (float)(plays < 1 ? 1 : plays > SYN_PLAYS_CAP ? SYN_PLAYS_CAP : plays);
+        }
+    }
+    free(replay);
+    return RECINT_OK;
+}
+
 /* ---------------------------------------------------------------- features */
 
 /* [cluster one-hot | Gaussian noise (sd 0.5)], or the one-hot alone when dim is 0. */
@@ -677,6 +720,8 @@ RECINT_API int recint_dataset_synthetic(recint_dataset **out, const recint_confi
         c.timestamps = timestamps;
         rc = ri_parallel_for(sh.threads, sh.users, SYN_GROUP, fill_range, &c);
     }
+    if (rc == RECINT_OK && sh.heavy)
+        rc = heavy_counts(&sh, indptr, indices, weights);
     if (rc == RECINT_OK && item_feats)
         rc = item_features(&c, &feats);
     items_free(&c);

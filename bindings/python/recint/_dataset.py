@@ -183,6 +183,16 @@ class Dataset(Handle):
         _errors.check(lib.recint_dataset_filter(ctypes.byref(out), self._p, _config.ptr_of(cfg)))
         return Dataset(_ptr=out)
 
+    def reweight(self, weighting="bm25", **params):
+        """New dataset with the same rows, weights rewritten for count data:
+        weighting none | log1p | bm25 | tfidf (implicit's bm25_weight and
+        tfidf_weight; keys bm25_k1, bm25_b). Statistics come from this dataset,
+        so reweight before splitting."""
+        cfg = _config.make(dict(params, weighting=weighting))
+        out = DatasetP()
+        _errors.check(lib.recint_dataset_reweight(ctypes.byref(out), self._p, _config.ptr_of(cfg)))
+        return Dataset(_ptr=out)
+
     def split(self, spec=None, seed=None, valid=False):
         """(train, test), or (train, valid, test) with valid=True. spec is
         "random:F", "temporal:F" or "loo"; spec and seed default to the library's

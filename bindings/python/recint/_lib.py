@@ -122,6 +122,7 @@ PROTOTYPES = [
      [DatasetP, P(P(c_u64)), P(P(c_u32)), P(P(c_float)), P(P(c_i64))]),
     ("recint_dataset_csc", c_int, [DatasetP, P(P(c_u64)), P(P(c_u32)), P(P(c_float))]),
     ("recint_dataset_filter", c_int, [P(DatasetP), DatasetP, ConfigP]),
+    ("recint_dataset_reweight", c_int, [P(DatasetP), DatasetP, ConfigP]),
     ("recint_dataset_split", c_int,
      [DatasetP, c_char_p, c_u64, P(DatasetP), P(DatasetP), P(DatasetP)]),
     ("recint_dataset_synthetic", c_int, [P(DatasetP), ConfigP, P(FeaturesP)]),

@@ -227,6 +227,22 @@ class Derived(unittest.TestCase):
         self.assertEqual(core.n_interactions, 4)
         self.assertEqual(tolist(core.csr()[1]), [0, 1, 0, 1])
 
+    def test_reweight(self):
+        ds = self.ratings()
+        logged = ds.reweight("log1p")
+        self.assertEqual(tolist(logged.csr()[1]), tolist(ds.csr()[1]))
+        for got, w in zip(tolist(logged.csr()[2]), [5, 3, 4, 4, 2, 1]):
+            self.assertAlmostEqual(got, math.log1p(w), places=6)
+        # every item is held by 2 of the 3 users: idf = ln 3 - ln 3 = 0
+        self.assertEqual(tolist(ds.reweight("tfidf").csr()[2]), [0.0] * 6)
+        # and bm25 scales by the same idf (k1 = 0: each weight is its idf)
+        self.assertEqual(tolist(ds.reweight("bm25", bm25_k1=0).csr()[2]), [0.0] * 6)
+        self.assertEqual(tolist(ds.reweight("none").csr()[2]), [5.0, 3.0, 4.0, 4.0, 2.0, 1.0])
+        with self.assertRaises(recint.InvalidArgumentError):
+            ds.reweight("sqrt")
+        with self.assertRaises(recint.InvalidArgumentError):
+            recint.Dataset.from_arrays([1], [1], weights=[-1]).reweight("log1p")
+
     def split_data(self):
         # user 7: items 1..6 with timestamps 6..1 (latest = item 1); user 8: 3 rows
         users = [7] * 6 + [8] * 3
