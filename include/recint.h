@@ -364,6 +364,19 @@ RECINT_API int recint_model_recommend(const recint_model *m, uint32_t user, uint
 /* Dimension of the model's user and item vectors (0 for pop and before fit). */
 RECINT_API uint32_t recint_model_dim(const recint_model *m);
 
+/* Copy out the vectors the model ranks with, the inverse of
+ * recint_model_new_factors (same layout: row-major, index order): user_factors
+ * n_users x dim, item_factors n_items x dim, item_bias n_items (zeros when the
+ * kind has none); any may be NULL. n_users, n_items, dim state the arrays' sizes
+ * and must equal recint_model_n_users / _n_items / _dim (pop: dim 0, bias only).
+ * Hybrid rows are the users' and items' feature embeddings summed; sequential
+ * user rows are what each training history gives. Errors: EINVAL (sizes, NULL model), ESTATE (not
+ * fitted), ENOMEM (sequential; then only user_factors was written to).
+ * Thread-safe on a const model. */
+RECINT_API int recint_model_factors(const recint_model *m, uint32_t n_users, uint32_t n_items,
+                                    uint32_t dim, float *user_factors, float *item_factors,
+                                    float *item_bias);
+
 /* A model serving given factors: R = U V^T + item_bias (kind "factors"), e.g.
  * embeddings trained elsewhere. user_factors: n_users x dim row-major (may be NULL
  * when n_users == 0); item_factors: n_items x dim; item_bias: n_items or NULL.

@@ -148,6 +148,8 @@ PROTOTYPES = [
     ("recint_model_score", c_int, [ModelP, P(c_u32), c_size, P(c_u32), c_size, P(c_float)]),
     ("recint_model_recommend", c_int, [ModelP, c_u32, c_u32, P(c_u32), P(c_float), P(c_u32)]),
     ("recint_model_dim", c_u32, [ModelP]),
+    ("recint_model_factors", c_int,
+     [ModelP, c_u32, c_u32, c_u32, P(c_float), P(c_float), P(c_float)]),
     ("recint_model_new_factors", c_int,
      [P(ModelP), c_u32, c_u32, c_u32, P(c_float), P(c_float), P(c_float), ConfigP]),
     # filters and serving

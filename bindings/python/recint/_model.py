@@ -323,6 +323,20 @@ class Model(Handle):
                                              it.n if it else 0, out))
         return _arrays.finish(buf, total, rows=u.n, cols=n_items)
 
+    def factors(self):
+        """(user_factors, item_factors, item_bias) the model ranks with: n_users x
+        dim and n_items x dim float32 matrices and n_items biases (zeros when the
+        kind has none), numpy arrays or lists without numpy; rows in index order.
+        Model.from_factors(*model.factors()) scores as the model does."""
+        p = self._p
+        nu, ni, d = lib.recint_model_n_users(p), lib.recint_model_n_items(p), lib.recint_model_dim(p)
+        ubuf, uout = _arrays.alloc(ctypes.c_float, max(nu * d, 1))
+        vbuf, vout = _arrays.alloc(ctypes.c_float, max(ni * d, 1))
+        bbuf, bout = _arrays.alloc(ctypes.c_float, max(ni, 1))
+        _errors.check(lib.recint_model_factors(p, nu, ni, d, uout, vout, bout))
+        return (_arrays.finish(ubuf, nu * d, rows=nu, cols=d),
+                _arrays.finish(vbuf, ni * d, rows=ni, cols=d), _arrays.finish(bbuf, ni))
+
     # --------------------------------------------------------------- persistence
 
     def save(self, path):

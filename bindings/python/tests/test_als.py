@@ -33,6 +33,20 @@ class ALS(TmpDirCase):
         cls.train = lcg_dataset()
         cls.model = recint.ALSModel(**PARAMS).fit(cls.train)
 
+    def test_factors_round_trip(self):
+        U, V, b = self.model.factors()
+        self.assertEqual((len(U), len(U[0]), len(V), len(V[0]), len(b)),
+                         (self.model.n_users, 8, self.model.n_items, 8, self.model.n_items))
+        want = self.model.score([0, 5, 39])
+        for r, u in enumerate([0, 5, 39]):
+            for i in range(self.model.n_items):
+                self.assertAlmostEqual(dot(U[u], V[i]) + float(b[i]), float(want[r][i]), places=4)
+        copy = recint.Model.from_factors(U, V, b)
+        got = copy.score([0, 5, 39])
+        for r in range(3):
+            for i in range(self.model.n_items):
+                self.assertAlmostEqual(float(got[r][i]), float(want[r][i]), places=4)
+
     def history(self, user):
         """The user's training items (dense indices) from recommend's exclusion:
         every item not recommended with k = n_items is a training item."""
