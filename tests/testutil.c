@@ -23,8 +23,11 @@ const char *ri_test_dataset_file(const char *relative, char *buf, size_t cap)
     }
     snprintf(buf, cap, "%s/%s", d, relative);
     if (access(buf, R_OK) != 0) {
-        fprintf(stderr, "SKIP: %s not found (MovieLens is not redistributed; set RECINT_DATASETS)\n",
-                buf);
+        /* meson test sets RECINT_DATASETS from the datasets_dir option, so the
+         * option is what a user must change, not the environment. */
+        fprintf(stderr, "SKIP: %s not found (MovieLens is not redistributed; under meson test "
+                "give its folder with: meson configure BUILD -Ddatasets_dir=DIR; when running a "
+                "test binary directly, set RECINT_DATASETS)\n", buf);
         return NULL;
     }
     return buf;

@@ -8,7 +8,8 @@ from support import datasets_file
 U_DATA = datasets_file("ml-100k/u.data")
 
 
-@unittest.skipIf(U_DATA is None, "ml-100k/u.data not found under $RECINT_DATASETS")
+@unittest.skipIf(U_DATA is None, "ml-100k/u.data not found under $RECINT_DATASETS (under meson "
+                 "test: meson configure BUILD -Ddatasets_dir=DIR)")
 class P1Popularity(unittest.TestCase):
     def test_pop_reproduces_the_protocol_numbers(self):
         data = recint.Dataset.load(U_DATA)
