@@ -370,8 +370,9 @@ RECINT_API uint32_t recint_model_dim(const recint_model *m);
  * kind has none); any may be NULL. n_users, n_items, dim state the arrays' sizes
  * and must equal recint_model_n_users / _n_items / _dim (pop: dim 0, bias only).
  * Hybrid rows are the users' and items' feature embeddings summed; sequential
- * user rows are what each training history gives. Errors: EINVAL (sizes, NULL model), ESTATE (not
- * fitted), ENOMEM (sequential; then only user_factors was written to).
+ * user rows are what each training history gives. Errors: EINVAL (sizes, NULL
+ * model), ESTATE (not fitted), ENOMEM (sequential; then only user_factors was
+ * written to).
  * Thread-safe on a const model. */
 RECINT_API int recint_model_factors(const recint_model *m, uint32_t n_users, uint32_t n_items,
                                     uint32_t dim, float *user_factors, float *item_factors,

@@ -852,7 +852,7 @@ int ri_dataset_select(recint_dataset **out, const recint_dataset *ds, const uint
     if (ind && w && t) {
         uint64_t k = 0;
         for (uint64_t e = 0; e < ds->nnz; e++)
-            if ((!keep || keep[e] == which)) {
+            if (!keep || keep[e] == which) {
                 ind[k] = ds->indices[e];
                 w[k] = set_weight_one ? 1.0f : ds->weights[e];
                 t[k] = ds->timestamps[e];

@@ -20,24 +20,19 @@ enum { W_NONE, W_LOG1P, W_BM25, W_TFIDF };
  * be: it gets 0 instead (it tells users apart no more than a constant). */
 static double *item_idf(const recint_dataset *ds)
 {
+    /* counts first (exact in a double), then each turned into its idf */
     double *idf = RI_NEW_ARRAY(double, ds->n_items ? ds->n_items : 1);
     if (!idf)
         return NULL;
-    uint64_t *df = RI_NEW_ARRAY(uint64_t, ds->n_items ? ds->n_items : 1);
-    if (!df) {
-        free(idf);
-        return NULL;
-    }
     for (uint32_t i = 0; i < ds->n_items; i++)
-        df[i] = 0;
+        idf[i] = 0;
     for (uint64_t e = 0; e < ds->nnz; e++)
-        df[ds->indices[e]]++;
+        idf[ds->indices[e]] += 1;
     for (uint32_t i = 0; i < ds->n_items; i++) {
         /* one log of the ratio: an item held by N - 1 users gets exactly 0 */
-        double v = log((double)ds->n_users / (1.0 + (double)df[i]));
+        double v = log((double)ds->n_users / (1.0 + idf[i]));
         idf[i] = v > 0 ? v : 0;
     }
-    free(df);
     return idf;
 }
 
@@ -93,10 +88,8 @@ RECINT_API int recint_dataset_reweight(recint_dataset **out, const recint_datase
         return ri_error(RECINT_EINVAL,
                         "recint_dataset_reweight: weighting '%s' is not none, log1p, bm25 or tfidf",
                         ri_cfg_str(cfg, RI_P_WEIGHTING));
+    /* the table's ranges hold them to k1 >= 0, b in [0, 1] */
     const double k1 = ri_cfg_float(cfg, RI_P_BM25_K1), b = ri_cfg_float(cfg, RI_P_BM25_B);
-    if (scheme == W_BM25 && (!(k1 >= 0) || !(b >= 0 && b <= 1)))
-        return ri_error(RECINT_EINVAL, "recint_dataset_reweight: bm25_k1 %g must be >= 0 and "
-                        "bm25_b %g in [0, 1]", k1, b);
     if (scheme != W_NONE) {
         /* A count is never negative; a negative weight here is a rating or a
          * dislike that these formulas would turn into NaN or nonsense. */
